@@ -1,0 +1,48 @@
+# The README's commands. `make run` and `make test` work on a fresh machine.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# An offline mirror of the official sources (a folder of the manifest's files), if you have one.
+MIRROR ?=
+
+.PHONY: venv run fetch ingest sources test test-fast lint lock pdfs clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+fetch: venv
+	$(BIN)/hipaa-assistant fetch $(if $(MIRROR),--mirror $(MIRROR)) || \
+	  echo "fetch: some official sources are unavailable; the rest still works"
+
+ingest: venv
+	$(BIN)/hipaa-assistant ingest
+
+sources: venv
+	$(BIN)/hipaa-assistant sources
+
+run: fetch ingest sources
+
+test: venv
+	$(BIN)/python -m pytest
+
+test-fast: venv
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: venv
+	$(BIN)/ruff check assistant ingest tests scripts
+	$(BIN)/mypy
+
+lock:
+	scripts/lock.sh
+
+pdfs: venv
+	$(BIN)/python scripts/make_corpus_pdfs.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

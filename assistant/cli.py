@@ -1,0 +1,78 @@
+"""The `hipaa-assistant` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from assistant.errors import AssistantError
+from assistant.logging_setup import configure_logging
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="hipaa-assistant",
+        description="Answers questions about HIPAA and AI from your own documents, with citations.",
+    )
+    p.add_argument("--data-dir", type=Path, help="data directory (index, sources, caches)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log more detail to stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    f = sub.add_parser("fetch", help="download the official sources (or copy them from a mirror)")
+    f.add_argument("--mirror", type=Path, help="take the files from this folder instead")
+    f.add_argument("--only", help="comma-separated source ids")
+
+    i = sub.add_parser("ingest", help="parse, chunk and index the corpus and fetched sources")
+    i.add_argument("--rebuild", action="store_true", help="re-parse and re-embed everything")
+    i.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("sources", help="what is indexed: documents, versions, chunks, access")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+        if args.data_dir is not None:
+            settings.paths.data_dir = args.data_dir
+        configure_logging("INFO" if args.verbose else settings.log_level)
+        if args.command == "fetch":
+            from assistant.commands.fetch import cmd_fetch
+
+            return cmd_fetch(settings, args)
+        if args.command == "ingest":
+            from assistant.commands.ingest import cmd_ingest
+
+            return cmd_ingest(settings, args)
+        if args.command == "sources":
+            from assistant.commands.sources import cmd_sources
+
+            return cmd_sources(settings, args)
+    except AssistantError as exc:
+        log.debug("command failed", exc_info=True)
+        print(f"hipaa-assistant: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("hipaa-assistant: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one friendly line; the detail goes to the log
+        log.exception("unexpected error")
+        print(f"hipaa-assistant: unexpected error ({type(exc).__name__}); see the log", file=sys.stderr)
+        return 1
+    return 2
+
+
+def dump_json(data: object) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""One module per CLI subcommand: argument handling and printing only; the work is in the core."""

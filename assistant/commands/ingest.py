@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import argparse
+
+from assistant.embeddings import build_embedder
+from assistant.runtime import open_store
+from assistant.settings import Settings
+from ingest.pipeline import IngestReport, run_ingest
+
+
+def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    embedder = build_embedder(settings.embedding)
+    report = run_ingest(
+        settings,
+        embedder,
+        lambda: open_store(settings, embedder),
+        rebuild=args.rebuild,
+        progress=False if args.no_progress else None,
+    )
+    print_report(report)
+    return 0 if report.ok else 1
+
+
+def print_report(report: IngestReport) -> None:
+    for o in report.outcomes:
+        if o.status in ("failed", "removed", "skipped", "added", "updated"):
+            reason = f": {o.reason}" if o.reason else ""
+            chunks = f" ({o.chunks} chunks)" if o.chunks else ""
+            print(f"{o.status:8} {o.name}{chunks}{reason}")
+    rate = ""
+    if report.embedded:
+        rate = f", embedded {report.embedded} new chunks at {report.embedded / max(report.embed_seconds, 1e-9):.1f}/s"
+    state = "no changes" if report.noop else f"generation {report.generation}"
+    print(
+        f"ingest: {report.documents} documents, {report.chunks} chunks indexed "
+        f"({report.count('added')} added, {report.count('updated')} updated, "
+        f"{report.count('unchanged')} unchanged, {report.count('removed')} removed, "
+        f"{report.count('skipped')} skipped, {len(report.failed)} failed){rate}; "
+        f"{state}; {report.seconds:.1f}s"
+    )

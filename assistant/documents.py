@@ -1,0 +1,109 @@
+"""Core types shared by ingest, the index and the assistant."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+DocType = Literal["rule", "guidance", "policy", "baa"]
+DOC_TYPES: tuple[str, ...] = ("rule", "guidance", "policy", "baa")
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One source file as indexed: identity, provenance and who may read it."""
+
+    doc_id: str
+    doc_type: DocType
+    title: str
+    path: str
+    sha256: str
+    version: str = ""
+    as_of: str = ""
+    owner: str = ""
+    vendor: str = ""
+    url: str = ""
+    access_groups: tuple[str, ...] = ("staff",)
+    implements: tuple[str, ...] = ()
+    fmt: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["access_groups"] = list(self.access_groups)
+        data["implements"] = list(self.implements)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SourceDocument:
+        data = dict(data)
+        data["access_groups"] = tuple(data.get("access_groups", ()))
+        data["implements"] = tuple(data.get("implements", ()))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A finer locator inside a chunk: ``text[start:end]`` is that paragraph."""
+
+    locator: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of one document, cut where the document's own structure cuts it."""
+
+    chunk_id: str
+    doc_id: str
+    locator: str
+    text: str
+    heading_path: tuple[str, ...] = ()
+    page: int | None = None
+    page_end: int | None = None
+    spans: tuple[Span, ...] = ()
+    section: str = ""
+
+    @property
+    def embed_text(self) -> str:
+        """What the embedder and lexical index see: heading path first, then the passage."""
+        head = " > ".join(self.heading_path)
+        return f"{head}\n{self.text}" if head else self.text
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.embed_text.encode("utf-8")).hexdigest()
+
+    def locator_at(self, offset: int) -> str:
+        """The most specific locator whose paragraph holds ``offset`` of ``text``."""
+        best = self.locator
+        best_len = len(self.text) + 1
+        for span in self.spans:
+            if span.start <= offset < span.end and span.end - span.start < best_len:
+                best, best_len = span.locator, span.end - span.start
+        return best
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["heading_path"] = list(self.heading_path)
+        data["spans"] = [asdict(s) for s in self.spans]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Chunk:
+        data = dict(data)
+        data["heading_path"] = tuple(data.get("heading_path", ()))
+        data["spans"] = tuple(Span(**s) for s in data.get("spans", ()))
+        return cls(**data)
+
+
+def make_chunk_id(doc_id: str, locator: str, seq: int = 0) -> str:
+    """A stable id from document and locator (``seq`` separates parts of one long paragraph)."""
+    raw = f"{doc_id}\x1f{locator}\x1f{seq}"
+    return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:20]
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,17 @@
+"""Build the long-lived parts (embedder, vector store, index) from settings, once per process."""
+
+from __future__ import annotations
+
+from assistant.embeddings import Embedder, build_embedder
+from assistant.index.reader import Index
+from assistant.index.vector_store import ChromaStore, VectorStore
+from assistant.settings import Settings
+
+
+def open_store(settings: Settings, embedder: Embedder) -> VectorStore:
+    return ChromaStore(settings.chroma, settings.paths, embedder)
+
+
+def open_index(settings: Settings, embedder: Embedder | None = None) -> Index:
+    embedder = embedder or build_embedder(settings.embedding)
+    return Index(settings, embedder, open_store(settings, embedder))

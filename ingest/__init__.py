@@ -1,0 +1,1 @@
+"""Ingest: load sources, parse their structure, chunk with exact locators, index."""

@@ -1,0 +1,151 @@
+"""eCFR XML (versioner API ``full`` output) -> section trees with paragraph-level locators."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from defusedxml import ElementTree as SafeET
+
+from assistant.errors import DocumentError
+from ingest.designators import Designator, DesignatorStack
+from ingest.tree import Node, Para
+
+# A leading designator: "(a)", "(1)", "(<I>1</I>)", optionally after a stray "$".
+_DESIG = re.compile(r"^\s*\$?\((?:<(I|E)[^>]*>)?([0-9]{1,3}|[a-z]{1,5}|[A-Z]{1,2})(?:</(?:I|E)>)?\)")
+_LEAD_HEADING = re.compile(r"^\s*<(?:I|E)[^>]*>[^<]{1,200}</(?:I|E)>")
+_TAG = re.compile(r"<[^>]+>")
+_WS = re.compile(r"\s+")
+
+
+def _inner_xml(el: ET.Element) -> str:
+    parts = [el.text or ""]
+    for child in el:
+        parts.append(ET.tostring(child, encoding="unicode"))
+    return "".join(parts)
+
+
+def _plain(markup: str) -> str:
+    text = _TAG.sub("", markup)
+    text = text.replace("$(", "(")
+    return _WS.sub(" ", text).strip()
+
+
+def leading_designators(markup: str) -> tuple[list[Designator], str, int]:
+    """Designators at the start of a paragraph, including one right after an italic heading.
+
+    ``(b) <I>Flexibility of approach.</I> (1) Covered entities...`` -> [(b), (1)].
+    Returns the designators, the markup after them, and which designator owns the italic heading.
+    """
+    found: list[Designator] = []
+    rest = markup
+    while True:
+        m = _DESIG.match(rest)
+        if not m:
+            break
+        found.append(Designator(m.group(2), italic=bool(m.group(1))))
+        rest = rest[m.end() :]
+    owner = len(found) - 1
+    if found:
+        h = _LEAD_HEADING.match(rest)
+        if h:
+            after = rest[h.end() :].lstrip(" \u2014:-")
+            m = _DESIG.match(after)
+            if m and m.group(2) in ("1", "i", "A"):
+                found.append(Designator(m.group(2), italic=bool(m.group(1))))
+    return found, rest, owner
+
+
+def _section_number(div: ET.Element, head: str) -> str:
+    n = div.get("N") or ""
+    if n:
+        return n
+    m = re.search(r"§\s*([\d.]+)", head)
+    return m.group(1) if m else head
+
+
+def parse_ecfr_xml(data: bytes) -> list[Node]:
+    """One ``Node`` per section (``45 CFR 164.312``) with paragraph children."""
+    try:
+        root = SafeET.fromstring(data)
+    except Exception as exc:  # defusedxml raises several types
+        raise DocumentError(f"not well-formed eCFR XML ({type(exc).__name__})") from exc
+    sections: list[Node] = []
+    for div in root.iter():
+        kind = (div.get("TYPE") or "").upper()
+        if kind == "SECTION":
+            node = _parse_section(div)
+            if node is not None:
+                sections.append(node)
+        elif kind == "APPENDIX":
+            node = _parse_appendix(div)
+            if node is not None:
+                sections.append(node)
+    if not sections:
+        raise DocumentError("no sections found in the eCFR XML")
+    return sections
+
+
+def _heading(div: ET.Element) -> str:
+    head = div.find("HEAD")
+    return _plain(_inner_xml(head)) if head is not None else ""
+
+
+def _parse_appendix(div: ET.Element) -> Node | None:
+    head = _heading(div)
+    paras = [_plain(_inner_xml(p)) for p in div.iter("P")]
+    paras = [p for p in paras if p]
+    if not paras:
+        return None
+    locator = f"45 CFR Part 164, {head.split('—')[0].strip()}" if head else "45 CFR Part 164"
+    return Node(locator=locator, label=head, paras=[Para(p) for p in paras])
+
+
+def _parse_section(div: ET.Element) -> Node | None:
+    head = _heading(div).rstrip(".")
+    number = _section_number(div, head)
+    base = f"45 CFR {number}"
+    section = Node(locator=base, label=head)
+    elements: list[ET.Element] = []
+    for child in div:
+        if child.tag in ("P", "FP"):
+            elements.append(child)
+        elif child.tag == "EXTRACT":
+            elements.extend(child.iter("P"))
+    if not elements:
+        return None if "[Reserved]" in head or not head else section
+    parsed = [leading_designators(_inner_xml(p)) for p in elements]
+    stack = DesignatorStack()
+    by_citation: dict[str, Node] = {}
+    current: Node = section
+    for i, (desigs, rest, owner) in enumerate(parsed):
+        text = _plain(_inner_xml(elements[i]))
+        if not text:
+            continue
+        if desigs:
+            lookahead = [d for later, _, _ in parsed[i + 1 : i + 40] for d in later[:1]]
+            for j, d in enumerate(desigs):
+                stack.push(d, lookahead if j == len(desigs) - 1 else desigs[j + 1 :] + lookahead)
+                citation = stack.citation()
+                if citation not in by_citation:
+                    parent = _parent_for(section, by_citation, stack)
+                    label = f"{base}{citation}".split(" ")[-1]
+                    h = _LEAD_HEADING.match(rest) if j == owner else None
+                    if h:
+                        label = f"{label} {_plain(h.group(0)).rstrip('.')}"
+                    node = Node(locator=f"{base}{citation}", label=label)
+                    parent.children.append(node)
+                    by_citation[citation] = node
+                current = by_citation[citation]
+            current.paras.append(Para(text))
+        else:
+            current.paras.append(Para(text))
+    return section
+
+
+def _parent_for(section: Node, by_citation: dict[str, Node], stack: DesignatorStack) -> Node:
+    for depth in range(stack.depth() - 1, 0, -1):
+        prefix = "".join(f"({v})" for _, v in stack.levels[:depth])
+        if prefix in by_citation:
+            return by_citation[prefix]
+    return section

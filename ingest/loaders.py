@@ -1,0 +1,149 @@
+"""From a file to a located, chunked document: pick the parser by origin and format."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.documents import Chunk, SourceDocument
+from assistant.errors import DocumentError
+from assistant.settings import Settings
+from ingest.ecfr import parse_ecfr_xml
+from ingest.markdown_doc import decode_text, markdown_blocks, parse_front_matter
+from ingest.metadata import build_document, locator_prefix, pdf_embedded_meta, sidecar_meta
+from ingest.numbered import build_tree
+from ingest.numbered_pdf import parse_numbered_pdf, parse_paged_pdf
+from ingest.official import OfficialSource
+from ingest.pdf_text import read_pdf
+from ingest.regulation_pdf import parse_regulation_pdf
+from ingest.tree import Node, chunk_tree
+
+# Bump when parsing or chunking changes, so unchanged files are re-parsed once.
+PARSER_VERSION = "1"
+CORPUS_SUFFIXES = {".md", ".markdown", ".txt", ".pdf"}
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    origin: str  # "corpus" | "official"
+    official: OfficialSource | None = None
+
+    @property
+    def key(self) -> str:
+        """Identity of the file across runs (the official id, or the corpus path)."""
+        return f"official:{self.official.id}" if self.official else f"corpus:{self.path}"
+
+
+@dataclass
+class Loaded:
+    document: SourceDocument
+    chunks: list[Chunk]
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DocumentError(f"cannot read file ({exc.strerror or type(exc).__name__})") from exc
+    if size == 0:
+        raise DocumentError("empty file (0 bytes)")
+    if size > MAX_FILE_BYTES:
+        raise DocumentError(f"file is {size // (1024 * 1024)} MB (limit {MAX_FILE_BYTES >> 20} MB)")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"cannot read file ({exc.strerror or type(exc).__name__})") from exc
+
+
+def load(file: SourceFile, data: bytes, settings: Settings) -> Loaded:
+    """Parse one file. Raises ``DocumentError`` with a one-line reason when it cannot."""
+    digest = sha256_bytes(data)
+    if file.official is not None:
+        doc, roots = _load_official(file, data, digest, settings)
+    else:
+        doc, roots = _load_corpus(file, data, digest, settings)
+    chunks = chunk_tree(
+        doc.doc_id,
+        roots,
+        max_words=settings.chunking.max_words,
+        min_words=settings.chunking.min_words,
+        path=(doc.title,) if doc.doc_type != "rule" else (),
+        prefer_children=doc.doc_type in ("policy", "baa"),
+    )
+    if not chunks:
+        raise DocumentError("no text found to index")
+    return Loaded(doc, chunks)
+
+
+def _load_corpus(
+    file: SourceFile, data: bytes, digest: str, settings: Settings
+) -> tuple[SourceDocument, list[Node]]:
+    suffix = file.path.suffix.lower()
+    side = sidecar_meta(file.path)
+    groups = settings.default_access_groups
+    if suffix == ".pdf":
+        pdf = read_pdf(data)
+        meta = {**pdf_embedded_meta(pdf.info), **side}
+        doc = build_document(meta, path=file.path, sha256=digest, fmt="pdf", default_groups=groups)
+        return doc, parse_numbered_pdf(pdf, locator_prefix(doc))
+    if suffix in (".md", ".markdown", ".txt"):
+        text = decode_text(data)
+        meta, body = parse_front_matter(text)
+        meta = {**meta, **side}
+        title, blocks = markdown_blocks(body)
+        doc = build_document(
+            meta,
+            path=file.path,
+            sha256=digest,
+            fmt="markdown",
+            default_groups=groups,
+            fallback_title=_strip_id(title, str(meta.get("id", ""))),
+        )
+        return doc, build_tree(blocks, locator_prefix(doc))
+    raise DocumentError(f"unsupported file type '{suffix or file.path.name}'")
+
+
+def _strip_id(title: str, doc_id: str) -> str:
+    return title[len(doc_id) :].strip() if doc_id and title.startswith(doc_id) else title
+
+
+def _load_official(
+    file: SourceFile, data: bytes, digest: str, settings: Settings
+) -> tuple[SourceDocument, list[Node]]:
+    src = file.official
+    assert src is not None
+    meta = {
+        "id": src.id,
+        "title": src.title,
+        "type": src.doc_type,
+        "as_of": src.as_of,
+        "url": src.url,
+        "owner": "U.S. Department of Health and Human Services" if "nist" not in src.id else "NIST",
+        "access_groups": ["public"],
+    }
+    doc = build_document(meta, path=file.path, sha256=digest, fmt=src.format, default_groups=[])
+    if src.format == "ecfr-xml":
+        return doc, parse_ecfr_xml(data)
+    pdf = read_pdf(data)
+    if src.format == "regulation-pdf":
+        roots = parse_regulation_pdf(pdf)
+        if src.include_parts:
+            roots = [n for n in roots if _part(n.locator) in src.include_parts]
+        return doc, roots
+    return doc, parse_paged_pdf(pdf, src.short or src.id)
+
+
+_PART = re.compile(r"45 CFR (\d{3})\.")
+
+
+def _part(locator: str) -> str:
+    m = _PART.match(locator)
+    return m.group(1) if m else ""

@@ -1,0 +1,362 @@
+"""The ingest run: discover -> parse (or reuse) -> supersede -> embed (cached) -> write a new
+generation -> switch. Incremental, idempotent, and never half-updated."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import hashlib
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.documents import Chunk
+from assistant.embeddings import Embedder
+from assistant.errors import AssistantError, DocumentError, ModelMismatchError
+from assistant.index.embed_cache import EmbeddingCache
+from assistant.index.state import DocEntry, Generation, IndexState
+from assistant.index.vector_store import VectorStore
+from assistant.settings import Settings
+from ingest.loaders import CORPUS_SUFFIXES, PARSER_VERSION, SourceFile, load, read_bytes
+from ingest.official import fetched_records, load_manifest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FileOutcome:
+    key: str
+    name: str
+    status: str  # added | updated | unchanged | failed | removed | skipped
+    chunks: int = 0
+    reason: str = ""
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    generation: str = ""
+    noop: bool = False
+    documents: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    embed_seconds: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+def fingerprint(settings: Settings) -> str:
+    raw = f"{PARSER_VERSION}|{settings.chunking.max_words}|{settings.chunking.min_words}"
+    raw += f"|{','.join(settings.default_access_groups)}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def discover(settings: Settings) -> tuple[list[SourceFile], list[FileOutcome]]:
+    """Files to ingest, plus outcomes for files deliberately left out (with the reason)."""
+    files: list[SourceFile] = []
+    skipped: list[FileOutcome] = []
+    for root in settings.paths.corpus_dirs:
+        if not root.exists():
+            skipped.append(FileOutcome(f"corpus:{root}", root.name, "failed", 0, "corpus folder not found"))
+            continue
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            rel = path.relative_to(root).as_posix()
+            if any(part.startswith(".") for part in Path(rel).parts):
+                continue
+            if path.name.endswith(".meta.yaml"):
+                continue
+            if any(fnmatch.fnmatch(rel, pat) for pat in settings.paths.corpus_exclude):
+                continue
+            if path.suffix.lower() not in CORPUS_SUFFIXES:
+                skipped.append(
+                    FileOutcome(f"corpus:{path}", rel, "failed", 0, f"unsupported file type '{path.suffix}'")
+                )
+                continue
+            files.append(SourceFile(path, "corpus"))
+    records = fetched_records(settings.paths.sources_dir)
+    for src in load_manifest(settings.paths.sources_manifest):
+        rec = records.get(src.id)
+        path = settings.paths.sources_dir / src.filename
+        if not src.enabled:
+            if rec:
+                skipped.append(FileOutcome(f"official:{src.id}", src.filename, "skipped", 0, src.why))
+            continue
+        if rec and path.exists():
+            files.append(SourceFile(path, "official", src))
+    return files, skipped
+
+
+def _file_digest(file: SourceFile, data: bytes) -> str:
+    h = hashlib.sha256(data)
+    side = file.path.with_name(file.path.name + ".meta.yaml")
+    if side.exists():
+        h.update(side.read_bytes())
+    return h.hexdigest()
+
+
+def _display(file: SourceFile, settings: Settings) -> str:
+    if file.official:
+        return file.official.filename
+    for root in settings.paths.corpus_dirs:
+        try:
+            return file.path.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return file.path.name
+
+
+def _chunk_metadata(chunk: Chunk, entry: DocEntry) -> dict[str, Any]:
+    doc = entry.document
+    meta: dict[str, Any] = {
+        "doc_id": doc.doc_id,
+        "doc_type": doc.doc_type,
+        "locator": chunk.locator,
+        "section": chunk.section,
+        "page": chunk.page if chunk.page is not None else -1,
+        "vendor": doc.vendor,
+    }
+    for group in doc.access_groups:
+        meta[f"group_{group}"] = True
+    return meta
+
+
+def run_ingest(
+    settings: Settings,
+    embedder: Embedder,
+    store_factory: Any,
+    *,
+    rebuild: bool = False,
+    progress: bool | None = None,
+) -> IngestReport:
+    """Bring the index in line with the sources. ``store_factory()`` opens the vector store only
+    when there is work for it (a no-op run never touches it)."""
+    started = time.perf_counter()
+    state = IndexState(settings.paths.index_dir)
+    report = IngestReport()
+    with state.lock():
+        previous = state.load()
+        if previous and previous.embedding_model != embedder.model_id and not rebuild:
+            raise ModelMismatchError(
+                f"the index was built with embedding model '{previous.embedding_model}', but "
+                f"'{embedder.model_id}' is configured; run `hipaa-assistant ingest --rebuild` "
+                "to re-embed everything with the new model"
+            )
+        fp = fingerprint(settings)
+        reuse = previous is not None and not rebuild and previous.fingerprint == fp
+        prev_docs = {d.key: d for d in previous.documents} if previous and reuse else {}
+        prev_chunks = {c.chunk_id: c for c in previous.chunks} if previous and reuse else {}
+
+        files, skipped = discover(settings)
+        report.outcomes.extend(skipped)
+        entries: list[DocEntry] = []
+        chunks_by_doc: dict[str, list[Chunk]] = {}
+        seen_ids: dict[str, str] = {}
+        for file in files:
+            name = _display(file, settings)
+            old = prev_docs.get(file.key)
+            try:
+                data = read_bytes(file.path)
+                digest = _file_digest(file, data)
+                if old is not None and old.file_sha256 == digest and old.status != "failed-kept-previous":
+                    entry = DocEntry(
+                        key=file.key,
+                        document=old.document,
+                        file_sha256=digest,
+                        fingerprint=fp,
+                        chunk_ids=list(old.chunk_ids),
+                    )
+                    chunks = [prev_chunks[i] for i in old.chunk_ids if i in prev_chunks]
+                    status = "unchanged"
+                else:
+                    loaded = load(file, data, settings)
+                    entry = DocEntry(
+                        key=file.key,
+                        document=loaded.document,
+                        file_sha256=digest,
+                        fingerprint=fp,
+                        chunk_ids=[c.chunk_id for c in loaded.chunks],
+                    )
+                    chunks = loaded.chunks
+                    status = "updated" if old is not None else "added"
+                doc_id = entry.document.doc_id
+                if doc_id in seen_ids:
+                    raise DocumentError(f"document id '{doc_id}' is already used by {seen_ids[doc_id]}")
+                seen_ids[doc_id] = name
+            except (DocumentError, AssistantError) as exc:
+                reason = str(exc)
+                if old is not None and old.document.doc_id not in seen_ids:
+                    # Keep the last good version rather than drop a document from the index.
+                    kept = DocEntry.from_json(old.to_json())
+                    kept.status, kept.note = "failed-kept-previous", f"last good version kept: {reason}"
+                    entries.append(kept)
+                    chunks_by_doc[kept.document.doc_id] = [
+                        prev_chunks[i] for i in old.chunk_ids if i in prev_chunks
+                    ]
+                    seen_ids[kept.document.doc_id] = name
+                    reason += " (previous version still indexed)"
+                report.outcomes.append(FileOutcome(file.key, name, "failed", 0, reason))
+                log.info("ingest: %s failed: %s", name, reason)
+                continue
+            except Exception as exc:  # an unexpected parser bug must not sink the whole run
+                log.exception("ingest: unexpected error on %s", name)
+                report.outcomes.append(
+                    FileOutcome(file.key, name, "failed", 0, f"internal error ({type(exc).__name__})")
+                )
+                continue
+            entries.append(entry)
+            chunks_by_doc[entry.document.doc_id] = chunks
+            report.outcomes.append(FileOutcome(file.key, name, status, len(chunks)))
+
+        current_keys = {f.key for f in files}
+        for key, old in prev_docs.items():
+            if key not in current_keys:
+                report.outcomes.append(FileOutcome(key, Path(old.document.path).name, "removed", 0))
+
+        live = _apply_supersedence(entries, chunks_by_doc, settings)
+        report.documents = len(entries)
+        report.chunks = len(live)
+
+        changed = any(o.status in ("added", "updated", "removed") for o in report.outcomes)
+        if previous and reuse and not changed and previous.embedding_model == embedder.model_id:
+            kept_prev = any(e.status == "failed-kept-previous" for e in entries)
+            prev_failed = any(d.status == "failed-kept-previous" for d in previous.documents)
+            if kept_prev == prev_failed:
+                report.noop = True
+                report.generation = previous.gen_id
+                report.seconds = time.perf_counter() - started
+                return report
+
+        vectors = _embed_all(settings, embedder, live, report, progress)
+        store: VectorStore = store_factory()
+        gen_id = state.new_gen_id()
+        collection = f"{settings.chroma.collection_prefix}_{gen_id}"
+        store.create(
+            collection,
+            {
+                "embedding_model": embedder.model_id,
+                "dimension": int(vectors.shape[1]) if len(live) else embedder.dimension,
+                "generation": gen_id,
+            },
+        )
+        doc_of = {c.chunk_id: e for e in entries for c in chunks_by_doc[e.document.doc_id]}
+        if live:
+            store.add(
+                collection,
+                [c.chunk_id for c in live],
+                vectors,
+                [_chunk_metadata(c, doc_of[c.chunk_id]) for c in live],
+                [c.text for c in live],
+            )
+        all_chunks = [c for e in entries for c in chunks_by_doc[e.document.doc_id]]
+        state.write(
+            Generation(
+                gen_id=gen_id,
+                collection=collection,
+                embedding_model=embedder.model_id,
+                dimension=int(vectors.shape[1]) if len(live) else 0,
+                created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                fingerprint=fp,
+                documents=entries,
+                chunks=all_chunks,
+            )
+        )
+        # The new generation is live; everything older can go.
+        for name in store.names(settings.chroma.collection_prefix + "_"):
+            if name != collection:
+                store.drop(name)
+        state.sweep(keep=gen_id)
+        report.generation = gen_id
+        report.seconds = time.perf_counter() - started
+        return report
+
+
+def _apply_supersedence(
+    entries: list[DocEntry], chunks_by_doc: dict[str, list[Chunk]], settings: Settings
+) -> list[Chunk]:
+    """When two rule sources hold the same section, the newer (higher priority) one wins."""
+    priority = {s.id: s.supersedes_priority for s in load_manifest(settings.paths.sources_manifest)}
+    holder: dict[str, tuple[int, str]] = {}
+    for e in entries:
+        if e.document.doc_type != "rule":
+            continue
+        p = priority.get(e.document.doc_id, 0)
+        for c in chunks_by_doc[e.document.doc_id]:
+            best = holder.get(c.section)
+            if best is None or p > best[0]:
+                holder[c.section] = (p, e.document.doc_id)
+    live: list[Chunk] = []
+    for e in entries:
+        doc_id = e.document.doc_id
+        dropped_sections: set[str] = set()
+        by: set[str] = set()
+        e.superseded_ids = []
+        for c in chunks_by_doc[doc_id]:
+            owner = holder.get(c.section) if e.document.doc_type == "rule" else None
+            if owner is not None and owner[1] != doc_id:
+                dropped_sections.add(c.section)
+                by.add(owner[1])
+                e.superseded_ids.append(c.chunk_id)
+                continue
+            live.append(c)
+        e.superseded_sections = len(dropped_sections)
+        e.superseded_by = sorted(by)
+        if dropped_sections and e.status == "indexed":
+            e.note = (
+                f"{len(dropped_sections)} sections superseded by the newer text in "
+                f"{', '.join(sorted(by))}"
+            )
+    return live
+
+
+def _embed_all(
+    settings: Settings,
+    embedder: Embedder,
+    chunks: list[Chunk],
+    report: IngestReport,
+    progress: bool | None,
+) -> np.ndarray:
+    cache = EmbeddingCache(settings.paths.data_dir / "embedding-cache.sqlite")
+    try:
+        keys = [c.content_hash for c in chunks]
+        have = cache.get_many(embedder.model_id, keys)
+        missing = [(k, c.embed_text) for k, c in zip(keys, chunks, strict=True) if k not in have]
+        missing = list({k: t for k, t in missing}.items())
+        if missing:
+            show = sys.stderr.isatty() if progress is None else progress
+            from tqdm import tqdm
+
+            t0 = time.perf_counter()
+            batch = max(1, settings.embedding.batch_size) * 4
+            # Similar lengths batch together (less padding); the cache makes a killed run resumable.
+            missing.sort(key=lambda kv: len(kv[1]))
+            bar = tqdm(total=len(missing), desc="embedding", unit="chunk", disable=not show)
+            for i in range(0, len(missing), batch):
+                part = missing[i : i + batch]
+                vecs = embedder.embed([t for _, t in part])
+                fresh = {k: v for (k, _), v in zip(part, vecs, strict=True)}
+                cache.put_many(embedder.model_id, fresh)
+                have.update(fresh)
+                bar.update(len(part))
+            bar.close()
+            report.embedded = len(missing)
+            report.embed_seconds = time.perf_counter() - t0
+        if not chunks:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([have[k] for k in keys]).astype(np.float32)
+    finally:
+        cache.close()

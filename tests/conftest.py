@@ -1,0 +1,91 @@
+"""Shared fixtures. No test reaches the network: a guard fails any connection that is not to
+loopback, and the default embedder is a deterministic fake."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import warnings
+from pathlib import Path
+
+import pytest
+
+from assistant.embeddings import build_embedder
+from assistant.settings import Settings
+from tests import fakes
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+MIRROR = Path(os.environ.get("HIPAA_ASSISTANT_TEST_MIRROR", ROOT.parent / "shared" / "corpus-sources"))
+MIRROR_REASON = (
+    f"the offline mirror of official sources is absent ({MIRROR.name} beside the project); "
+    "these tests read the eCFR XML and HHS PDFs from it"
+)
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+warnings.filterwarnings("ignore", message="Could not reconstruct embedding function")
+
+fakes.register()
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self: socket.socket, address: object) -> object:
+    host = address[0] if isinstance(address, tuple) else address
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        if not (isinstance(host, str) and (host.startswith("127.") or host in ("::1", "localhost"))):
+            raise RuntimeError(f"test tried to reach the network: {address!r}")
+    return _real_connect(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("HIPAA_ASSISTANT_") and key != "HIPAA_ASSISTANT_TEST_MIRROR":
+            monkeypatch.delenv(key, raising=False)
+
+
+def make_settings(data_dir: Path, corpus: list[Path] | None = None, **embedding: str) -> Settings:
+    emb = {"provider": fakes.FAKE_PROVIDER, "model": "v1", **embedding}
+    # The tiny test documents have short clauses; a smaller floor keeps them one passage each,
+    # as the real corpus's 60-250-word clauses are with the default.
+    return Settings(
+        paths={"data_dir": data_dir, "corpus_dirs": corpus if corpus is not None else []},
+        embedding=emb,
+        chunking={"min_words": 10},
+    )
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path: Path) -> Path:
+    """A writable copy of the committed test corpus (tests/data/corpus)."""
+    dest = tmp_path / "corpus"
+    shutil.copytree(DATA / "corpus", dest)
+    return dest
+
+
+@pytest.fixture
+def settings(tmp_path: Path, tiny_corpus: Path) -> Settings:
+    return make_settings(tmp_path / "data", [tiny_corpus])
+
+
+@pytest.fixture
+def embedder(settings: Settings) -> fakes.HashingEmbedder:
+    emb = build_embedder(settings.embedding)
+    assert isinstance(emb, fakes.HashingEmbedder)
+    return emb
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    if not (MIRROR / "ecfr").is_dir():
+        pytest.skip(MIRROR_REASON)
+    return MIRROR
