@@ -65,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # one friendly line; the detail goes to the log
         log.exception("unexpected error")
-        print(f"hipaa-assistant: unexpected error ({type(exc).__name__}); see the log", file=sys.stderr)
+        print(
+            f"hipaa-assistant: unexpected error ({type(exc).__name__}); see the log",
+            file=sys.stderr,
+        )
         return 1
     return 2
 

@@ -99,8 +99,9 @@ class SentenceTransformerEmbedder:
             raise ConfigError(
                 f"could not load embedding model '{self._settings.model}' ({type(exc).__name__})"
             ) from exc
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
         )
         self._dimension = int(get_dim() or 0)
         return self._model

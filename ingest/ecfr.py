@@ -12,7 +12,9 @@ from ingest.designators import Designator, DesignatorStack
 from ingest.tree import Node, Para
 
 # A leading designator: "(a)", "(1)", "(<I>1</I>)", optionally after a stray "$".
-_DESIG = re.compile(r"^\s*\$?\((?:<(I|E)[^>]*>)?([0-9]{1,3}|[a-z]{1,5}|[A-Z]{1,2})(?:</(?:I|E)>)?\)")
+_DESIG = re.compile(
+    r"^\s*\$?\((?:<(I|E)[^>]*>)?([0-9]{1,3}|[a-z]{1,5}|[A-Z]{1,2})(?:</(?:I|E)>)?\)"
+)
 _LEAD_HEADING = re.compile(r"^\s*<(?:I|E)[^>]*>[^<]{1,200}</(?:I|E)>")
 _TAG = re.compile(r"<[^>]+>")
 _WS = re.compile(r"\s+")

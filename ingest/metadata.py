@@ -1,4 +1,4 @@
-"""Document metadata: from front matter, PDF info, a sidecar ``<file>.meta.yaml`` or the manifest."""
+"""Document metadata: front matter, PDF info, a sidecar ``<file>.meta.yaml``, or the manifest."""
 
 from __future__ import annotations
 
@@ -74,7 +74,9 @@ def build_document(
     if not doc_type:
         doc_type = _FOLDER_TYPES.get(path.parent.name.lower(), "policy")
     if doc_type not in DOC_TYPES:
-        raise DocumentError(f"unknown document type '{doc_type}' (use one of {', '.join(DOC_TYPES)})")
+        raise DocumentError(
+            f"unknown document type '{doc_type}' (use one of {', '.join(DOC_TYPES)})"
+        )
     doc_id = _as_text(meta.get("id") or meta.get("doc_id")) or _ID_SAFE.sub("-", path.stem)
     groups = _as_list(meta.get("access_groups")) or tuple(default_groups)
     return SourceDocument(

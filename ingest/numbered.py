@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from ingest.tree import Node, Para
 
-NUMBERED_HEADING = re.compile(r"^(?:Section\s+|§\s*)?(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(\S.{0,150})$")
+NUMBERED_HEADING = re.compile(
+    r"^(?:Section\s+|§\s*)?(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(\S.{0,150})$"
+)
 
 
 @dataclass

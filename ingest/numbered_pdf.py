@@ -1,4 +1,4 @@
-"""Policies and contracts in PDF: numbered headings (``4.3 Reporting of Breaches``) give locators."""
+"""Policies and contracts in PDF: numbered headings (``4.3 Breach notice``) give locators."""
 
 from __future__ import annotations
 
@@ -78,6 +78,10 @@ def parse_paged_pdf(pdf: PdfText, prefix: str) -> list[Node]:
         if len(text.split()) < 5:
             continue
         nodes.append(
-            Node(locator=f"{prefix}, p. {page}", label=f"{prefix} p. {page}", paras=[Para(text, page)])
+            Node(
+                locator=f"{prefix}, p. {page}",
+                label=f"{prefix} p. {page}",
+                paras=[Para(text, page)],
+            )
         )
     return nodes

@@ -122,7 +122,9 @@ def _download(url: str, dest: Path, settings: Settings) -> None:
                 fh.write(block)
 
 
-def fetch(settings: Settings, *, mirror: Path | None = None, only: set[str] | None = None) -> FetchReport:
+def fetch(
+    settings: Settings, *, mirror: Path | None = None, only: set[str] | None = None
+) -> FetchReport:
     """Fetch every manifest source into ``<data_dir>/sources``. A failure is reported per source
     and never stops the others; files already present with the same content are left alone."""
     sources = load_manifest(settings.paths.sources_manifest)
@@ -140,7 +142,9 @@ def fetch(settings: Settings, *, mirror: Path | None = None, only: set[str] | No
                 found = _find_in_mirror(mirror, src.filename)
                 if found is None:
                     status = "missing" if src.optional else "failed"
-                    report.outcomes.append(FetchOutcome(src, status, f"not in mirror {mirror.name}"))
+                    report.outcomes.append(
+                        FetchOutcome(src, status, f"not in mirror {mirror.name}")
+                    )
                     continue
                 shutil.copyfile(found, tmp)
                 origin = f"mirror:{src.filename}"
@@ -160,7 +164,9 @@ def fetch(settings: Settings, *, mirror: Path | None = None, only: set[str] | No
                 "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "bytes": str(dest.stat().st_size),
             }
-            report.outcomes.append(FetchOutcome(src, "unchanged" if unchanged else "fetched", detail))
+            report.outcomes.append(
+                FetchOutcome(src, "unchanged" if unchanged else "fetched", detail)
+            )
         except Exception as exc:
             tmp.unlink(missing_ok=True)
             log.debug("fetch of %s failed", src.id, exc_info=True)

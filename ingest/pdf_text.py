@@ -43,10 +43,10 @@ def read_pdf(data: bytes) -> PdfText:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             try:
-                ok = reader.decrypt("")
+                opened = bool(reader.decrypt(""))  # only an empty user password is tried
             except Exception:
-                ok = 0
-            if not ok:
+                opened = False
+            if not opened:
                 raise DocumentError("encrypted PDF (password required)")
         n = len(reader.pages)
         if n == 0:
@@ -65,7 +65,9 @@ def read_pdf(data: bytes) -> PdfText:
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise DocumentError(f"corrupt or truncated PDF ({type(exc).__name__})") from exc
     except MemoryError as exc:
-        raise DocumentError("PDF expands beyond the memory limit (possible compression bomb)") from exc
+        raise DocumentError(
+            "PDF expands beyond the memory limit (possible compression bomb)"
+        ) from exc
     except Exception as exc:
         log.debug("pdf read failed", exc_info=True)
         raise DocumentError(f"unreadable PDF ({type(exc).__name__})") from exc

@@ -72,7 +72,9 @@ def discover(settings: Settings) -> tuple[list[SourceFile], list[FileOutcome]]:
     skipped: list[FileOutcome] = []
     for root in settings.paths.corpus_dirs:
         if not root.exists():
-            skipped.append(FileOutcome(f"corpus:{root}", root.name, "failed", 0, "corpus folder not found"))
+            skipped.append(
+                FileOutcome(f"corpus:{root}", root.name, "failed", 0, "corpus folder not found")
+            )
             continue
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             rel = path.relative_to(root).as_posix()
@@ -84,7 +86,9 @@ def discover(settings: Settings) -> tuple[list[SourceFile], list[FileOutcome]]:
                 continue
             if path.suffix.lower() not in CORPUS_SUFFIXES:
                 skipped.append(
-                    FileOutcome(f"corpus:{path}", rel, "failed", 0, f"unsupported file type '{path.suffix}'")
+                    FileOutcome(
+                        f"corpus:{path}", rel, "failed", 0, f"unsupported file type '{path.suffix}'"
+                    )
                 )
                 continue
             files.append(SourceFile(path, "corpus"))
@@ -94,7 +98,9 @@ def discover(settings: Settings) -> tuple[list[SourceFile], list[FileOutcome]]:
         path = settings.paths.sources_dir / src.filename
         if not src.enabled:
             if rec:
-                skipped.append(FileOutcome(f"official:{src.id}", src.filename, "skipped", 0, src.why))
+                skipped.append(
+                    FileOutcome(f"official:{src.id}", src.filename, "skipped", 0, src.why)
+                )
             continue
         if rec and path.exists():
             files.append(SourceFile(path, "official", src))
@@ -172,7 +178,11 @@ def run_ingest(
             try:
                 data = read_bytes(file.path)
                 digest = _file_digest(file, data)
-                if old is not None and old.file_sha256 == digest and old.status != "failed-kept-previous":
+                if (
+                    old is not None
+                    and old.file_sha256 == digest
+                    and old.status != "failed-kept-previous"
+                ):
                     entry = DocEntry(
                         key=file.key,
                         document=old.document,
@@ -195,14 +205,19 @@ def run_ingest(
                     status = "updated" if old is not None else "added"
                 doc_id = entry.document.doc_id
                 if doc_id in seen_ids:
-                    raise DocumentError(f"document id '{doc_id}' is already used by {seen_ids[doc_id]}")
+                    raise DocumentError(
+                        f"document id '{doc_id}' is already used by {seen_ids[doc_id]}"
+                    )
                 seen_ids[doc_id] = name
             except (DocumentError, AssistantError) as exc:
                 reason = str(exc)
                 if old is not None and old.document.doc_id not in seen_ids:
                     # Keep the last good version rather than drop a document from the index.
                     kept = DocEntry.from_json(old.to_json())
-                    kept.status, kept.note = "failed-kept-previous", f"last good version kept: {reason}"
+                    kept.status, kept.note = (
+                        "failed-kept-previous",
+                        f"last good version kept: {reason}",
+                    )
                     entries.append(kept)
                     chunks_by_doc[kept.document.doc_id] = [
                         prev_chunks[i] for i in old.chunk_ids if i in prev_chunks
@@ -215,7 +230,9 @@ def run_ingest(
             except Exception as exc:  # an unexpected parser bug must not sink the whole run
                 log.exception("ingest: unexpected error on %s", name)
                 report.outcomes.append(
-                    FileOutcome(file.key, name, "failed", 0, f"internal error ({type(exc).__name__})")
+                    FileOutcome(
+                        file.key, name, "failed", 0, f"internal error ({type(exc).__name__})"
+                    )
                 )
                 continue
             entries.append(entry)

@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 
 from assistant.errors import DocumentError
 from ingest.designators import DesignatorStack, plain_leading_designators
-from ingest.pdf_text import Line, PdfText, clean, page_lines, rejoin, resolve_soft_hyphens, vocabulary
+from ingest.pdf_text import (
+    Line,
+    PdfText,
+    clean,
+    page_lines,
+    rejoin,
+    resolve_soft_hyphens,
+    vocabulary,
+)
 from ingest.tree import Node, Para
 
 _SECTION = re.compile(r"^\s*§\s*(\d{3}\.\d{3,4})\s{2,}(.*)$")

@@ -105,7 +105,7 @@ class _Builder:
     def _pack(
         self, locator: str, section: str, path: tuple[str, ...], pieces: list[tuple[str, Para]]
     ) -> None:
-        """Emit pieces as one or more chunks of at most ``max_words`` (splitting long paragraphs)."""
+        """Emit pieces as chunks of at most ``max_words`` (long paragraphs are split)."""
         batch: list[tuple[str, Para]] = []
         count = 0
         for loc, para in pieces:

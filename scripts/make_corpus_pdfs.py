@@ -32,7 +32,14 @@ FIXED_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 def _latin1(text: str) -> str:
-    table = {"\u2014": "-", "\u2013": "-", "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'}
+    table = {
+        "\u2014": "-",
+        "\u2013": "-",
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+    }
     for k, v in table.items():
         text = text.replace(k, v)
     return text.encode("latin-1", "replace").decode("latin-1")

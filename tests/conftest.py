@@ -17,7 +17,9 @@ from tests import fakes
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
-MIRROR = Path(os.environ.get("HIPAA_ASSISTANT_TEST_MIRROR", ROOT.parent / "shared" / "corpus-sources"))
+MIRROR = Path(
+    os.environ.get("HIPAA_ASSISTANT_TEST_MIRROR", ROOT.parent / "shared" / "corpus-sources")
+)
 MIRROR_REASON = (
     f"the offline mirror of official sources is absent ({MIRROR.name} beside the project); "
     "these tests read the eCFR XML and HHS PDFs from it"
@@ -35,9 +37,9 @@ _real_connect = socket.socket.connect
 
 def _guarded_connect(self: socket.socket, address: object) -> object:
     host = address[0] if isinstance(address, tuple) else address
-    if self.family in (socket.AF_INET, socket.AF_INET6):
-        if not (isinstance(host, str) and (host.startswith("127.") or host in ("::1", "localhost"))):
-            raise RuntimeError(f"test tried to reach the network: {address!r}")
+    loopback = isinstance(host, str) and (host.startswith("127.") or host in ("::1", "localhost"))
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not loopback:
+        raise RuntimeError(f"test tried to reach the network: {address!r}")
     return _real_connect(self, address)  # type: ignore[arg-type]
 
 

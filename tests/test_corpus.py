@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import Settings
-from ingest.loaders import SourceFile, load, read_bytes
+from ingest.loaders import load, read_bytes
 from ingest.pipeline import discover
 from tests.conftest import ROOT, make_settings
 

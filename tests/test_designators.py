@@ -45,8 +45,12 @@ def test_italic_digits_are_a_fifth_level() -> None:
 
 
 def test_plain_text_designators_and_heading_owned_subparagraph() -> None:
-    found, owner = plain_leading_designators("(1)(i) Standard: Security management process. Implement")
+    found, owner = plain_leading_designators(
+        "(1)(i) Standard: Security management process. Implement"
+    )
     assert [d.value for d in found] == ["1", "i"] and owner == 1
-    found, owner = plain_leading_designators("(e) Deemed compliance. (1) Qualification. Notwithstanding")
+    found, owner = plain_leading_designators(
+        "(e) Deemed compliance. (1) Qualification. Notwithstanding"
+    )
     assert [d.value for d in found] == ["e", "1"] and owner == 0
     assert plain_leading_designators("No designator here (a) inside.")[0] == []

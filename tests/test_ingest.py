@@ -70,7 +70,9 @@ def test_edited_document_old_text_is_gone(settings: Settings, tiny_corpus: Path)
     for hit in idx.search("unclaimed print jobs purged after four hours", k=10):
         assert "purged after four hours" not in hit.chunk.text
     assert len(IndexState(settings.paths.index_dir).gens.iterdir().__next__().name) > 0
-    assert len(list(IndexState(settings.paths.index_dir).gens.iterdir())) == 1  # old generation swept
+    assert (
+        len(list(IndexState(settings.paths.index_dir).gens.iterdir())) == 1
+    )  # old generation swept
 
 
 def test_only_changed_text_is_re_embedded(settings: Settings, tiny_corpus: Path) -> None:
@@ -194,7 +196,7 @@ def test_ingest_cli_summary_and_exit_code(
 
 def test_shared_corpus_copy_is_independent(tmp_path: Path) -> None:
     # guard for the fixtures themselves: the committed test corpus is never modified
-    assert (ROOT / "tests" / "data" / "corpus" / "policies" / "TST-200-printing.md").read_text().count(
-        "purged after four hours"
-    ) == 1
+    assert (
+        ROOT / "tests" / "data" / "corpus" / "policies" / "TST-200-printing.md"
+    ).read_text().count("purged after four hours") == 1
     shutil.rmtree(tmp_path, ignore_errors=True)

@@ -12,12 +12,38 @@ from ingest.regulation_pdf import parse_regulation_pdf
 from ingest.tree import chunk_tree
 
 SUBPART_SECTIONS = {
-    "C": ["164.302", "164.304", "164.306", "164.308", "164.310", "164.312", "164.314", "164.316", "164.318"],
+    "C": [
+        "164.302",
+        "164.304",
+        "164.306",
+        "164.308",
+        "164.310",
+        "164.312",
+        "164.314",
+        "164.316",
+        "164.318",
+    ],
     "D": ["164.400", "164.402", "164.404", "164.406", "164.408", "164.410", "164.412", "164.414"],
     "E": [
-        "164.500", "164.501", "164.502", "164.504", "164.506", "164.508", "164.509", "164.510",
-        "164.512", "164.514", "164.520", "164.522", "164.524", "164.526", "164.528", "164.530",
-        "164.532", "164.534", "164.535",
+        "164.500",
+        "164.501",
+        "164.502",
+        "164.504",
+        "164.506",
+        "164.508",
+        "164.509",
+        "164.510",
+        "164.512",
+        "164.514",
+        "164.520",
+        "164.522",
+        "164.524",
+        "164.526",
+        "164.528",
+        "164.530",
+        "164.532",
+        "164.534",
+        "164.535",
     ],
 }
 
@@ -63,7 +89,9 @@ def test_paragraph_level_locators(ecfr_chunks: dict) -> None:
     assert "return or destroy all protected health information" in j
     r = _span_text(e, "45 CFR 164.514(b)(2)(i)(R)")
     assert "Any other unique identifying number" in r
-    assert _span_text(e, "45 CFR 164.512(i)").startswith("(i) Standard: Uses and disclosures for research")
+    assert _span_text(e, "45 CFR 164.512(i)").startswith(
+        "(i) Standard: Uses and disclosures for research"
+    )
     d = ecfr_chunks["D"]
     assert "60 calendar days" in _span_text(d, "45 CFR 164.404(b)")
 
@@ -93,7 +121,17 @@ def test_regulation_pdf_recovers_sections_with_pages(hhs_pdf: list) -> None:
     # a heading split across lines in the PDF ("§ 1\n60.103")
     assert "45 CFR 160.103" in by
     assert by["45 CFR 160.103"].paras[0].page == 11
-    for number in ("160.101", "160.102", "160.306", "160.402", "164.102", "164.103", "164.104", "164.105", "164.106"):
+    for number in (
+        "160.101",
+        "160.102",
+        "160.306",
+        "160.402",
+        "164.102",
+        "164.103",
+        "164.104",
+        "164.105",
+        "164.106",
+    ):
         assert f"45 CFR {number}" in by, number
     s105 = by["45 CFR 164.105"]
     assert s105.label.startswith("§ 164.105 Organizational requirements")

@@ -8,7 +8,9 @@ def _words(n: int, word: str = "word") -> str:
 def test_subtree_that_fits_stays_one_chunk_with_paragraph_spans() -> None:
     root = Node("45 CFR 1.1", "§ 1.1 Test", [Para("Intro text of the section here.")])
     std = Node("45 CFR 1.1(a)", "1.1(a)", [Para("(a) Standard: alpha. " + _words(20))])
-    std.children.append(Node("45 CFR 1.1(a)(1)", "1.1(a)(1)", [Para("(1) Spec one. " + _words(10))]))
+    std.children.append(
+        Node("45 CFR 1.1(a)(1)", "1.1(a)(1)", [Para("(1) Spec one. " + _words(10))])
+    )
     root.children.append(std)
     chunks = chunk_tree("d", [root], max_words=200, min_words=5)
     assert len(chunks) == 1

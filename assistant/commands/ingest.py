@@ -29,7 +29,8 @@ def print_report(report: IngestReport) -> None:
             print(f"{o.status:8} {o.name}{chunks}{reason}")
     rate = ""
     if report.embedded:
-        rate = f", embedded {report.embedded} new chunks at {report.embedded / max(report.embed_seconds, 1e-9):.1f}/s"
+        per_s = report.embedded / max(report.embed_seconds, 1e-9)
+        rate = f", embedded {report.embedded} new chunks at {per_s:.1f}/s"
     state = "no changes" if report.noop else f"generation {report.generation}"
     print(
         f"ingest: {report.documents} documents, {report.chunks} chunks indexed "

@@ -40,7 +40,10 @@ def sources_listing(settings: Settings) -> list[dict[str, object]]:
         if not src.enabled:
             status, note = "not indexed", src.why
         elif src.id not in records:
-            status, note = "not fetched", "run `hipaa-assistant fetch`" + (" (optional)" if src.optional else "")
+            status, note = (
+                "not fetched",
+                "run `hipaa-assistant fetch`" + (" (optional)" if src.optional else ""),
+            )
         else:
             status, note = "not indexed", "fetched; run `hipaa-assistant ingest`"
         rows.append(
@@ -77,5 +80,8 @@ def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
         ver = " / ".join(v for v in (str(r["version"]), str(r["as_of"])) if v) or "-"
         groups = ",".join(r["access_groups"])  # type: ignore[arg-type]
         note = f" - {r['note']}" if r["note"] else ""
-        print(f"{r['doc_id']!s:28} {r['type']!s:8} {ver:18} {r['chunks']!s:>6}  {groups:24} {r['status']}{note}")
+        print(
+            f"{r['doc_id']!s:28} {r['type']!s:8} {ver:18} {r['chunks']!s:>6}  {groups:24} "
+            f"{r['status']}{note}"
+        )
     return 0

@@ -27,7 +27,7 @@ class EmbeddingCache:
             part = unique[i : i + 500]
             marks = ",".join("?" * len(part))
             rows = self._db.execute(
-                f"SELECT key, dim, vec FROM emb WHERE model=? AND key IN ({marks})",  # noqa: S608
+                f"SELECT key, dim, vec FROM emb WHERE model=? AND key IN ({marks})",
                 [model, *part],
             )
             for key, dim, blob in rows:

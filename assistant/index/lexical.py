@@ -11,9 +11,68 @@ import numpy as np
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*")
 STOPWORDS = frozenset(
-    """a an and are as at be by for from has have in is it its of on or that the this to was were
-    will with may must shall any such not under which who whom what when where if than then their
-    there these those be been being can do does our we you your i my me""".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "were",
+        "will",
+        "with",
+        "may",
+        "must",
+        "shall",
+        "any",
+        "such",
+        "not",
+        "under",
+        "which",
+        "who",
+        "whom",
+        "what",
+        "when",
+        "where",
+        "if",
+        "than",
+        "then",
+        "their",
+        "there",
+        "these",
+        "those",
+        "be",
+        "been",
+        "being",
+        "can",
+        "do",
+        "does",
+        "our",
+        "we",
+        "you",
+        "your",
+        "i",
+        "my",
+        "me",
+    ]
 )
 
 
@@ -61,7 +120,9 @@ class BM25:
                 out[row] = out.get(row, 0.0) + idf * tf * (self.k1 + 1) / (tf + norm[row])
         return out
 
-    def search(self, query: str, k: int, allowed: set[int] | None = None) -> list[tuple[str, float]]:
+    def search(
+        self, query: str, k: int, allowed: set[int] | None = None
+    ) -> list[tuple[str, float]]:
         scored = self.scores(query)
         if allowed is not None:
             scored = {r: s for r, s in scored.items() if r in allowed}

@@ -90,7 +90,7 @@ class Index:
         ]
 
     def search(self, query: str, k: int = 5, groups: set[str] | None = None) -> list[Hit]:
-        """Reciprocal-rank fusion of dense and lexical results (the answering issue refines this)."""
+        """Reciprocal-rank fusion of dense and lexical results."""
         fused: dict[str, float] = {}
         hits: dict[str, Hit] = {}
         for ranked in (self.dense(query, k * 4, groups), self.lexical_search(query, k * 4, groups)):

@@ -50,10 +50,10 @@ class _ChromaEmbeddingFunction:
     def __init__(self, embedder: Embedder) -> None:
         self._embedder = embedder
 
-    def __call__(self, input: Sequence[str]) -> list[np.ndarray]:  # noqa: A002 - Chroma's name
+    def __call__(self, input: Sequence[str]) -> list[np.ndarray]:
         return list(self._embedder.embed(list(input)))
 
-    def embed_query(self, input: Sequence[str]) -> list[np.ndarray]:  # noqa: A002
+    def embed_query(self, input: Sequence[str]) -> list[np.ndarray]:
         return self(input)
 
     @staticmethod
@@ -113,8 +113,12 @@ class ChromaStore:
                 self._client = chromadb.PersistentClient(path=str(path), settings=client_settings)
         except Exception as exc:
             log.exception("chroma client failed")
-            where = f"{chroma.host}:{chroma.port}" if chroma.mode == "http" else "the data directory"
-            raise ConfigError(f"cannot open the Chroma store at {where} ({type(exc).__name__})") from exc
+            where = (
+                f"{chroma.host}:{chroma.port}" if chroma.mode == "http" else "the data directory"
+            )
+            raise ConfigError(
+                f"cannot open the Chroma store at {where} ({type(exc).__name__})"
+            ) from exc
         self._ef = _as_chroma_ef(embedder)
         self._collections: dict[str, Any] = {}
         # Chroma cannot rebuild our embedding function from its stored config (by design: it is
