@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # An offline mirror of the official sources (a folder of the manifest's files), if you have one.
 MIRROR ?=
 
-.PHONY: venv run fetch ingest sources test test-fast lint lock pdfs clean
+.PHONY: venv run fetch ingest sources test test-fast lint lock pdfs clean measure-ingest
 
 venv: $(STAMP)
 
@@ -46,3 +46,7 @@ pdfs: venv
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+
+# Ingest throughput on the bundled corpus + official sources (needs MIRROR=<folder of the files>).
+measure-ingest: venv
+	$(BIN)/python scripts/measure_ingest.py --mirror $(MIRROR)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -103,7 +102,3 @@ def make_chunk_id(doc_id: str, locator: str, seq: int = 0) -> str:
     """A stable id from document and locator (``seq`` separates parts of one long paragraph)."""
     raw = f"{doc_id}\x1f{locator}\x1f{seq}"
     return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:20]
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True)

@@ -90,7 +90,11 @@ class SentenceTransformerEmbedder:
             # A local model must never reach for the hub (no network here, and none needed).
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # our own progress bar covers the work that matters
 
         try:
             self._model = SentenceTransformer(self._load_from, device=self._settings.device)

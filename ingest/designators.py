@@ -127,7 +127,10 @@ def plain_leading_designators(text: str) -> tuple[list[Designator], int]:
         found.append(Designator(m.group(1)))
         rest = rest[m.end() :]
     owner = len(found) - 1
-    m = _PLAIN_HEADING_THEN_ONE.match(rest) if found else None
-    if m:
+    while found:
+        m = _PLAIN_HEADING_THEN_ONE.match(rest)
+        if not m:
+            break
         found.append(Designator(m.group(1)))
+        rest = rest[m.end() :]
     return found, owner

@@ -34,7 +34,7 @@ def _plain(markup: str) -> str:
 
 
 def leading_designators(markup: str) -> tuple[list[Designator], str, int]:
-    """Designators at the start of a paragraph, including one right after an italic heading.
+    """Designators at the start of a paragraph, including those right after italic headings.
 
     ``(b) <I>Flexibility of approach.</I> (1) Covered entities...`` -> [(b), (1)].
     Returns the designators, the markup after them, and which designator owns the italic heading.
@@ -48,13 +48,19 @@ def leading_designators(markup: str) -> tuple[list[Designator], str, int]:
         found.append(Designator(m.group(2), italic=bool(m.group(1))))
         rest = rest[m.end() :]
     owner = len(found) - 1
-    if found:
-        h = _LEAD_HEADING.match(rest)
-        if h:
-            after = rest[h.end() :].lstrip(" \u2014:-")
-            m = _DESIG.match(after)
-            if m and m.group(2) in ("1", "i", "A"):
-                found.append(Designator(m.group(2), italic=bool(m.group(1))))
+    # "(k) <I>Standard: ...</I>—(1) <I>Military ...</I>—(i) <I>Armed Forces.</I> Text":
+    # each heading may be followed by the first subparagraph's designator and its own heading.
+    tail = rest
+    while found:
+        h = _LEAD_HEADING.match(tail)
+        if not h:
+            break
+        after = tail[h.end() :].lstrip(" \u2014:-")
+        m = _DESIG.match(after)
+        if not m or m.group(2) not in ("1", "i", "A"):
+            break
+        found.append(Designator(m.group(2), italic=bool(m.group(1))))
+        tail = after[m.end() :]
     return found, rest, owner
 
 

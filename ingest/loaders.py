@@ -21,7 +21,7 @@ from ingest.regulation_pdf import parse_regulation_pdf
 from ingest.tree import Node, chunk_tree
 
 # Bump when parsing or chunking changes, so unchanged files are re-parsed once.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 CORPUS_SUFFIXES = {".md", ".markdown", ".txt", ".pdf"}
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
@@ -126,7 +126,7 @@ def _load_official(
         "type": src.doc_type,
         "as_of": src.as_of,
         "url": src.url,
-        "owner": "U.S. Department of Health and Human Services" if "nist" not in src.id else "NIST",
+        "owner": src.publisher,
         "access_groups": ["public"],
     }
     doc = build_document(meta, path=file.path, sha256=digest, fmt=src.format, default_groups=[])

@@ -35,6 +35,7 @@ class OfficialSource:
     why: str = ""
     include_parts: tuple[str, ...] = ()
     supersedes_priority: int = 0
+    publisher: str = "U.S. Department of Health and Human Services"
 
 
 _FORMATS = {"ecfr-xml", "regulation-pdf", "guidance-pdf"}

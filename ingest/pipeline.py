@@ -169,10 +169,15 @@ def run_ingest(
 
         files, skipped = discover(settings)
         report.outcomes.extend(skipped)
+        show = sys.stderr.isatty() if progress is None else progress
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(files), desc="reading", unit="file", disable=not show, leave=False)
         entries: list[DocEntry] = []
         chunks_by_doc: dict[str, list[Chunk]] = {}
         seen_ids: dict[str, str] = {}
         for file in files:
+            bar.update(1)
             name = _display(file, settings)
             old = prev_docs.get(file.key)
             try:
@@ -239,6 +244,7 @@ def run_ingest(
             chunks_by_doc[entry.document.doc_id] = chunks
             report.outcomes.append(FileOutcome(file.key, name, status, len(chunks)))
 
+        bar.close()
         current_keys = {f.key for f in files}
         for key, old in prev_docs.items():
             if key not in current_keys:
@@ -258,7 +264,7 @@ def run_ingest(
                 report.seconds = time.perf_counter() - started
                 return report
 
-        vectors = _embed_all(settings, embedder, live, report, progress)
+        vectors = _embed_all(settings, embedder, live, report, show)
         store: VectorStore = store_factory()
         gen_id = state.new_gen_id()
         collection = f"{settings.chroma.collection_prefix}_{gen_id}"
@@ -345,7 +351,7 @@ def _embed_all(
     embedder: Embedder,
     chunks: list[Chunk],
     report: IngestReport,
-    progress: bool | None,
+    show: bool,
 ) -> np.ndarray:
     cache = EmbeddingCache(settings.paths.data_dir / "embedding-cache.sqlite")
     try:
@@ -354,7 +360,6 @@ def _embed_all(
         missing = [(k, c.embed_text) for k, c in zip(keys, chunks, strict=True) if k not in have]
         missing = list({k: t for k, t in missing}.items())
         if missing:
-            show = sys.stderr.isatty() if progress is None else progress
             from tqdm import tqdm
 
             t0 = time.perf_counter()

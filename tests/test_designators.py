@@ -54,3 +54,12 @@ def test_plain_text_designators_and_heading_owned_subparagraph() -> None:
     )
     assert [d.value for d in found] == ["e", "1"] and owner == 0
     assert plain_leading_designators("No designator here (a) inside.")[0] == []
+
+
+def test_chained_headings_each_open_a_level() -> None:
+    text = (
+        "(k) Standard: Uses and disclosures for specialized government functions\u2014(1) Military"
+        " and veterans activities\u2014(i) Armed Forces personnel. A covered entity may use"
+    )
+    found, owner = plain_leading_designators(text)
+    assert [d.value for d in found] == ["k", "1", "i"] and owner == 0

@@ -92,6 +92,9 @@ def test_paragraph_level_locators(ecfr_chunks: dict) -> None:
     assert _span_text(e, "45 CFR 164.512(i)").startswith(
         "(i) Standard: Uses and disclosures for research"
     )
+    armed = _span_text(e, "45 CFR 164.512(k)(1)(i)")
+    assert "Armed Forces personnel" in armed
+    assert "Separation or discharge" in _span_text(e, "45 CFR 164.512(k)(1)(ii)")
     d = ecfr_chunks["D"]
     assert "60 calendar days" in _span_text(d, "45 CFR 164.404(b)")
 
