@@ -33,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sources", help="what is indexed: documents, versions, chunks, access")
     s.add_argument("--json", action="store_true", help="machine-readable output")
+
+    from assistant.commands.ask import add_arguments
+
+    add_arguments(sub.add_parser("ask", help="answer a question with verified citations"))
     return p
 
 
@@ -51,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
             from assistant.commands.ingest import cmd_ingest
 
             return cmd_ingest(settings, args)
+        if args.command == "ask":
+            from assistant.commands.ask import cmd_ask
+
+            return cmd_ask(settings, args)
         if args.command == "sources":
             from assistant.commands.sources import cmd_sources
 

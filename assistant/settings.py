@@ -93,6 +93,98 @@ class ChromaSettings(_Group):
     )
 
 
+class RetrievalSettings(_Group):
+    k: int = Field(default=5, ge=1, le=50, description="Passages returned to the answerer.")
+    dense_candidates: int = Field(default=40, ge=1, description="Dense (vector) candidates.")
+    lexical_candidates: int = Field(default=40, ge=1, description="Lexical (BM25) candidates.")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(default=1.0, ge=0, description="Weight of the dense ranking.")
+    lexical_weight: float = Field(default=1.0, ge=0, description="Weight of the lexical ranking.")
+    named_document_boost: float = Field(
+        default=1.0,
+        ge=0,
+        description="Extra fusion weight (in ranks at the top) for documents or vendors the "
+        "question names.",
+    )
+    related_locator_boost: float = Field(
+        default=1.0,
+        ge=0,
+        description="Extra fusion weight for passages holding a rule paragraph that the "
+        "vocabulary bridge links to the question's words (e.g. 'vendor' -> 164.502(e)).",
+    )
+    ensure_rule_passage: bool = Field(
+        default=True,
+        description="When the top passages hold no rule text but a rule passage ranks within "
+        "rule_depth, it takes the last place, so answers can cite the rule beside a policy.",
+    )
+    rule_depth: int = Field(default=25, ge=1, description="How deep to look for a rule passage.")
+    demote_sections: list[str] = Field(
+        default_factory=lambda: ["Purpose", "Scope", "Revision History", "Related Policies"],
+        description="Policy sections that rarely answer a question; their fused score is halved.",
+    )
+    locator_max_chunks: int = Field(
+        default=3, ge=1, description="Passages placed first for a locator named in the question."
+    )
+    vocabulary_file: Path = Field(
+        default=PROJECT_ROOT / "assistant" / "retrieval" / "vocabulary.yaml",
+        description="The staff-words to rule-words bridge applied at query time.",
+    )
+    reranker_model: str | None = Field(
+        default=None,
+        description="Cross-encoder (local path or name) to rerank candidates; none = off.",
+    )
+    rerank_candidates: int = Field(default=20, ge=1, description="Candidates the reranker sees.")
+    default_groups: list[str] = Field(
+        default_factory=lambda: ["staff"],
+        description="Access groups of a caller that names none (the CLI without --groups).",
+    )
+
+
+class AnswerSettings(_Group):
+    mode: Literal["extractive", "llm"] = Field(
+        default="extractive",
+        description="'extractive' (offline, no LLM: quotes the best sentences) or 'llm'.",
+    )
+    abstain_min_dense: float = Field(
+        default=0.40,
+        description="Abstain when no retrieved passage reaches this cosine similarity to the "
+        "question (calibrated on evals/calibration.yaml with the default embedder; see README).",
+    )
+    abstain_min_coverage: float = Field(
+        default=0.34,
+        ge=0,
+        le=1,
+        description="Abstain when the top passages contain less than this share of the "
+        "question's content words (after the vocabulary bridge).",
+    )
+    abstain_unknown_terms_min_dense: float = Field(
+        default=0.55,
+        description="When the question has distinctive words found nowhere in the index, answer "
+        "only if a passage reaches this cosine similarity.",
+    )
+    max_sentences: int = Field(default=4, ge=1, description="Sentences in an extractive answer.")
+    max_passages_used: int = Field(
+        default=4, ge=1, description="Passages an extractive answer may quote from."
+    )
+
+
+class LLMSettings(_Group):
+    provider: Literal["ollama", "openai-compatible", "openai", "anthropic"] = Field(
+        default="ollama",
+        description="Which chat model family answers in 'llm' mode. 'ollama' keeps PHI on "
+        "premises; 'openai-compatible' is any endpoint speaking the OpenAI API (vLLM, LM Studio, "
+        "Azure OpenAI) at base_url.",
+    )
+    model: str = Field(default="llama3.1:8b", description="Model name at the provider.")
+    base_url: str | None = Field(
+        default=None, description="Endpoint URL (required for 'openai-compatible')."
+    )
+    api_key: SecretStr | None = Field(default=None, description="API key, where one is needed.")
+    temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature.")
+    max_tokens: int = Field(default=700, ge=16, description="Longest answer, in tokens.")
+    timeout_s: float = Field(default=60.0, gt=0, description="Timeout of one model call.")
+
+
 class FetchSettings(_Group):
     timeout_s: float = Field(default=60.0, gt=0, description="Timeout of one download.")
     user_agent: str = Field(
@@ -123,6 +215,11 @@ class Settings(BaseSettings):
     fetch: FetchSettings = Field(
         default_factory=FetchSettings, description="Official-source fetch."
     )
+    retrieval: RetrievalSettings = Field(
+        default_factory=RetrievalSettings, description="Hybrid retrieval."
+    )
+    answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering.")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="The chat model ('llm').")
     default_access_groups: list[str] = Field(
         default_factory=lambda: ["staff"],
         description="Access groups given to a document whose metadata names none.",

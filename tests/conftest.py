@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from assistant.embeddings import build_embedder
-from assistant.settings import Settings
+from assistant.index.reader import Index, Scope
+from assistant.retrieval.retriever import HybridRetriever, ScoredPassage
+from assistant.retrieval.vocabulary import Vocabulary
+from assistant.settings import RetrievalSettings, Settings
 from tests import fakes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,3 +94,14 @@ def mirror() -> Path:
     if not (MIRROR / "ecfr").is_dir():
         pytest.skip(MIRROR_REASON)
     return MIRROR
+
+
+ALL = Scope.unrestricted()
+
+
+def search(index: Index, question: str, k: int = 5) -> list[ScoredPassage]:
+    """Hybrid retrieval over everything (trusted test tooling)."""
+    retriever = HybridRetriever(
+        index, RetrievalSettings(ensure_rule_passage=False), Vocabulary.load()
+    )
+    return retriever.retrieve(question, ALL, k).passages

@@ -18,6 +18,7 @@ from assistant.index.reader import Index
 from assistant.runtime import open_store
 from assistant.settings import Settings
 from ingest.pipeline import run_ingest
+from tests.conftest import ALL
 
 pytestmark = pytest.mark.slow
 
@@ -86,7 +87,7 @@ def test_ingest_and_query_through_a_chroma_server(
     assert report.ok and report.chunks > 0
     assert not (settings.paths.index_dir / "chroma").exists()  # nothing embedded locally
     idx = Index(settings, emb, open_store(settings, emb))
-    hits = idx.dense("badge in at the printer to release the job", k=3)
+    hits = idx.dense("badge in at the printer to release the job", 3, ALL)
     assert hits and hits[0].chunk.doc_id == "TST-200"
     # an edit replaces the collection on the server; the old one is dropped there
     path = tiny_corpus / "policies" / "TST-200-printing.md"
@@ -97,7 +98,7 @@ def test_ingest_and_query_through_a_chroma_server(
         f"{settings.chroma.collection_prefix}_{second.generation}"
     ]
     idx = Index(settings, emb, store)
-    assert "two hours" in idx.dense("unclaimed print jobs are purged", k=1)[0].chunk.text
+    assert "two hours" in idx.dense("unclaimed print jobs are purged", 1, ALL)[0].chunk.text
 
 
 def test_the_auth_token_is_sent_and_a_refusal_is_one_clear_error(settings: Settings) -> None:

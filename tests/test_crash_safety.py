@@ -17,7 +17,7 @@ from assistant.embeddings import build_embedder
 from assistant.index.reader import Index
 from assistant.runtime import open_store
 from assistant.settings import Settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, search
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +59,7 @@ def _check_whole(settings: Settings) -> Index:
     ids = [c.chunk_id for c in idx.chunks]
     assert len(ids) == len(set(ids))
     assert store.count(idx.generation.collection) == len(ids)
-    hits = idx.search("multi-factor authentication remote session", k=3)
+    hits = search(idx, "multi-factor authentication remote session", 3)
     assert hits and hits[0].chunk.doc_id == "TST-100"
     return idx
 

@@ -15,7 +15,7 @@ from assistant.index.state import IndexState
 from assistant.runtime import open_store
 from assistant.settings import Settings
 from ingest.pipeline import run_ingest
-from tests.conftest import ROOT, make_settings
+from tests.conftest import ALL, ROOT, make_settings, search
 from tests.fakes import HashingEmbedder
 
 
@@ -39,7 +39,7 @@ def test_first_ingest_indexes_every_document_with_locators(settings: Settings) -
     idx = index(settings)
     locators = {c.locator for c in idx.chunks}
     assert {"TST-100 §2.1", "TST-200 §2.2", "Zephyr Transcription BAA §1.1"} <= locators
-    hits = idx.search("multi-factor authentication for remote sessions", k=3)
+    hits = search(idx, "multi-factor authentication for remote sessions", 3)
     assert hits[0].chunk.locator == "TST-100 §2.1"
     store_count = open_store(settings, build_embedder(settings.embedding)).count(
         idx.generation.collection
@@ -67,7 +67,7 @@ def test_edited_document_old_text_is_gone(settings: Settings, tiny_corpus: Path)
     idx = index(settings)
     assert "purged after four hours" not in all_text(idx)
     assert "shredded by the vendor nightly" in all_text(idx)
-    for hit in idx.search("unclaimed print jobs purged after four hours", k=10):
+    for hit in search(idx, "unclaimed print jobs purged after four hours", 10):
         assert "purged after four hours" not in hit.chunk.text
     assert len(IndexState(settings.paths.index_dir).gens.iterdir().__next__().name) > 0
     assert (
@@ -94,7 +94,7 @@ def test_deleted_document_disappears(settings: Settings, tiny_corpus: Path) -> N
     idx = index(settings)
     assert "TST-BAA-ZEPHYR" not in idx.entries
     assert "Zephyr" not in all_text(idx)
-    assert not idx.find_locator("Zephyr Transcription BAA §1.1")
+    assert not idx.find_locator("Zephyr Transcription BAA §1.1", ALL)
 
 
 def _bad_files(folder: Path) -> dict[str, str]:

@@ -14,7 +14,7 @@ from assistant.runtime import open_store
 from assistant.settings import Settings
 from ingest.official import fetch
 from ingest.pipeline import run_ingest
-from tests.conftest import ROOT, make_settings
+from tests.conftest import ALL, ROOT, make_settings
 from tests.test_official_parsing import SUBPART_SECTIONS
 
 
@@ -34,7 +34,7 @@ def test_every_section_of_164_c_d_e_is_retrievable_from_the_ecfr(full: tuple) ->
     _, idx = full
     for sections in SUBPART_SECTIONS.values():
         for number in sections:
-            chunks = idx.find_locator(f"45 CFR {number}")
+            chunks = idx.find_locator(f"45 CFR {number}", ALL)
             assert chunks, number
             assert {c.doc_id for c in chunks} <= {"ecfr-45-164-C", "ecfr-45-164-D", "ecfr-45-164-E"}
 
@@ -42,7 +42,7 @@ def test_every_section_of_164_c_d_e_is_retrievable_from_the_ecfr(full: tuple) ->
 def test_part_160_and_164_subpart_a_come_from_the_pdf_with_pages(full: tuple) -> None:
     _, idx = full
     for number in ("160.103", "160.203", "160.404", "164.103", "164.105"):
-        chunks = idx.find_locator(f"45 CFR {number}")
+        chunks = idx.find_locator(f"45 CFR {number}", ALL)
         assert chunks and all(c.doc_id == "hhs-combined-2013" for c in chunks), number
         assert all(c.page and c.page > 9 for c in chunks)
     assert not any(c.locator.startswith("45 CFR 162.") for c in idx.chunks)
@@ -75,7 +75,7 @@ def test_sources_lists_what_is_indexed_and_why_not(full: tuple) -> None:
 
 def test_lookup_by_locator_and_exact_paragraph(full: tuple) -> None:
     _, idx = full
-    chunk = idx.find_locator("45 CFR 164.312(a)(2)(iv)")[0]
+    chunk = idx.find_locator("45 CFR 164.312(a)(2)(iv)", ALL)[0]
     at = chunk.text.index("Encryption and decryption")
     assert chunk.locator_at(at) == "45 CFR 164.312(a)(2)(iv)"
-    assert idx.find_locator("Acme Scribe BAA §4.3")[0].page >= 1
+    assert idx.find_locator("Acme Scribe BAA §4.3", ALL)[0].page >= 1

@@ -13,6 +13,7 @@ from assistant.index.reader import Index
 from assistant.runtime import open_store
 from assistant.settings import EmbeddingSettings, Settings
 from ingest.pipeline import run_ingest
+from tests.conftest import ALL
 
 pytestmark = pytest.mark.slow
 
@@ -45,9 +46,9 @@ def test_real_embeddings_end_to_end(
     report = run_ingest(settings, minilm, lambda: open_store(settings, minilm), progress=False)
     assert report.ok
     idx = Index(settings, minilm, open_store(settings, minilm))
-    assert idx.dense("second factor when logging in from home", k=1)[0].chunk.doc_id == "TST-100"
+    assert idx.dense("second factor when logging in from home", 1, ALL)[0].chunk.doc_id == "TST-100"
     assert (
-        idx.dense("can the transcription vendor train its models on our recordings", k=1)[
+        idx.dense("can the transcription vendor train its models on our recordings", 1, ALL)[
             0
         ].chunk.doc_id
         == "TST-BAA-ZEPHYR"

@@ -6,6 +6,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 
@@ -108,6 +109,17 @@ class BM25:
             t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self._postings.items()
         }
 
+    def df(self, term: str) -> int:
+        """In how many chunks ``term`` (already tokenized) occurs."""
+        return len(self._postings.get(term, ()))
+
+    def idf(self, term: str) -> float:
+        return self._idf.get(term, 0.0)
+
+    @property
+    def idf_table(self) -> dict[str, float]:
+        return self._idf
+
     def scores(self, query: str) -> dict[int, float]:
         out: dict[int, float] = {}
         norm = self.k1 * (1 - self.b + self.b * self._len / (self._avg or 1.0))
@@ -121,7 +133,7 @@ class BM25:
         return out
 
     def search(
-        self, query: str, k: int, allowed: set[int] | None = None
+        self, query: str, k: int, allowed: AbstractSet[int] | None = None
     ) -> list[tuple[str, float]]:
         scored = self.scores(query)
         if allowed is not None:

@@ -26,6 +26,35 @@ class Hit:
     source: str  # dense | lexical | locator
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What a caller may see and wants to search. Every read of the index goes through one.
+
+    ``groups``: the caller's access groups (``public`` documents are always visible);
+    ``None`` means unrestricted and is only for trusted tooling (ingest checks, evals).
+    ``doc_types`` / ``vendors``: optional filters (``None`` = all).
+    """
+
+    groups: frozenset[str] | None
+    doc_types: frozenset[str] | None = None
+    vendors: frozenset[str] | None = None
+
+    @classmethod
+    def for_groups(cls, groups: set[str] | list[str] | tuple[str, ...]) -> Scope:
+        return cls(frozenset(groups))
+
+    @classmethod
+    def unrestricted(cls) -> Scope:
+        return cls(None)
+
+    def allows(self, doc: SourceDocument) -> bool:
+        if self.groups is not None and not (set(doc.access_groups) & (self.groups | {"public"})):
+            return False
+        if self.doc_types is not None and doc.doc_type not in self.doc_types:
+            return False
+        return self.vendors is None or doc.doc_type != "baa" or doc.vendor in self.vendors
+
+
 class Index:
     """The live index. Built once per process and shared (read-only) by all requests."""
 
@@ -53,60 +82,63 @@ class Index:
         self.by_id: dict[str, Chunk] = {c.chunk_id: c for c in self.chunks}
         self._row = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self.lexical = BM25([c.chunk_id for c in self.chunks], [c.embed_text for c in self.chunks])
+        self._allowed: dict[Scope, frozenset[int]] = {}
 
     def document(self, doc_id: str) -> SourceDocument:
         return self.entries[doc_id].document
 
-    def allowed_rows(self, groups: set[str] | None) -> set[int] | None:
-        if groups is None:
-            return None
-        visible = groups | {"public"}
-        return {
-            row
-            for row, c in enumerate(self.chunks)
-            if visible & set(self.document(c.doc_id).access_groups)
-        }
+    def allowed_rows(self, scope: Scope) -> frozenset[int]:
+        """Rows of the chunks ``scope`` may see (cached: few distinct scopes are ever asked)."""
+        cached = self._allowed.get(scope)
+        if cached is None:
+            ok_docs = {d for d, e in self.entries.items() if scope.allows(e.document)}
+            cached = frozenset(r for r, c in enumerate(self.chunks) if c.doc_id in ok_docs)
+            if len(self._allowed) > 256:
+                self._allowed.clear()
+            self._allowed[scope] = cached
+        return cached
 
-    def _where(self, groups: set[str] | None) -> dict[str, Any] | None:
-        if groups is None:
+    def _where(self, scope: Scope) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = []
+        if scope.groups is not None:
+            keys = [{f"group_{g}": True} for g in sorted(scope.groups | {"public"})]
+            clauses.append(keys[0] if len(keys) == 1 else {"$or": keys})
+        if scope.doc_types is not None:
+            clauses.append({"doc_type": {"$in": sorted(scope.doc_types)}})
+        if scope.vendors is not None:
+            clauses.append(
+                {"$or": [{"doc_type": {"$ne": "baa"}}, {"vendor": {"$in": sorted(scope.vendors)}}]}
+            )
+        if not clauses:
             return None
-        keys = [{f"group_{g}": True} for g in sorted(groups | {"public"})]
-        return keys[0] if len(keys) == 1 else {"$or": keys}
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-    def dense(self, query: str, k: int, groups: set[str] | None = None) -> list[Hit]:
+    def dense(self, query: str, k: int, scope: Scope) -> list[Hit]:
         vec = self._embedder.embed_query(query)
-        found = self._store.query(self.generation.collection, vec, k, where=self._where(groups))
+        found = self._store.query(self.generation.collection, vec, k, where=self._where(scope))
+        allowed = self.allowed_rows(scope)
         hits = []
         for chunk_id, dist in found:
-            chunk = self.by_id.get(chunk_id)
-            if chunk is not None:
-                hits.append(Hit(chunk, self.document(chunk.doc_id), 1.0 - dist, "dense"))
+            row = self._row.get(chunk_id)
+            if row is None or row not in allowed:  # the store's filter is checked again here
+                continue
+            chunk = self.chunks[row]
+            hits.append(Hit(chunk, self.document(chunk.doc_id), 1.0 - dist, "dense"))
         return hits
 
-    def lexical_search(self, query: str, k: int, groups: set[str] | None = None) -> list[Hit]:
-        found = self.lexical.search(query, k, self.allowed_rows(groups))
+    def lexical_search(self, query: str, k: int, scope: Scope) -> list[Hit]:
+        found = self.lexical.search(query, k, self.allowed_rows(scope))
         return [
             Hit(self.by_id[i], self.document(self.by_id[i].doc_id), s, "lexical") for i, s in found
         ]
 
-    def search(self, query: str, k: int = 5, groups: set[str] | None = None) -> list[Hit]:
-        """Reciprocal-rank fusion of dense and lexical results."""
-        fused: dict[str, float] = {}
-        hits: dict[str, Hit] = {}
-        for ranked in (self.dense(query, k * 4, groups), self.lexical_search(query, k * 4, groups)):
-            for rank, hit in enumerate(ranked):
-                fused[hit.chunk.chunk_id] = fused.get(hit.chunk.chunk_id, 0.0) + 1.0 / (60 + rank)
-                hits.setdefault(hit.chunk.chunk_id, hit)
-        order = sorted(fused, key=lambda cid: -fused[cid])[:k]
-        return [Hit(hits[c].chunk, hits[c].document, fused[c], "hybrid") for c in order]
-
-    def find_locator(self, locator: str, groups: set[str] | None = None) -> list[Chunk]:
+    def find_locator(self, locator: str, scope: Scope) -> list[Chunk]:
         """Chunks whose locator, or a paragraph span inside them, is ``locator`` or under it."""
         want = _norm_locator(locator)
-        allowed = self.allowed_rows(groups)
+        allowed = self.allowed_rows(scope)
         out = []
         for row, chunk in enumerate(self.chunks):
-            if allowed is not None and row not in allowed:
+            if row not in allowed:
                 continue
             locs = [chunk.locator, *(s.locator for s in chunk.spans)]
             if any(_norm_locator(loc).startswith(want) for loc in locs):

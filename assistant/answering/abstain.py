@@ -1,0 +1,68 @@
+"""When to say "the documents don't answer this" instead of citing something loosely related.
+
+Three signals, calibrated on evals/calibration.yaml (see ``scripts/calibrate_abstention.py``):
+- ``best_dense``: the highest cosine similarity between the question and a retrieved passage;
+- ``coverage``: the share of the question's distinctive words (after the vocabulary bridge) that
+  the top passages contain;
+- ``unknown``: distinctive words of the question that occur nowhere in the index (GDPR, sourdough).
+A passage the question names by locator is always answered from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.answering.text import content_terms
+from assistant.index.lexical import BM25
+from assistant.retrieval.retriever import Retrieval
+from assistant.settings import AnswerSettings
+
+# Words that say nothing about whether the documents answer a question.
+GENERIC = frozenset(
+    """hipaa ai use used using need needs needed allowed allow okay ok question questions tell
+    know want someone something thing things please would could should does did doing done make
+    made get got going also ever every way ways much many really actually still just like rules
+    rule law legal data information patient patients our us we you your they them their lakemont
+    hospital health staff work working anyone""".split()  # noqa: SIM905 - a word list reads better
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    best_dense: float
+    coverage: float
+    unknown: tuple[str, ...]
+    located: bool
+
+
+def measure(retrieval: Retrieval, lexical: BM25, top: int = 3) -> Evidence:
+    terms = {t for t in content_terms(retrieval.plan.question) if t not in GENERIC}
+    bridged = retrieval.plan.bridged_words
+    unknown = tuple(
+        sorted(t for t in terms if lexical.df(t) == 0 and not t[0].isdigit() and t not in bridged)
+    )
+    if retrieval.plan.expansion:
+        terms |= content_terms(" ".join(retrieval.plan.expansion)) - GENERIC
+    found: set[str] = set()
+    for p in retrieval.passages[:top]:
+        found |= content_terms(p.chunk.embed_text)
+    coverage = len(terms & found) / len(terms) if terms else 0.0
+    return Evidence(
+        best_dense=retrieval.best_dense,
+        coverage=coverage,
+        unknown=unknown,
+        located=any(p.matched_locator for p in retrieval.passages),
+    )
+
+
+def decide(ev: Evidence, settings: AnswerSettings) -> str:
+    """Empty string to answer; otherwise the reason to abstain."""
+    if ev.located:
+        return ""
+    if ev.best_dense < settings.abstain_min_dense:
+        return f"no passage is close to the question (best similarity {ev.best_dense:.2f})"
+    if ev.coverage < settings.abstain_min_coverage:
+        return f"the passages found share too little with the question (coverage {ev.coverage:.2f})"
+    if ev.unknown and ev.best_dense < settings.abstain_unknown_terms_min_dense:
+        return f"the documents never mention: {', '.join(ev.unknown[:5])}"
+    return ""

@@ -1,0 +1,37 @@
+"""Assemble the chain from settings (once per process; the parts are shared, read-only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.answering.chain import AnswerChain, Answerer, Condenser
+from assistant.answering.extractive import ExtractiveAnswerer, idf_lookup
+from assistant.answering.llm import HeuristicCondenser, LLMAnswerer, LLMCondenser, build_chat_model
+from assistant.index.reader import Index
+from assistant.retrieval.rerank import CrossEncoderReranker, Reranker
+from assistant.retrieval.retriever import HybridRetriever
+from assistant.retrieval.vocabulary import Vocabulary
+from assistant.settings import Settings
+
+
+def build_chain(settings: Settings, index: Index, chat_model: Any | None = None) -> AnswerChain:
+    """``chat_model``: inject one (tests, custom setups); otherwise built from ``settings.llm``
+    when ``settings.answer.mode == 'llm'``."""
+    reranker: Reranker | None = None
+    if settings.retrieval.reranker_model:
+        reranker = CrossEncoderReranker(
+            settings.retrieval.reranker_model, settings.embedding.device
+        )
+    retriever = HybridRetriever(
+        index, settings.retrieval, Vocabulary.load(settings.retrieval.vocabulary_file), reranker
+    )
+    answerer: Answerer
+    condenser: Condenser
+    if settings.answer.mode == "llm" or chat_model is not None:
+        model = chat_model if chat_model is not None else build_chat_model(settings.llm)
+        answerer = LLMAnswerer(model, settings.llm)
+        condenser = LLMCondenser(model)
+    else:
+        answerer = ExtractiveAnswerer(settings.answer, idf_lookup(index.lexical.idf_table))
+        condenser = HeuristicCondenser()
+    return AnswerChain(retriever, answerer, condenser, settings.answer)

@@ -1,0 +1,158 @@
+"""The answer chain: condense the follow-up -> retrieve within the caller's scope -> abstain or
+answer -> verify every citation -> a typed ``Answer``. Every surface (CLI, UI, API, evals) calls
+this; none re-implements retrieval, access checks or citation logic."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from assistant.answering.abstain import decide, measure
+from assistant.answering.citations import verify
+from assistant.answering.types import Answer, Passage
+from assistant.documents import Chunk
+from assistant.index.reader import Scope
+from assistant.retrieval.retriever import HybridRetriever, Retrieval
+from assistant.settings import AnswerSettings
+
+log = logging.getLogger(__name__)
+
+ABSTAIN_TEXT = (
+    "The documents I can search do not answer this. They cover the HIPAA rules (45 CFR Parts 160 "
+    "and 164), HHS and NIST guidance, and the Lakemont policies and agreements you have access "
+    "to. Try naming the rule or policy you have in mind, or ask the Privacy Office."
+)
+NO_VALID_CITATION = (
+    "The model's answer could not be verified against the documents (it cited no retrieved "
+    "passage), so it is not shown. Ask again, or read the passages below."
+)
+
+
+class Answerer(Protocol):
+    mode: str
+
+    def answer(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        expansion: Sequence[str],
+        chunks: dict[str, Chunk],
+        on_token: Callable[[str], None] | None = None,
+        asked_locators: Sequence[str] = (),
+    ) -> str: ...
+
+
+class Condenser(Protocol):
+    def condense(self, question: str, history: Sequence[str]) -> str: ...
+
+
+def _passages(retrieval: Retrieval) -> list[Passage]:
+    out = []
+    for n, p in enumerate(retrieval.passages, start=1):
+        doc = p.document
+        out.append(
+            Passage(
+                n=n,
+                chunk_id=p.chunk.chunk_id,
+                doc_id=doc.doc_id,
+                locator=p.chunk.locator,
+                title=doc.title,
+                doc_type=doc.doc_type,
+                version=doc.version or doc.as_of,
+                page=p.chunk.page,
+                text=p.chunk.text,
+                heading_path=p.chunk.heading_path,
+                score=p.score,
+                dense=p.dense,
+                lexical=p.lexical,
+            )
+        )
+    return out
+
+
+class AnswerChain:
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        answerer: Answerer,
+        condenser: Condenser,
+        settings: AnswerSettings,
+    ) -> None:
+        self.retriever = retriever
+        self.answerer = answerer
+        self.condenser = condenser
+        self.settings = settings
+
+    def ask(
+        self,
+        question: str,
+        scope: Scope,
+        *,
+        history: Sequence[str] = (),
+        k: int | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        t0 = time.perf_counter()
+        standalone = self.condenser.condense(question, history)
+        t1 = time.perf_counter()
+        retrieval = self.retriever.retrieve(standalone, scope, k)
+        passages = _passages(retrieval)
+        timings = {"condense_ms": (t1 - t0) * 1000, **retrieval.timings}
+        evidence = measure(retrieval, self.retriever.index.lexical)
+        reason = decide(evidence, self.settings) if passages else "nothing was retrieved"
+        answer = Answer(
+            question=question,
+            text="",
+            citations=[],
+            passages=passages,
+            mode=self.answerer.mode,
+            abstained=False,
+            standalone_question=standalone,
+        )
+        if reason:
+            return self._abstain(answer, reason, on_token, timings, t0)
+        chunks = {p.chunk.chunk_id: p.chunk for p in retrieval.passages}
+        t2 = time.perf_counter()
+        raw = self.answerer.answer(
+            standalone,
+            passages,
+            retrieval.plan.expansion,
+            chunks,
+            on_token,
+            asked_locators=retrieval.plan.locators,
+        )
+        timings["answer_ms"] = (time.perf_counter() - t2) * 1000
+        if not raw.strip() or raw.strip().startswith("The documents I can search do not answer"):
+            return self._abstain(
+                answer, "the answerer found no supporting sentence", None, timings, t0
+            )
+        text, citations, notes = verify(raw, passages, chunks)
+        if not citations:
+            answer.notes = [*notes, "the answer cited no retrieved passage and was withheld"]
+            answer.text = NO_VALID_CITATION
+            answer.abstained = True
+            answer.abstain_reason = "unverifiable answer"
+        else:
+            answer.text, answer.citations, answer.notes = text, citations, notes
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        answer.timings = timings
+        return answer
+
+    def _abstain(
+        self,
+        answer: Answer,
+        reason: str,
+        on_token: Callable[[str], None] | None,
+        timings: dict[str, float],
+        t0: float,
+    ) -> Answer:
+        answer.text = ABSTAIN_TEXT
+        answer.abstained = True
+        answer.abstain_reason = reason
+        if on_token is not None:
+            on_token(ABSTAIN_TEXT)
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        answer.timings = timings
+        return answer

@@ -1,0 +1,107 @@
+"""Citations are data: find the ``[n]`` markers of an answer, keep those that point to a retrieved
+passage, drop the rest (and say so), and resolve each kept one to the exact quoted sentence and its
+most specific locator."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.answering.text import overlap, sentences
+from assistant.answering.types import Citation, Passage
+from assistant.documents import Chunk
+
+_GROUP = re.compile(r"\[(\s*\d{1,3}\s*(?:[,;]\s*\d{1,3}\s*)+)\]")
+MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def normalise_markers(text: str) -> str:
+    """``[1, 2]`` -> ``[1][2]`` so every citation is one marker."""
+    return _GROUP.sub(
+        lambda m: "".join(f"[{n.strip()}]" for n in re.split(r"[,;]", m.group(1))), text
+    )
+
+
+def markers(text: str) -> list[int]:
+    return [int(n) for n in MARKER.findall(text)]
+
+
+def _claims(text: str) -> list[tuple[str, list[int]]]:
+    """Each sentence of the answer with the markers that support it: its own, or — for a
+    sentence inside a longer quoted or cited run on the same line — those of the next sentence
+    on that line that has any."""
+    out: list[tuple[str, list[int]]] = []
+    for line in text.split("\n"):
+        pending: list[str] = []
+        for sent in sentences(line):
+            nums = markers(sent.text)
+            claim = MARKER.sub("", sent.text).strip()
+            if not nums:
+                pending.append(claim)
+                continue
+            out.extend((p, nums) for p in pending)
+            pending = []
+            out.append((claim, nums))
+        out.extend((p, []) for p in pending)
+    return out
+
+
+_QUOTED = re.compile(r"\u201c(.+?)\u201d|\"(.{20,}?)\"")
+
+
+def best_quote(claim: str, passage: Passage, chunk: Chunk | None) -> tuple[str, str]:
+    """The passage text that supports ``claim`` — the claim's own quotation when it is verbatim in
+    the passage, else the passage sentence sharing most words with it — and its most specific
+    locator."""
+    for m in _QUOTED.finditer(claim):
+        quoted = (m.group(1) or m.group(2)).strip()
+        at = passage.text.find(quoted)
+        if len(quoted) > 15 and at >= 0:
+            return quoted, chunk.locator_at(at) if chunk is not None else passage.locator
+    candidates = sentences(passage.text)
+    if not candidates:
+        return passage.text[:300], passage.locator
+    best = max(candidates, key=lambda s: (overlap(claim, s.text), len(s.text) > 40))
+    locator = chunk.locator_at(best.start) if chunk is not None else passage.locator
+    return best.text, locator
+
+
+def verify(
+    text: str, passages: Sequence[Passage], chunks: dict[str, Chunk]
+) -> tuple[str, list[Citation], list[str]]:
+    """Returns the answer with invalid markers removed, the citations, and notes on what was
+    dropped or left uncited."""
+    text = normalise_markers(text)
+    by_n = {p.n: p for p in passages}
+    notes: list[str] = []
+    dropped = sorted({n for n in markers(text) if n not in by_n})
+    for n in dropped:
+        notes.append(f"dropped citation [{n}]: it points to no retrieved passage")
+        text = re.sub(rf"\s?\[{n}\]", "", text)
+    claims: dict[int, list[str]] = {}
+    uncited = 0
+    for claim, nums in _claims(text):
+        if not nums and len(claim.split()) > 6 and not claim.endswith(":"):
+            uncited += 1
+        for n in nums:
+            claims.setdefault(n, []).append(claim)
+    if uncited:
+        notes.append(f"{uncited} statement(s) carry no citation; check them against the sources")
+    citations = []
+    for n in sorted(claims):
+        passage = by_n[n]
+        quote, locator = best_quote(" ".join(claims[n]), passage, chunks.get(passage.chunk_id))
+        citations.append(
+            Citation(
+                n=n,
+                chunk_id=passage.chunk_id,
+                doc_id=passage.doc_id,
+                locator=locator,
+                title=passage.title,
+                doc_type=passage.doc_type,
+                version=passage.version,
+                page=passage.page,
+                quote=quote,
+            )
+        )
+    return text, citations, notes

@@ -1,0 +1,172 @@
+"""The offline answerer: quotes the sentences of the retrieved passages that best answer the
+question, each with its ``[n]`` citation. It says nothing that is not in a cited passage: every
+statement is a verbatim sentence of the passage it cites, under a heading naming its source."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from assistant.answering.text import Sentence, content_terms, sentences
+from assistant.answering.types import Passage
+from assistant.documents import Chunk
+from assistant.settings import AnswerSettings
+
+_GROUP_ORDER = ("baa", "policy", "rule", "guidance")
+_GROUP_LEAD = {
+    "baa": "Your business associate agreements",
+    "policy": "Lakemont policy",
+    "rule": "HIPAA rule",
+    "guidance": "HHS / NIST guidance",
+}
+_NORMATIVE = re.compile(
+    r"\b(must|shall|may not|must not|required|prohibit\w*|may|within \d+|no later than|"
+    r"only|never|not permitted|is permitted)\b",
+    re.I,
+)
+_LEADING_DESIGNATORS = re.compile(r"^(?:\([0-9a-zA-Z]{1,4}\)\s*)+")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    passage: Passage
+    sentence: Sentence
+    score: float
+
+
+class ExtractiveAnswerer:
+    mode = "extractive"
+
+    def __init__(self, settings: AnswerSettings, idf: Callable[[str], float]) -> None:
+        self.settings = settings
+        self._idf = idf
+
+    def _score(self, sent: str, q_terms: set[str], x_terms: set[str], rank: int) -> float:
+        terms = content_terms(sent)
+        if not terms:
+            return 0.0
+        q_weight = sum(self._idf(t) for t in q_terms) or 1.0
+        hit = sum(self._idf(t) for t in q_terms & terms) / q_weight
+        bridge = len(x_terms & terms) / len(x_terms) if x_terms else 0.0
+        prior = 1.0 / (1.0 + 0.5 * rank)
+        normative = 0.1 if _NORMATIVE.search(sent) else 0.0
+        length = 0.0 if 8 <= len(sent.split()) <= 80 else -0.15
+        return hit + 0.35 * bridge + 0.3 * prior + normative + length
+
+    def answer(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        expansion: Sequence[str],
+        chunks: dict[str, Chunk],
+        on_token: Callable[[str], None] | None = None,
+        asked_locators: Sequence[str] = (),
+    ) -> str:
+        q_terms = content_terms(question)
+        x_terms = content_terms(" ".join(expansion)) - q_terms
+        asked = [_norm(loc) for loc in asked_locators]
+        used = list(passages)[: self.settings.max_passages_used]
+        candidates: list[_Candidate] = []
+        for rank, passage in enumerate(used):
+            chunk = chunks.get(passage.chunk_id)
+            for sent in _units(passage.text):
+                words = len(sent.text.split())
+                if words < 6 or not re.search(r"[.;)]$", sent.text):
+                    continue  # headings, questions, lead-ins without their list, fragments
+                score = self._score(sent.text, q_terms, x_terms, rank)
+                if asked and chunk is not None:
+                    here = _norm(chunk.locator_at(sent.start))
+                    if any(here.startswith(a) for a in asked):
+                        score += 1.0  # the paragraph the question names
+                candidates.append(_Candidate(passage, sent, score))
+        if not candidates:
+            return ""
+        candidates.sort(key=lambda c: -c.score)
+        best = candidates[0].score
+        chosen: list[_Candidate] = [candidates[0]]
+
+        def take(c: _Candidate) -> None:
+            if c not in chosen and len(chosen) < self.settings.max_sentences:
+                chosen.append(c)
+
+        # Say what each kind of source says: the organisation's documents and the rule, when both
+        # were retrieved (a policy or BAA may set a stricter term than the rule).
+        for kind in _GROUP_ORDER:
+            if any(c.passage.doc_type == kind for c in chosen):
+                continue
+            of_kind = [c for c in candidates if c.passage.doc_type == kind]
+            if of_kind and of_kind[0].score >= 0.3 * best:
+                take(of_kind[0])
+        # Then the next best sentences, one per passage, while they stay close to the best.
+        for c in candidates:
+            if c.score < 0.6 * best or len(chosen) >= self.settings.max_sentences:
+                break
+            if all(c.passage.n != o.passage.n for o in chosen):
+                take(c)
+        text = _compose(chosen, chunks)
+        if on_token is not None:
+            for piece in re.split(r"(\s+)", text):
+                if piece:
+                    on_token(piece)
+        return text
+
+
+def _compose(chosen: list[_Candidate], chunks: dict[str, Chunk]) -> str:
+    groups: dict[str, list[_Candidate]] = {}
+    for c in chosen:
+        groups.setdefault(c.passage.doc_type, []).append(c)
+    blocks = []
+    for kind in _GROUP_ORDER:
+        items = groups.get(kind)
+        if not items:
+            continue
+        items.sort(key=lambda c: (c.passage.n, c.sentence.start))
+        lines = [f"{_GROUP_LEAD[kind]}:"]
+        for c in items:
+            quote = _LEADING_DESIGNATORS.sub("", c.sentence.text.lstrip("-*\u2022 ")).strip()
+            chunk = chunks.get(c.passage.chunk_id)
+            locator = chunk.locator_at(c.sentence.start) if chunk else c.passage.locator
+            lines.append(f"- {locator}: \u201c{quote}\u201d [{c.passage.n}]")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def idf_lookup(table: dict[str, float]) -> Callable[[str], float]:
+    default = max(table.values(), default=1.0)
+    return lambda term: table.get(term, default) if table else 1.0
+
+
+_LIST_ITEM = re.compile(r"^(?:[-*\u2022]\s|\([0-9a-zA-Z]{1,4}\)\s)")
+_MAX_UNIT_WORDS = 140
+
+
+def _units(text: str) -> list[Sentence]:
+    """Sentences of a passage, plus each lead-in line ("... the following identifiers:") joined
+    with the list items on the lines after it, so a list can be quoted with what introduces it."""
+    out: list[Sentence] = []
+    lines: list[tuple[str, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        lines.append((line, pos))
+        pos += len(line) + 1
+    i = 0
+    while i < len(lines):
+        line, start = lines[i]
+        if line.rstrip().endswith(":"):
+            j, joined, end = i + 1, line.strip(), start + len(line)
+            while j < len(lines) and _LIST_ITEM.match(lines[j][0].strip()):
+                candidate = f"{joined} {lines[j][0].strip()}"
+                if len(candidate.split()) > _MAX_UNIT_WORDS:
+                    break
+                joined, end = candidate, lines[j][1] + len(lines[j][0])
+                j += 1
+            if j > i + 1:
+                out.append(Sentence(joined, start, end))
+        out.extend(Sentence(s.text, start + s.start, start + s.end) for s in sentences(line))
+        i += 1
+    return out
+
+
+def _norm(locator: str) -> str:
+    return re.sub(r"\s+", "", locator.replace("§", "")).lower()

@@ -1,0 +1,103 @@
+"""The typed result of a question: an answer with verified citations and the evidence behind it.
+
+``Answer.to_json()`` is the stable ``ask --json`` payload (schema: docs/answer-json.md); change it
+only with a new ``schema_version``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    chunk_id: str
+    locator: str  # the most specific locator of the quoted text, e.g. 45 CFR 164.312(a)(2)(iv)
+    title: str
+    doc_type: str
+    page: int | None
+    quote: str
+    doc_id: str = ""
+    version: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "chunk_id": self.chunk_id,
+            "doc_id": self.doc_id,
+            "locator": self.locator,
+            "title": self.title,
+            "doc_type": self.doc_type,
+            "version": self.version,
+            "page": self.page,
+            "quote": self.quote,
+        }
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved passage as the answerer saw it, numbered as cited (``[n]``)."""
+
+    n: int
+    chunk_id: str
+    doc_id: str
+    locator: str
+    title: str
+    doc_type: str
+    version: str
+    page: int | None
+    text: str
+    heading_path: tuple[str, ...]
+    score: float
+    dense: float | None
+    lexical: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "chunk_id": self.chunk_id,
+            "doc_id": self.doc_id,
+            "locator": self.locator,
+            "title": self.title,
+            "doc_type": self.doc_type,
+            "version": self.version,
+            "page": self.page,
+            "heading_path": list(self.heading_path),
+            "score": self.score,
+            "dense_score": self.dense,
+            "lexical_score": self.lexical,
+            "text": self.text,
+        }
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    citations: list[Citation]
+    passages: list[Passage]
+    mode: str  # "extractive" or "llm:<provider>/<model>"
+    abstained: bool
+    timings: dict[str, float] = field(default_factory=dict)
+    standalone_question: str = ""  # the question as retrieved for (follow-ups condensed)
+    notes: list[str] = field(default_factory=list)  # e.g. "dropped citation [7]: no such source"
+    abstain_reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "question": self.question,
+            "standalone_question": self.standalone_question or self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "abstain_reason": self.abstain_reason,
+            "mode": self.mode,
+            "citations": [c.to_json() for c in self.citations],
+            "passages": [p.to_json() for p in self.passages],
+            "notes": list(self.notes),
+            "timings_ms": {k: round(v, 1) for k, v in self.timings.items()},
+        }

@@ -1,0 +1,1 @@
+"""Retrieval: query analysis (vocabulary bridge, locator lookup) and hybrid ranking."""

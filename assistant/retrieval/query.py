@@ -1,0 +1,77 @@
+"""What a question names: regulation locators, our document ids and clauses, vendors."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_CFR = re.compile(
+    r"(?:45\s*C\.?\s*F\.?\s*R\.?\s*(?:Part\s*)?)?(?:§§?\s*)?\b(16[024]\.\d{3,4})((?:\s?\([a-zA-Z0-9]{1,4}\))*)"
+)
+_CLAUSE = re.compile(r"^\s*(?:§|section|sec\.?|clause)?\s*(\d{1,2}(?:\.\d{1,2}){0,3})\b", re.I)
+
+
+@dataclass
+class QueryPlan:
+    question: str
+    locators: list[str] = field(default_factory=list)  # "45 CFR 164.312(b)", "AI-301 §3.2"
+    doc_ids: list[str] = field(default_factory=list)  # documents named outright
+    vendors: list[str] = field(default_factory=list)  # vendors named (their BAAs get a boost)
+    expansion: list[str] = field(default_factory=list)
+    related_locators: list[str] = field(default_factory=list)  # rule paragraphs the bridge names
+    bridged_words: set[str] = field(default_factory=set)  # question words the bridge understood
+
+    @property
+    def lexical_query(self) -> str:
+        return " ".join([self.question, *self.expansion])
+
+
+def find_cfr_locators(text: str) -> list[str]:
+    out = []
+    for m in _CFR.finditer(text):
+        paras = re.sub(r"\s+", "", m.group(2) or "")
+        loc = f"45 CFR {m.group(1)}{paras}"
+        if loc not in out:
+            out.append(loc)
+    return out
+
+
+def analyze(
+    question: str,
+    *,
+    doc_prefixes: dict[str, str],
+    vendors: dict[str, str],
+    expansion: list[str],
+    bridged_words: set[str] | None = None,
+) -> QueryPlan:
+    """``doc_prefixes``: document id (upper-case) -> its locator prefix (``AI-301`` -> ``AI-301``,
+    ``BAA-ACME-SCRIBE`` -> ``Acme Scribe BAA``); ``vendors``: lower-case name or alias -> vendor."""
+    related = [loc for term in expansion for loc in find_cfr_locators(term)]
+    plan = QueryPlan(
+        question=question,
+        expansion=[t for t in expansion if not find_cfr_locators(t)],
+        related_locators=list(dict.fromkeys(related)),
+        bridged_words=bridged_words or set(),
+    )
+    plan.locators.extend(find_cfr_locators(question))
+    upper = question.upper()
+    for doc_id, prefix in doc_prefixes.items():
+        for m in re.finditer(rf"(?<![\w-]){re.escape(doc_id)}(?![\w-])", upper):
+            if doc_id not in plan.doc_ids:
+                plan.doc_ids.append(doc_id)
+            clause = _CLAUSE.match(question[m.end() :])
+            if clause:
+                plan.locators.append(f"{prefix} §{clause.group(1)}")
+    lower = question.lower()
+    for alias, vendor in vendors.items():
+        if (
+            re.search(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", lower)
+            and vendor not in plan.vendors
+        ):
+            plan.vendors.append(vendor)
+            named = re.search(rf"{re.escape(alias)}(?:'s)?\s+(?:baa|agreement|contract)\s*", lower)
+            if named:
+                clause = _CLAUSE.match(question[named.end() :])
+                if clause:
+                    plan.locators.append(f"{vendor} BAA §{clause.group(1)}")
+    return plan
