@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # An offline mirror of the official sources (a folder of the manifest's files), if you have one.
 MIRROR ?=
 
-.PHONY: venv run fetch ingest sources test test-fast lint lock pdfs clean measure-ingest
+.PHONY: venv run fetch ingest sources test test-fast lint lock pdfs clean measure-ingest measure-ask calibrate
 
 venv: $(STAMP)
 
@@ -46,6 +46,14 @@ pdfs: venv
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+
+# Warm `ask` latency on the built index (after `make run`).
+measure-ask: venv
+	$(BIN)/python scripts/measure_ask.py
+
+# Re-derive the abstention thresholds from evals/calibration.yaml on the built index.
+calibrate: venv
+	$(BIN)/python scripts/calibrate_abstention.py
 
 # Ingest throughput on the bundled corpus + official sources (needs MIRROR=<folder of the files>).
 measure-ingest: venv

@@ -2,8 +2,8 @@
 
 Three signals, calibrated on evals/calibration.yaml (see ``scripts/calibrate_abstention.py``):
 - ``best_dense``: the highest cosine similarity between the question and a retrieved passage;
-- ``coverage``: the share of the question's distinctive words (after the vocabulary bridge) that
-  the top passages contain;
+- ``coverage``: the share of the question's distinctive words that the top passages contain (a
+  word the vocabulary bridge understood counts when the passages hold its rule words);
 - ``unknown``: distinctive words of the question that occur nowhere in the index (GDPR, sourdough).
 A passage the question names by locator is always answered from.
 """
@@ -41,12 +41,13 @@ def measure(retrieval: Retrieval, lexical: BM25, top: int = 3) -> Evidence:
     unknown = tuple(
         sorted(t for t in terms if lexical.df(t) == 0 and not t[0].isdigit() and t not in bridged)
     )
-    if retrieval.plan.expansion:
-        terms |= content_terms(" ".join(retrieval.plan.expansion)) - GENERIC
     found: set[str] = set()
     for p in retrieval.passages[:top]:
         found |= content_terms(p.chunk.embed_text)
-    coverage = len(terms & found) / len(terms) if terms else 0.0
+    # A word the vocabulary bridge understood counts as found when its rule words are.
+    bridge_found = bool(content_terms(" ".join(retrieval.plan.expansion)) & found)
+    hits = sum(1 for t in terms if t in found or (bridge_found and t in bridged))
+    coverage = hits / len(terms) if terms else 0.0
     return Evidence(
         best_dense=retrieval.best_dense,
         coverage=coverage,
@@ -63,6 +64,10 @@ def decide(ev: Evidence, settings: AnswerSettings) -> str:
         return f"no passage is close to the question (best similarity {ev.best_dense:.2f})"
     if ev.coverage < settings.abstain_min_coverage:
         return f"the passages found share too little with the question (coverage {ev.coverage:.2f})"
-    if ev.unknown and ev.best_dense < settings.abstain_unknown_terms_min_dense:
+    if (
+        ev.unknown
+        and ev.best_dense < settings.abstain_unknown_terms_min_dense
+        and ev.coverage < settings.abstain_unknown_terms_max_coverage
+    ):
         return f"the documents never mention: {', '.join(ev.unknown[:5])}"
     return ""

@@ -129,7 +129,7 @@ class BM25:
                 continue
             idf = self._idf[term]
             for row, tf in postings:
-                out[row] = out.get(row, 0.0) + idf * tf * (self.k1 + 1) / (tf + norm[row])
+                out[row] = out.get(row, 0.0) + idf * tf * (self.k1 + 1) / float(tf + norm[row])
         return out
 
     def search(

@@ -140,9 +140,9 @@ class HybridRetriever:
             ScoredPassage(
                 chunk=chunks[cid][0],
                 document=chunks[cid][1],
-                score=round(fused.get(cid, 0.0) + (2 * head if cid in located else 0.0), 6),
-                dense=round(dense_score[cid], 6) if cid in dense_score else None,
-                lexical=round(lex_score[cid], 6) if cid in lex_score else None,
+                score=round(float(fused.get(cid, 0.0) + (2 * head if cid in located else 0.0)), 6),
+                dense=round(float(dense_score[cid]), 6) if cid in dense_score else None,
+                lexical=round(float(lex_score[cid]), 6) if cid in lex_score else None,
                 matched_locator=cid in located,
             )
             for cid in ordered

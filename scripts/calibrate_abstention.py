@@ -1,0 +1,78 @@
+"""Calibrate the abstention thresholds on evals/calibration.yaml against a built index.
+
+    python scripts/calibrate_abstention.py   # uses the configured data dir and embedder
+
+Prints each question's evidence (best dense similarity, coverage, unknown words) and the
+thresholds that best separate answerable from unanswerable questions (F1 of abstention).
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.answering.abstain import (  # noqa: E402
+    Evidence,
+    decide,
+    measure,
+)
+from assistant.index.reader import Scope  # noqa: E402
+from assistant.retrieval.retriever import HybridRetriever  # noqa: E402
+from assistant.retrieval.vocabulary import Vocabulary  # noqa: E402
+from assistant.runtime import open_index  # noqa: E402
+from assistant.settings import AnswerSettings, Settings  # noqa: E402
+
+
+def main() -> int:
+    data = yaml.safe_load((ROOT / "evals" / "calibration.yaml").read_text())
+    settings = Settings()
+    index = open_index(settings)
+    retriever = HybridRetriever(index, settings.retrieval, Vocabulary.load())
+    scope = Scope.for_groups({"staff", "privacy-office", "legal"})
+    rows: list[tuple[bool, Evidence, str]] = []
+    for label, should_answer in (("answerable", True), ("not_answerable", False)):
+        for q in data[label]:
+            ev = measure(retriever.retrieve(q, scope), index.lexical)
+            rows.append((should_answer, ev, q))
+            print(
+                f"{'A' if should_answer else 'N'} dense={ev.best_dense:.3f} cov={ev.coverage:.2f} "
+                f"unknown={','.join(ev.unknown) or '-'}  {q}"
+            )
+    best = None
+    for dense, cov, unk in itertools.product(
+        [x / 100 for x in range(20, 56, 2)],
+        [x / 100 for x in range(0, 61, 5)],
+        [0.45, 0.5, 0.55, 0.6, 0.7, 1.1],
+    ):
+        s = AnswerSettings(
+            abstain_min_dense=dense, abstain_min_coverage=cov, abstain_unknown_terms_min_dense=unk
+        )
+        tp = fp = fn = 0
+        for should_answer, ev, _ in rows:
+            abstain = bool(decide(ev, s))
+            tp += abstain and not should_answer
+            fp += abstain and should_answer
+            fn += (not abstain) and not should_answer
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        # prefer fewer false abstentions on ties, then the loosest thresholds
+        key = (f1, -fp, -dense, -cov, -unk)
+        if best is None or key > best[0]:
+            best = (key, dense, cov, unk, tp, fp, fn)
+    assert best is not None
+    _, dense, cov, unk, tp, fp, fn = best
+    print(
+        f"\nbest: abstain_min_dense={dense} abstain_min_coverage={cov} "
+        f"abstain_unknown_terms_min_dense={unk}  (abstained correctly {tp}, wrongly {fp}, "
+        f"missed {fn}; F1 {2 * tp / (2 * tp + fp + fn):.3f})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

