@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     from assistant.commands.ask import add_arguments
 
     add_arguments(sub.add_parser("ask", help="answer a question with verified citations"))
+
+    from assistant.commands import eval as eval_command
+
+    eval_command.add_arguments(sub.add_parser("eval", help="run the golden evaluation dataset"))
     return p
 
 
@@ -59,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
             from assistant.commands.ask import cmd_ask
 
             return cmd_ask(settings, args)
+        if args.command == "eval":
+            from assistant.commands.eval import cmd_eval
+
+            return cmd_eval(settings, args)
         if args.command == "sources":
             from assistant.commands.sources import cmd_sources
 

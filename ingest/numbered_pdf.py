@@ -44,7 +44,8 @@ def numbered_pdf_blocks(pdf: PdfText) -> list[Block]:
             numbered
             and numbered[0] in _successors(last)
             and len(numbered[1].split()) <= 16
-            and not text.endswith((",", ";"))
+            and numbered[1][:1].isupper()  # "5 business days of discovery..." is body text
+            and not text.endswith((",", ";", "."))
         ):
             flush()
             last = numbered[0]

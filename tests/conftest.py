@@ -101,7 +101,20 @@ ALL = Scope.unrestricted()
 
 def search(index: Index, question: str, k: int = 5) -> list[ScoredPassage]:
     """Hybrid retrieval over everything (trusted test tooling)."""
-    retriever = HybridRetriever(
-        index, RetrievalSettings(ensure_rule_passage=False), Vocabulary.load()
-    )
+    retriever = HybridRetriever(index, RetrievalSettings(min_rule_passages=0, min_org_passages=0), Vocabulary.load())
     return retriever.retrieve(question, ALL, k).passages
+
+
+@pytest.fixture(scope="session")
+def real_index_dir(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled corpus + the mirror's official texts, indexed with the default embedder."""
+    from assistant.runtime import open_store
+    from ingest.official import fetch
+    from ingest.pipeline import run_ingest
+
+    data = tmp_path_factory.mktemp("real") / "data"
+    settings = Settings(paths={"data_dir": data, "corpus_dirs": [ROOT / "corpus"]})
+    assert fetch(settings, mirror=mirror).ok
+    emb = build_embedder(settings.embedding)
+    assert run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False).ok
+    return data

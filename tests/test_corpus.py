@@ -72,6 +72,20 @@ def test_clause_and_section_locators(loaded: dict) -> None:
     assert c51.heading_path[0] == "Acceptable Use of Generative AI Tools"
 
 
+def test_every_numbered_clause_of_the_pdfs_is_a_locator(loaded: dict) -> None:
+    import re
+
+    for doc_id in ("BAA-ACME-SCRIBE", "BAA-CLARION", "BAA-MERIDIAN", "BAA-TESSELLATE", "SEC-210"):
+        src = next((ROOT / "corpus" / "pdf-src").rglob(f"{doc_id}*.md")).read_text()
+        numbers = re.findall(r"^#{2,4} (\d+(?:\.\d+)*)\.? ", src, flags=re.M)
+        locs = {
+            loc for c in loaded[doc_id].chunks for loc in (c.locator, *(s.locator for s in c.spans))
+        }
+        prefix = loaded[doc_id].chunks[-1].locator.split(" §")[0]
+        missing = [n for n in numbers if "." in n and f"{prefix} §{n}" not in locs]
+        assert not missing, (doc_id, missing)
+
+
 def test_baa_terms_differ_where_it_matters(loaded: dict) -> None:
     def text(doc_id: str) -> str:
         return " ".join(c.text for c in loaded[doc_id].chunks).lower()

@@ -9,25 +9,13 @@ from pathlib import Path
 import pytest
 
 from assistant import cli
-from assistant.embeddings import build_embedder
-from assistant.runtime import open_store
-from assistant.settings import Settings
-from ingest.official import fetch
-from ingest.pipeline import run_ingest
-from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.mirror]
 
 
 @pytest.fixture(scope="module")
-def data_dir(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("real") / "data"
-    settings = Settings(paths={"data_dir": data, "corpus_dirs": [ROOT / "corpus"]})
-    assert fetch(settings, mirror=mirror).ok
-    emb = build_embedder(settings.embedding)
-    report = run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False)
-    assert report.ok
-    return data
+def data_dir(real_index_dir: Path) -> Path:
+    return real_index_dir
 
 
 def ask(data: Path, capsys: pytest.CaptureFixture[str], *args: str) -> dict:
@@ -84,3 +72,15 @@ def test_abstains_when_the_documents_do_not_answer(
 ) -> None:
     result = ask(data_dir, capsys, question)
     assert result["abstained"] and not result["citations"]
+
+
+def test_the_eval_suite_passes_its_thresholds(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """CI's retrieval and answer evals on the bundled corpus + mirror, with the baselines."""
+    rc = cli.main(["--data-dir", str(data_dir), "eval", "--out", str(tmp_path), "--run-name", "ci"])
+    out = capsys.readouterr().out
+    print(out)
+    assert rc == 0, out
+    summary = json.loads((tmp_path / "ci" / "summary.json").read_text())
+    assert summary["dataset"]["rule"] >= 40 and summary["answers"]["citation_validity"] == 1.0

@@ -1,19 +1,22 @@
 """When to say "the documents don't answer this" instead of citing something loosely related.
 
-Three signals, calibrated on evals/calibration.yaml (see ``scripts/calibrate_abstention.py``):
+Signals, calibrated on evals/calibration.yaml (see ``scripts/calibrate_abstention.py``):
 - ``best_dense``: the highest cosine similarity between the question and a retrieved passage;
-- ``coverage``: the share of the question's distinctive words that the top passages contain (a
-  word the vocabulary bridge understood counts when the passages hold its rule words);
-- ``unknown``: distinctive words of the question that occur nowhere in the index (GDPR, sourdough).
+- ``unknown``: distinctive words of the question that occur nowhere in the index; the *salient*
+  ones — acronyms and capitalised names such as GDPR, CCPA, Okta — mark questions about something
+  the documents never discuss, while unfamiliar everyday words ("hang on to") do not;
+- ``coverage``: the share of the question's distinctive words that the top passages contain (off by
+  default: conversational questions vary too much for it to separate well).
 A passage the question names by locator is always answered from.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from assistant.answering.text import content_terms
-from assistant.index.lexical import BM25
+from assistant.index.lexical import BM25, tokenize
 from assistant.retrieval.retriever import Retrieval
 from assistant.settings import AnswerSettings
 
@@ -33,6 +36,22 @@ class Evidence:
     coverage: float
     unknown: tuple[str, ...]
     located: bool
+    salient_unknown: tuple[str, ...] = ()
+
+
+_RAW = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+
+
+def salient_words(question: str) -> set[str]:
+    """Tokens written as acronyms (GDPR) or capitalised names not at a sentence start (Okta)."""
+    out: set[str] = set()
+    for m in _RAW.finditer(question):
+        word = m.group(0)
+        before = question[: m.start()].rstrip()
+        sentence_start = not before or before[-1] in ".?!:"
+        if (len(word) >= 2 and word.isupper()) or (word[0].isupper() and not sentence_start):
+            out.update(tokenize(word))
+    return out
 
 
 def measure(retrieval: Retrieval, lexical: BM25, top: int = 3) -> Evidence:
@@ -53,6 +72,7 @@ def measure(retrieval: Retrieval, lexical: BM25, top: int = 3) -> Evidence:
         coverage=coverage,
         unknown=unknown,
         located=any(p.matched_locator for p in retrieval.passages),
+        salient_unknown=tuple(t for t in unknown if t in salient_words(retrieval.plan.question)),
     )
 
 
@@ -64,10 +84,6 @@ def decide(ev: Evidence, settings: AnswerSettings) -> str:
         return f"no passage is close to the question (best similarity {ev.best_dense:.2f})"
     if ev.coverage < settings.abstain_min_coverage:
         return f"the passages found share too little with the question (coverage {ev.coverage:.2f})"
-    if (
-        ev.unknown
-        and ev.best_dense < settings.abstain_unknown_terms_min_dense
-        and ev.coverage < settings.abstain_unknown_terms_max_coverage
-    ):
-        return f"the documents never mention: {', '.join(ev.unknown[:5])}"
+    if ev.salient_unknown and ev.best_dense < settings.abstain_unknown_terms_min_dense:
+        return f"the documents never mention: {', '.join(ev.salient_unknown[:5])}"
     return ""

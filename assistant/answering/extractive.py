@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from assistant.answering.text import Sentence, content_terms, sentences
 from assistant.answering.types import Passage
 from assistant.documents import Chunk
+from assistant.locators import inside
 from assistant.settings import AnswerSettings
 
 _GROUP_ORDER = ("baa", "policy", "rule", "guidance")
@@ -65,7 +66,7 @@ class ExtractiveAnswerer:
     ) -> str:
         q_terms = content_terms(question)
         x_terms = content_terms(" ".join(expansion)) - q_terms
-        asked = [_norm(loc) for loc in asked_locators]
+        asked = list(asked_locators)
         used = list(passages)[: self.settings.max_passages_used]
         candidates: list[_Candidate] = []
         for rank, passage in enumerate(used):
@@ -76,8 +77,8 @@ class ExtractiveAnswerer:
                     continue  # headings, questions, lead-ins without their list, fragments
                 score = self._score(sent.text, q_terms, x_terms, rank)
                 if asked and chunk is not None:
-                    here = _norm(chunk.locator_at(sent.start))
-                    if any(here.startswith(a) for a in asked):
+                    here = chunk.locator_at(sent.start)
+                    if any(inside(here, a) for a in asked):
                         score += 1.0  # the paragraph the question names
                 candidates.append(_Candidate(passage, sent, score))
         if not candidates:
@@ -166,7 +167,3 @@ def _units(text: str) -> list[Sentence]:
         out.extend(Sentence(s.text, start + s.start, start + s.end) for s in sentences(line))
         i += 1
     return out
-
-
-def _norm(locator: str) -> str:
-    return re.sub(r"\s+", "", locator.replace("§", "")).lower()

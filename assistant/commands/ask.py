@@ -55,8 +55,8 @@ def scope_from_args(settings: Settings, args: argparse.Namespace) -> Scope:
     )
 
 
-def render_text(answer: Answer) -> str:
-    lines = [answer.text, ""]
+def render_text(answer: Answer, *, with_answer: bool = True) -> str:
+    lines = [answer.text, ""] if with_answer else []
     if answer.citations:
         lines.append("Sources:")
         for c in answer.citations:
@@ -107,8 +107,11 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     )
     if args.json:
         print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+    elif streamed:
+        # the answer was printed as it streamed; verification may have changed it
+        if answer.notes or answer.abstained:
+            print("\n\nVerified answer:\n" + answer.text)
+        print("\n\n" + render_text(answer, with_answer=False))
     else:
-        if streamed:
-            print("\n")
-        print(render_text(answer) if not streamed else render_text(answer).split("\n\n", 1)[-1])
+        print(render_text(answer))
     return 0

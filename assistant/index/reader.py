@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +12,7 @@ from assistant.errors import IndexMissingError, ModelMismatchError
 from assistant.index.lexical import BM25
 from assistant.index.state import DocEntry, Generation, IndexState
 from assistant.index.vector_store import VectorStore
+from assistant.locators import inside
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -134,21 +134,12 @@ class Index:
 
     def find_locator(self, locator: str, scope: Scope) -> list[Chunk]:
         """Chunks whose locator, or a paragraph span inside them, is ``locator`` or under it."""
-        want = _norm_locator(locator)
         allowed = self.allowed_rows(scope)
         out = []
         for row, chunk in enumerate(self.chunks):
             if row not in allowed:
                 continue
             locs = [chunk.locator, *(s.locator for s in chunk.spans)]
-            if any(_norm_locator(loc).startswith(want) for loc in locs):
+            if any(inside(loc, locator) for loc in locs):
                 out.append(chunk)
         return out
-
-
-_SPACE = re.compile(r"\s+")
-
-
-def _norm_locator(loc: str) -> str:
-    loc = loc.replace("§", "").replace("CFR", "CFR ").lower()
-    return _SPACE.sub("", loc)

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from assistant.documents import Chunk, SourceDocument
 from assistant.index.reader import Index, Scope
-from assistant.retrieval.query import QueryPlan, analyze
+from assistant.retrieval.query import QueryPlan, analyze, find_cfr_locators
 from assistant.retrieval.rerank import Reranker
 from assistant.retrieval.vocabulary import Vocabulary
 from assistant.settings import RetrievalSettings
@@ -119,10 +119,26 @@ class HybridRetriever:
                 cid = chunk.chunk_id
                 fused[cid] = fused.get(cid, 0.0) + related
                 chunks.setdefault(cid, (chunk, self.index.document(chunk.doc_id)))
-        for cid, (chunk, _doc) in chunks.items():
+        # Citation following: the organisation's passages cite the rule paragraphs they implement
+        # ("... (45 CFR 164.312(b))"); those paragraphs join the candidates.
+        cited_boost = s.cited_rule_boost / (s.rrf_k + 1)
+        leaders = sorted(fused, key=lambda c: -fused[c])[: s.cited_rule_from_top]
+        for cid in leaders:
+            chunk, doc = chunks[cid]
+            if doc.doc_type not in ("policy", "baa"):
+                continue
+            for loc in find_cfr_locators(chunk.text)[:4]:
+                for target in self.index.find_locator(loc, scope)[:1]:
+                    tid = target.chunk_id
+                    fused[tid] = fused.get(tid, 0.0) + cited_boost
+                    chunks.setdefault(tid, (target, self.index.document(target.doc_id)))
+        for cid, (chunk, doc) in chunks.items():
+            if cid not in fused:
+                continue
             last = chunk.heading_path[-1] if chunk.heading_path else ""
-            if cid in fused and any(word in last for word in self._demote):
+            if any(word in last for word in self._demote):
                 fused[cid] *= 0.5
+            fused[cid] *= s.doc_type_weights.get(doc.doc_type, 1.0)
         # A locator named in the question: that passage comes first.
         located: list[str] = []
         for loc in plan.locators:
@@ -133,8 +149,11 @@ class HybridRetriever:
                     chunks[cid] = (chunk, self.index.document(chunk.doc_id))
         top = sorted(fused, key=lambda cid: -fused[cid])
         ordered = located + [cid for cid in top if cid not in located]
-        if s.ensure_rule_passage and len(ordered) > k:
-            ordered = _with_rule(ordered, k, s.rule_depth, lambda c: chunks[c][1].doc_type)
+        if len(ordered) > k:
+            quotas = {("rule",): s.min_rule_passages, ("policy", "baa"): s.min_org_passages}
+            ordered = _with_quotas(
+                ordered, k, quotas, s.rule_depth, lambda c: chunks[c][1].doc_type
+            )
         head = max(fused.values(), default=0.0)
         passages = [
             ScoredPassage(
@@ -155,11 +174,35 @@ class HybridRetriever:
         return Retrieval(plan=plan, passages=passages[:k], timings=timings)
 
 
-def _with_rule(ordered: list[str], k: int, depth: int, kind: Callable[[str], str]) -> list[str]:
-    """If the first ``k`` hold no rule passage but one ranks within ``depth``, it takes place k."""
-    if any(kind(c) == "rule" for c in ordered[:k]):
-        return ordered
-    for i in range(k, min(depth, len(ordered))):
-        if kind(ordered[i]) == "rule":
-            return [*ordered[: k - 1], ordered[i], *ordered[k - 1 : i], *ordered[i + 1 :]]
-    return ordered
+def _with_quotas(
+    ordered: list[str],
+    k: int,
+    quotas: dict[tuple[str, ...], int],
+    depth: int,
+    kind: Callable[[str], str],
+) -> list[str]:
+    """Make sure the first ``k`` hold at least the quota of each kind of source when such
+    passages rank within ``depth`` (the rule beside the organisation's own documents). A promoted
+    passage takes the place of the lowest one whose kind stays above its own quota."""
+    head, tail = list(ordered[:k]), list(ordered[k:depth])
+
+    def count(kinds: tuple[str, ...]) -> int:
+        return sum(1 for c in head if kind(c) in kinds)
+
+    def spare(c: str) -> bool:
+        return all(kind(c) not in kinds or count(kinds) > want for kinds, want in quotas.items())
+
+    for kinds, want in quotas.items():
+        for cand in [c for c in tail if kind(c) in kinds]:
+            if count(kinds) >= want:
+                break
+            lowest = max(
+                (i for i, c in enumerate(head) if kind(c) not in kinds and spare(c)), default=None
+            )
+            if lowest is None:
+                break
+            demoted = head.pop(lowest)
+            head.append(cand)
+            tail.remove(cand)
+            tail.insert(0, demoted)
+    return head + tail + list(ordered[depth:])

@@ -1,0 +1,242 @@
+"""One evaluation run: the project's chain and the baselines over the golden dataset, metrics per
+question group, thresholds checked, results written to ``evals/results/<run>/``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.answering.build import build_chain
+from assistant.answering.chain import AnswerChain
+from assistant.errors import ConfigError
+from assistant.evaluation import metrics as m
+from assistant.evaluation.dataset import GROUPS, Item, load_dataset
+from assistant.evaluation.systems import (
+    BM25Only,
+    DenseOnly,
+    ProjectSystem,
+    System,
+    TutorialPipeline,
+)
+from assistant.index.embed_cache import EmbeddingCache
+from assistant.index.reader import Index, Scope
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RETRIEVAL_METRICS = (
+    "hit@1",
+    "hit@3",
+    "hit@5",
+    "mrr",
+    "recall@5",
+    "precision@5",
+    "ragas_id_context_recall",
+    "ragas_id_context_precision",
+)
+ANSWER_GROUPS = ("rule", "policy", "baa", "multi")
+
+
+@dataclass
+class EvalResult:
+    summary: dict[str, Any]
+    failures: list[str] = field(default_factory=list)
+    out_dir: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def _gold_texts(index: Index, gold: tuple[str, ...]) -> list[str]:
+    everything = Scope.unrestricted()
+    texts = []
+    for g in gold:
+        for chunk in index.find_locator(g, everything)[:1]:
+            span = next((s for s in chunk.spans if s.locator == g), None)
+            texts.append(chunk.text[span.start : span.end] if span else chunk.text)
+    return texts
+
+
+def run_eval(
+    settings: Settings,
+    index: Index,
+    *,
+    dataset_dir: Path,
+    thresholds_path: Path | None,
+    out_root: Path | None,
+    run_name: str | None = None,
+    baselines: bool = True,
+    k: int = 5,
+    chain: AnswerChain | None = None,
+) -> EvalResult:
+    started = time.perf_counter()
+    items = load_dataset(dataset_dir)
+    chain = chain or build_chain(settings, index)
+    embedder = index._embedder  # the same embeddings for every system
+    systems: list[System] = [ProjectSystem(chain.retriever)]
+    cache = EmbeddingCache(settings.paths.data_dir / "embedding-cache.sqlite")
+    try:
+        if baselines:
+            systems += [DenseOnly(index), BM25Only(index), TutorialPipeline(index, embedder, cache)]
+        answer_metrics = m.AnswerMetrics(embedder)
+        per_item: list[dict[str, Any]] = []
+        for item in items:
+            per_item.append(_evaluate_item(item, chain, systems, index, answer_metrics, k))
+    finally:
+        cache.close()
+    summary = _summarise(items, per_item, systems)
+    summary["run"] = {
+        "name": run_name or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ"),
+        "questions": len(items),
+        "k": k,
+        "embedding_model": embedder.model_id,
+        "answer_mode": chain.answerer.mode,
+        "index_generation": index.generation.gen_id,
+        "index_chunks": len(index.chunks),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    summary["per_question"] = per_item
+    failures = check_thresholds(summary, thresholds_path) if thresholds_path else []
+    summary["threshold_failures"] = failures
+    result = EvalResult(summary, failures)
+    if out_root is not None:
+        from assistant.evaluation.report import write_report
+
+        result.out_dir = write_report(summary, out_root / summary["run"]["name"])
+    return result
+
+
+def _evaluate_item(
+    item: Item,
+    chain: AnswerChain,
+    systems: list[System],
+    index: Index,
+    answer_metrics: m.AnswerMetrics,
+    k: int,
+) -> dict[str, Any]:
+    scope = Scope.for_groups(set(item.groups) | {"staff"})
+    row: dict[str, Any] = {"id": item.id, "group": item.group, "retrieval": {}}
+    if item.answerable:
+        for system in systems:
+            retrieved = system.retrieve(item.question, scope, k)
+            scores = m.retrieval_scores(item, retrieved, k)
+            if isinstance(system, ProjectSystem):
+                scores["non_llm_context_recall"] = m.non_llm_context_recall(
+                    [r.text for r in retrieved], _gold_texts(index, item.gold)
+                )
+                row["retrieved"] = [r.locators[0] for r in retrieved]
+            row["retrieval"][system.name] = scores
+    answer = chain.ask(item.question, scope)
+    valid, total = m.citation_validity(answer)
+    row.update(
+        {
+            "abstained": answer.abstained,
+            "should_abstain": not item.answerable,
+            "citations_valid": valid,
+            "citations_total": total,
+            "cited": [c.locator for c in answer.citations],
+            "latency_ms": round(answer.timings.get("total_ms", math.nan), 1),
+        }
+    )
+    if item.answerable and not answer.abstained:
+        row["answer"] = answer_metrics.score(item.reference, answer.text)
+    return row
+
+
+def _summarise(
+    items: list[Item], rows: list[dict[str, Any]], systems: list[System]
+) -> dict[str, Any]:
+    retrieval: dict[str, dict[str, dict[str, float]]] = {}
+    for system in systems:
+        per_group: dict[str, dict[str, float]] = {}
+        for group in (*ANSWER_GROUPS, "all"):
+            chosen = [r for r in rows if r["retrieval"] and (group == "all" or r["group"] == group)]
+            if not chosen:
+                continue
+            names = list(RETRIEVAL_METRICS)
+            if isinstance(system, ProjectSystem):
+                names.append("non_llm_context_recall")
+            per_group[group] = {
+                name: round(m.mean([r["retrieval"][system.name][name] for r in chosen]), 4)
+                for name in names
+            }
+            per_group[group]["questions"] = len(chosen)
+        retrieval[system.name] = per_group
+    answered = [r for r in rows if "answer" in r]
+    valid = sum(r["citations_valid"] for r in rows)
+    total = sum(r["citations_total"] for r in rows)
+    abst = m.abstention([(r["should_abstain"], r["abstained"]) for r in rows])
+    answers = {
+        "answered": len(answered),
+        "abstained_when_answerable": sum(
+            1 for r in rows if r["abstained"] and not r["should_abstain"]
+        ),
+        "semantic_similarity": round(
+            m.mean([r["answer"]["semantic_similarity"] for r in answered]), 4
+        ),
+        "rouge_l": round(m.mean([r["answer"]["rouge_l"] for r in answered]), 4),
+        "citation_validity": round(valid / total, 4) if total else math.nan,
+        "citations": total,
+        "judge": "not run: no judge LLM configured (Faithfulness, ResponseRelevancy, "
+        "FactualCorrectness need one)",
+    }
+    latencies = sorted(r["latency_ms"] for r in rows)
+    answers["latency_p50_ms"] = latencies[len(latencies) // 2] if latencies else math.nan
+    answers["latency_p95_ms"] = (
+        latencies[int(0.95 * (len(latencies) - 1))] if latencies else math.nan
+    )
+    counts = {g: sum(1 for i in items if i.group == g) for g in GROUPS}
+    return {
+        "dataset": counts,
+        "retrieval": retrieval,
+        "answers": answers,
+        "abstention": {k: round(v, 4) for k, v in abst.items()},
+        "project_system": systems[0].name,
+        "baselines": [s.name for s in systems[1:]],
+    }
+
+
+def check_thresholds(summary: dict[str, Any], path: Path) -> list[str]:
+    """Every threshold in the file that the run misses, as a readable line."""
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read thresholds {path}: {exc}") from exc
+    failures: list[str] = []
+    project = summary["retrieval"][summary["project_system"]]
+    for metric, groups in (spec.get("retrieval") or {}).items():
+        for group, minimum in groups.items():
+            got = project.get(group, {}).get(metric)
+            if got is None or got < minimum:
+                failures.append(f"retrieval {metric} on {group}: {got} < {minimum}")
+    for name, minimum in (spec.get("answers") or {}).items():
+        got = summary["answers"].get(name)
+        if got is None or (isinstance(got, float) and math.isnan(got)) or got < minimum:
+            failures.append(f"answers {name}: {got} < {minimum}")
+    for name, minimum in (spec.get("abstention") or {}).items():
+        got = summary["abstention"].get(name)
+        if got is None or got < minimum:
+            failures.append(f"abstention {name}: {got} < {minimum}")
+    for metric in spec.get("ahead_of_baselines") or []:
+        for base in summary["baselines"]:
+            for group, values in summary["retrieval"][base].items():
+                ours = project.get(group, {}).get(metric, 0.0)
+                if ours < values[metric]:
+                    failures.append(
+                        f"{metric} on {group}: {ours} is behind the baseline '{base}' "
+                        f"({values[metric]})"
+                    )
+    return failures
+
+
+def dump(summary: dict[str, Any]) -> str:
+    return json.dumps(summary, indent=2, ensure_ascii=False, default=str, allow_nan=True)

@@ -1,0 +1,24 @@
+"""Locator comparison shared by lookup, answering and evaluation."""
+
+from __future__ import annotations
+
+import re
+
+_SPACE = re.compile(r"\s+")
+
+
+def norm(locator: str) -> str:
+    """Case- and space-insensitive form: ``45 CFR 164.312 (a)`` == ``45 cfr 164.312(a)``."""
+    return _SPACE.sub("", locator).replace("CFR", "cfr").lower()
+
+
+def inside(inner: str, outer: str) -> bool:
+    """``inner`` is ``outer`` or a subdivision of it: ``164.312(a)(2)`` inside ``164.312(a)``,
+    ``AI-301 §3.2`` inside ``AI-301 §3`` (but not ``§31``, nor ``164.3120`` inside ``164.312``)."""
+    a, b = norm(inner), norm(outer)
+    if a == b:
+        return True
+    if not a.startswith(b):
+        return False
+    nxt = a[len(b)]
+    return nxt == "(" or (nxt == "." and "§" in b)

@@ -1,0 +1,115 @@
+"""The eval command: metrics and report on a tiny golden set, and a broken retriever fails it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.embeddings import build_embedder
+from assistant.evaluation.dataset import load_dataset
+from assistant.evaluation.runner import run_eval
+from assistant.index.reader import Index
+from assistant.retrieval.retriever import HybridRetriever, Retrieval
+from assistant.runtime import open_store
+from assistant.settings import Settings
+from ingest.pipeline import run_ingest
+
+EVAL = Path(__file__).parent / "data" / "eval"
+
+
+@pytest.fixture
+def index(settings: Settings) -> Index:
+    # thresholds for the fake bag-of-words embedder, which cannot match paraphrases semantically
+    settings.answer.abstain_min_dense = 0.02
+    settings.answer.abstain_min_coverage = 0.2
+    settings.answer.abstain_unknown_terms_min_dense = 0.0
+    emb = build_embedder(settings.embedding)
+    assert run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False).ok
+    return Index(settings, emb, open_store(settings, emb))
+
+
+def test_eval_writes_summary_report_and_chart(
+    settings: Settings, index: Index, tmp_path: Path
+) -> None:
+    result = run_eval(
+        settings,
+        index,
+        dataset_dir=EVAL / "dataset",
+        thresholds_path=EVAL / "thresholds.yaml",
+        out_root=tmp_path / "results",
+        run_name="t1",
+    )
+    assert result.ok, result.failures
+    s = result.summary
+    project = s["retrieval"][s["project_system"]]
+    assert project["policy"]["recall@5"] == 1.0 and project["baa"]["hit@1"] == 1.0
+    assert set(s["baselines"]) == {
+        "dense only",
+        "BM25 only",
+        "LangChain tutorial (1000/200 + Chroma)",
+    }
+    assert s["abstention"]["f1"] == 1.0 and s["answers"]["citation_validity"] == 1.0
+    assert 0.0 < s["answers"]["semantic_similarity"] <= 1.0
+    assert 0.0 < project["all"]["non_llm_context_recall"] <= 1.0
+    out = tmp_path / "results" / "t1"
+    assert json.loads((out / "summary.json").read_text())["run"]["name"] == "t1"
+    assert "| **hipaa-assistant (hybrid)** |" in (out / "report.md").read_text()
+    assert (out / "recall_at_5.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_broken_retriever_fails_the_eval_command(
+    settings: Settings, index: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = HybridRetriever.retrieve
+
+    def broken(self: HybridRetriever, question: str, scope, k=None) -> Retrieval:  # type: ignore[no-untyped-def]
+        result = real(self, question, scope, k)
+        result.passages = list(reversed(result.passages))[:1]  # wrong order, most of it lost
+        return result
+
+    monkeypatch.setattr(HybridRetriever, "retrieve", broken)
+    from assistant import cli
+
+    monkeypatch.setenv("HIPAA_ASSISTANT_EMBEDDING__PROVIDER", "fake-hash")
+    monkeypatch.setenv("HIPAA_ASSISTANT_EMBEDDING__MODEL", "v1")
+    monkeypatch.setenv("HIPAA_ASSISTANT_CHUNKING__MIN_WORDS", "10")
+    monkeypatch.setenv("HIPAA_ASSISTANT_ANSWER__ABSTAIN_MIN_DENSE", "0.02")
+    monkeypatch.setenv("HIPAA_ASSISTANT_ANSWER__ABSTAIN_MIN_COVERAGE", "0.2")
+    monkeypatch.setenv("HIPAA_ASSISTANT_ANSWER__ABSTAIN_UNKNOWN_TERMS_MIN_DENSE", "0")
+    rc = cli.main(
+        [
+            "--data-dir",
+            str(settings.paths.data_dir),
+            "eval",
+            "--dataset",
+            str(EVAL / "dataset"),
+            "--thresholds",
+            str(EVAL / "thresholds.yaml"),
+            "--out",
+            str(tmp_path / "r"),
+            "--run-name",
+            "broken",
+            "--no-baselines",
+        ]
+    )
+    assert rc == 1
+    report = (tmp_path / "r" / "broken" / "report.md").read_text()
+    assert "FAILED: retrieval recall@5 on policy" in report
+
+
+def test_the_golden_dataset_is_well_formed() -> None:
+    from tests.conftest import ROOT
+
+    items = load_dataset(ROOT / "evals" / "dataset")
+    groups = {
+        g: sum(1 for i in items if i.group == g)
+        for g in ("rule", "policy", "baa", "multi", "unanswerable")
+    }
+    assert len(items) >= 100
+    assert groups["rule"] >= 40 and groups["policy"] >= 20 and groups["baa"] >= 12
+    assert groups["multi"] >= 8 and groups["unanswerable"] >= 8
+    for i in items:
+        if any("BAA" in g for g in i.gold):
+            assert "privacy-office" in i.groups or "legal" in i.groups, i.id
