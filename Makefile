@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # An offline mirror of the official sources (a folder of the manifest's files), if you have one.
 MIRROR ?=
 
-.PHONY: venv run fetch ingest sources test test-fast lint lock pdfs clean measure-ingest measure-ask calibrate
+.PHONY: venv run fetch ingest sources test test-fast lint lock pdfs clean measure-ingest measure-ask calibrate eval
 
 venv: $(STAMP)
 
@@ -46,6 +46,10 @@ pdfs: venv
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+
+# The evaluation suite on the built index (after `make run`); exits 1 below a threshold.
+eval: venv
+	$(BIN)/hipaa-assistant eval
 
 # Warm `ask` latency on the built index (after `make run`).
 measure-ask: venv

@@ -22,3 +22,13 @@ def inside(inner: str, outer: str) -> bool:
         return False
     nxt = a[len(b)]
     return nxt == "(" or (nxt == "." and "§" in b)
+
+
+_ROOT = re.compile(r"^(.*?)(?:\(|\s*§|$)")
+
+
+def root(locator: str) -> str:
+    """The document-or-section part of a locator, for lookup: ``45 CFR 164.312(a)(2)`` ->
+    ``45cfr164.312``; ``AI-301 §5.3`` -> ``ai-301``."""
+    m = _ROOT.match(locator)
+    return norm(m.group(1) if m else locator)

@@ -101,7 +101,9 @@ ALL = Scope.unrestricted()
 
 def search(index: Index, question: str, k: int = 5) -> list[ScoredPassage]:
     """Hybrid retrieval over everything (trusted test tooling)."""
-    retriever = HybridRetriever(index, RetrievalSettings(min_rule_passages=0, min_org_passages=0), Vocabulary.load())
+    retriever = HybridRetriever(
+        index, RetrievalSettings(min_rule_passages=0, min_org_passages=0), Vocabulary.load()
+    )
     return retriever.retrieve(question, ALL, k).passages
 
 

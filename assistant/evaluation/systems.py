@@ -105,8 +105,11 @@ class TutorialPipeline:
         client = chromadb.EphemeralClient(ChromaClientSettings(anonymized_telemetry=False))
         from assistant.index.vector_store import _as_chroma_ef
 
+        name = "tutorial_baseline"
+        if name in [c.name if hasattr(c, "name") else c for c in client.list_collections()]:
+            client.delete_collection(name)  # the in-memory client is shared within a process
         self.collection = client.create_collection(
-            "tutorial_baseline",
+            name,
             configuration={"hnsw": {"space": "cosine"}},
             embedding_function=_as_chroma_ef(embedder),
         )

@@ -12,7 +12,7 @@ from assistant.errors import IndexMissingError, ModelMismatchError
 from assistant.index.lexical import BM25
 from assistant.index.state import DocEntry, Generation, IndexState
 from assistant.index.vector_store import VectorStore
-from assistant.locators import inside
+from assistant.locators import inside, root
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,11 @@ class Index:
         self._row = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self.lexical = BM25([c.chunk_id for c in self.chunks], [c.embed_text for c in self.chunks])
         self._allowed: dict[Scope, frozenset[int]] = {}
+        self._by_root: dict[str, list[int]] = {}
+        for row, chunk in enumerate(self.chunks):
+            roots = {root(loc) for loc in (chunk.locator, *(s.locator for s in chunk.spans))}
+            for r in roots:
+                self._by_root.setdefault(r, []).append(row)
 
     def document(self, doc_id: str) -> SourceDocument:
         return self.entries[doc_id].document
@@ -136,7 +141,8 @@ class Index:
         """Chunks whose locator, or a paragraph span inside them, is ``locator`` or under it."""
         allowed = self.allowed_rows(scope)
         out = []
-        for row, chunk in enumerate(self.chunks):
+        for row in self._by_root.get(root(locator), ()):
+            chunk = self.chunks[row]
             if row not in allowed:
                 continue
             locs = [chunk.locator, *(s.locator for s in chunk.spans)]
