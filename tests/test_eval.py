@@ -113,3 +113,31 @@ def test_the_golden_dataset_is_well_formed() -> None:
     for i in items:
         if any("BAA" in g for g in i.gold):
             assert "privacy-office" in i.groups or "legal" in i.groups, i.id
+
+
+def test_judge_metrics_are_recorded_and_refusals_reported_apart(
+    settings: Settings, index: Index, tmp_path: Path
+) -> None:
+    """A judge whose output cannot be parsed gives NaN for that question (never a crash, never a
+    zero), and a refusal is not scored at all but counted apart."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.evaluation.metrics import JudgeMetrics
+
+    judge = JudgeMetrics(FakeListChatModel(responses=["not json at all"]), index._embedder)
+    result = run_eval(
+        settings,
+        index,
+        dataset_dir=EVAL / "dataset",
+        thresholds_path=None,
+        out_root=tmp_path,
+        run_name="judged",
+        baselines=False,
+        judge=judge,
+    )
+    j = result.summary["answers"]["judge"]
+    assert j["refusals_not_scored"] == 1 and j["scored"] == 4
+    assert j["judge_failures"] == 4 * 3
+    refusal = next(r for r in result.summary["per_question"] if r["abstained"])
+    assert all(v != v for v in refusal["judge"].values())  # NaN, not 0
+    assert "refusals not scored" in (tmp_path / "judged" / "report.md").read_text()

@@ -19,18 +19,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--run-name", help="name of the run folder (default: a timestamp)")
     p.add_argument("--no-baselines", action="store_true", help="skip the baseline systems")
     p.add_argument("--k", type=int, default=5, help="passages per question")
+    p.add_argument(
+        "--judge",
+        action="store_true",
+        help="also score Faithfulness, ResponseRelevancy, FactualCorrectness with the configured "
+        "llm (llm.provider / llm.model) as the judge",
+    )
 
 
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    index = open_index(settings)
+    judge = None
+    if args.judge:
+        from assistant.answering.llm import build_chat_model
+        from assistant.evaluation.metrics import JudgeMetrics
+
+        judge = JudgeMetrics(build_chat_model(settings.llm), index._embedder)
     result = run_eval(
         settings,
-        open_index(settings),
+        index,
         dataset_dir=args.dataset,
         thresholds_path=args.thresholds if args.thresholds.exists() else None,
         out_root=args.out,
         run_name=args.run_name,
         baselines=not args.no_baselines,
         k=args.k,
+        judge=judge,
     )
     s = result.summary
     project = s["retrieval"][s["project_system"]]

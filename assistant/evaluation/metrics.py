@@ -124,3 +124,56 @@ def abstention(pairs: Sequence[tuple[bool, bool]]) -> dict[str, float]:
 def mean(values: Sequence[float]) -> float:
     clean = [v for v in values if not math.isnan(v)]
     return sum(clean) / len(clean) if clean else math.nan
+
+
+class JudgeMetrics:
+    """Ragas Faithfulness, ResponseRelevancy and FactualCorrectness with a judge chat model
+    (any LangChain chat model, e.g. the configured ``llm``). Each failure of the judge on one
+    question gives NaN for that question rather than stopping the run."""
+
+    NAMES = ("faithfulness", "response_relevancy", "factual_correctness")
+
+    def __init__(self, chat_model: Any, embedder: Embedder) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from langchain_core.embeddings import Embeddings
+            from ragas.embeddings import LangchainEmbeddingsWrapper
+            from ragas.llms import LangchainLLMWrapper
+            from ragas.metrics import FactualCorrectness, Faithfulness, ResponseRelevancy
+
+        class _LocalEmbeddings(Embeddings):
+            def embed_documents(self, texts: list[str]) -> list[list[float]]:
+                return [[float(x) for x in v] for v in embedder.embed(texts)]
+
+            def embed_query(self, text: str) -> list[float]:
+                return [float(x) for x in embedder.embed_query(text)]
+
+        llm = LangchainLLMWrapper(chat_model)
+        self.metrics = {
+            "faithfulness": Faithfulness(llm=llm),
+            "response_relevancy": ResponseRelevancy(
+                llm=llm, embeddings=LangchainEmbeddingsWrapper(_LocalEmbeddings())
+            ),
+            "factual_correctness": FactualCorrectness(llm=llm),
+        }
+
+    def score(
+        self, question: str, answer: str, contexts: Sequence[str], reference: str
+    ) -> dict[str, float]:
+        from ragas import SingleTurnSample
+
+        sample = SingleTurnSample(
+            user_input=question,
+            response=answer,
+            retrieved_contexts=list(contexts),
+            reference=reference,
+        )
+        out: dict[str, float] = {}
+        for name, metric in self.metrics.items():
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    out[name] = float(metric.single_turn_score(sample))
+            except Exception:  # the judge's malformed output must not sink the run
+                out[name] = math.nan
+        return out

@@ -75,7 +75,10 @@ def _markdown(s: dict[str, Any]) -> str:
             "answer latency p50 / p95 (ms)",
             f"{_fmt(a['latency_p50_ms'])} / {_fmt(a['latency_p95_ms'])}",
         ),
-        ("LLM-judged metrics", a["judge"]),
+        (
+            "LLM-judged metrics (Faithfulness, ResponseRelevancy, FactualCorrectness)",
+            _judge(a["judge"]),
+        ),
     ]
     lines += ["## Answers (hipaa-assistant)", "", "| metric | value |", "| --- | ---: |"]
     lines += [f"| {name} | {value} |" for name, value in rows]
@@ -119,3 +122,13 @@ def _chart(s: dict[str, Any], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _judge(j: Any) -> str:
+    if isinstance(j, str):
+        return j
+    return (
+        f"{_fmt(j['faithfulness'])} / {_fmt(j['response_relevancy'])} / "
+        f"{_fmt(j['factual_correctness'])} over {j['scored']} answers "
+        f"({j['refusals_not_scored']} refusals not scored, {j['judge_failures']} judge failures)"
+    )

@@ -77,6 +77,7 @@ def run_eval(
     baselines: bool = True,
     k: int = 5,
     chain: AnswerChain | None = None,
+    judge: m.JudgeMetrics | None = None,
 ) -> EvalResult:
     started = time.perf_counter()
     items = load_dataset(dataset_dir)
@@ -90,7 +91,7 @@ def run_eval(
         answer_metrics = m.AnswerMetrics(embedder)
         per_item: list[dict[str, Any]] = []
         for item in items:
-            per_item.append(_evaluate_item(item, chain, systems, index, answer_metrics, k))
+            per_item.append(_evaluate_item(item, chain, systems, index, answer_metrics, k, judge))
     finally:
         cache.close()
     summary = _summarise(items, per_item, systems)
@@ -122,6 +123,7 @@ def _evaluate_item(
     index: Index,
     answer_metrics: m.AnswerMetrics,
     k: int,
+    judge: m.JudgeMetrics | None = None,
 ) -> dict[str, Any]:
     scope = Scope.for_groups(set(item.groups) | {"staff"})
     row: dict[str, Any] = {"id": item.id, "group": item.group, "retrieval": {}}
@@ -149,6 +151,14 @@ def _evaluate_item(
     )
     if item.answerable and not answer.abstained:
         row["answer"] = answer_metrics.score(item.reference, answer.text)
+    if judge is not None:
+        if answer.abstained:
+            # a refusal has no claims to judge: NaN, reported apart rather than averaged as zero
+            row["judge"] = {name: math.nan for name in m.JudgeMetrics.NAMES}
+        else:
+            row["judge"] = judge.score(
+                item.question, answer.text, [p.text for p in answer.passages], item.reference
+            )
     return row
 
 
@@ -187,8 +197,20 @@ def _summarise(
         "citation_validity": round(valid / total, 4) if total else math.nan,
         "citations": total,
         "judge": "not run: no judge LLM configured (Faithfulness, ResponseRelevancy, "
-        "FactualCorrectness need one)",
+        "FactualCorrectness need one; `eval --judge`)",
     }
+    judged = [r for r in rows if "judge" in r]
+    if judged:
+        scored = [r for r in judged if not r["abstained"]]
+        answers["judge"] = {
+            name: round(m.mean([r["judge"][name] for r in scored]), 4)
+            for name in m.JudgeMetrics.NAMES
+        }
+        answers["judge"]["scored"] = len(scored)
+        answers["judge"]["refusals_not_scored"] = len(judged) - len(scored)
+        answers["judge"]["judge_failures"] = sum(
+            1 for r in scored for name in m.JudgeMetrics.NAMES if math.isnan(r["judge"][name])
+        )
     latencies = sorted(r["latency_ms"] for r in rows)
     answers["latency_p50_ms"] = latencies[len(latencies) // 2] if latencies else math.nan
     answers["latency_p95_ms"] = (
