@@ -100,6 +100,13 @@ class RetrievalSettings(_Group):
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = Field(default=1.0, ge=0, description="Weight of the dense ranking.")
     lexical_weight: float = Field(default=1.0, ge=0, description="Weight of the lexical ranking.")
+    rule_ranking_weight: float = Field(
+        default=0.5,
+        ge=0,
+        description="Weight of the extra dense and lexical rankings over the rule text alone "
+        "(0 = off).",
+    )
+    rule_candidates: int = Field(default=5, ge=1, description="Candidates of those rankings.")
     named_document_boost: float = Field(
         default=1.0,
         ge=0,
@@ -122,7 +129,7 @@ class RetrievalSettings(_Group):
         default=5, ge=0, description="How many top passages are followed to the rules they cite."
     )
     min_rule_passages: int = Field(
-        default=2,
+        default=1,
         ge=0,
         description="Rule passages guaranteed a place in the top k when any rank within "
         "rule_depth, so answers can cite the rule beside a policy or BAA (0 = off).",

@@ -107,6 +107,22 @@ class HybridRetriever:
             fused[cid] = fused.get(cid, 0.0) + s.lexical_weight / (s.rrf_k + rank + 1)
             lex_score[cid] = hit.score
             chunks[cid] = (hit.chunk, hit.document)
+        # The rule's own wording rarely matches staff words as well as a policy that restates
+        # it does: rankings over the rule text alone give its best paragraphs a fair place.
+        if s.rule_ranking_weight and (scope.doc_types is None or "rule" in scope.doc_types):
+            rule_scope = Scope(scope.groups, frozenset({"rule"}), scope.vendors)
+            for ranked in (
+                self.index.dense(question, s.rule_candidates, rule_scope),
+                self.index.lexical_search(plan.lexical_query, s.rule_candidates, rule_scope),
+            ):
+                for rank, hit in enumerate(ranked):
+                    cid = hit.chunk.chunk_id
+                    fused[cid] = fused.get(cid, 0.0) + s.rule_ranking_weight / (s.rrf_k + rank + 1)
+                    chunks.setdefault(cid, (hit.chunk, hit.document))
+                    if hit.source == "dense":
+                        dense_score.setdefault(cid, hit.score)
+                    else:
+                        lex_score.setdefault(cid, hit.score)
         # Documents or vendors named in the question: their passages move up.
         boost = s.named_document_boost / (s.rrf_k + 1)
         for cid, (chunk, doc) in chunks.items():
