@@ -124,7 +124,7 @@ def test_judge_metrics_are_recorded_and_refusals_reported_apart(
 
     from assistant.evaluation.metrics import JudgeMetrics
 
-    judge = JudgeMetrics(FakeListChatModel(responses=["not json at all"]), index._embedder)
+    judge = JudgeMetrics(FakeListChatModel(responses=["not json at all"]), index.embedder)
     result = run_eval(
         settings,
         index,

@@ -34,7 +34,7 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
         from assistant.answering.llm import build_chat_model
         from assistant.evaluation.metrics import JudgeMetrics
 
-        judge = JudgeMetrics(build_chat_model(settings.llm), index._embedder)
+        judge = JudgeMetrics(build_chat_model(settings.llm), index.embedder)
     result = run_eval(
         settings,
         index,

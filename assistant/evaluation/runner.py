@@ -82,7 +82,7 @@ def run_eval(
     started = time.perf_counter()
     items = load_dataset(dataset_dir)
     chain = chain or build_chain(settings, index)
-    embedder = index._embedder  # the same embeddings for every system
+    embedder = index.embedder  # the same embeddings for every system
     systems: list[System] = [ProjectSystem(chain.retriever)]
     cache = EmbeddingCache(settings.paths.data_dir / "embedding-cache.sqlite")
     try:

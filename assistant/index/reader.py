@@ -89,6 +89,11 @@ class Index:
             for r in roots:
                 self._by_root.setdefault(r, []).append(row)
 
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder the index was built and is queried with."""
+        return self._embedder
+
     def document(self, doc_id: str) -> SourceDocument:
         return self.entries[doc_id].document
 
