@@ -76,6 +76,8 @@ class ExtractiveAnswerer:
                 if words < 6 or not re.search(r"[.;)]$", sent.text):
                     continue  # headings, questions, lead-ins without their list, fragments
                 score = self._score(sent.text, q_terms, x_terms, rank)
+                if _LIST_ITEM.match(sent.text) and _after_lead_in(passage.text, sent.start):
+                    score -= 0.1  # a list item reads better quoted with its lead-in
                 if asked and chunk is not None:
                     here = chunk.locator_at(sent.start)
                     if any(inside(here, a) for a in asked):
@@ -140,6 +142,13 @@ def idf_lookup(table: dict[str, float]) -> Callable[[str], float]:
 
 _LIST_ITEM = re.compile(r"^(?:[-*\u2022]\s|\([0-9a-zA-Z]{1,4}\)\s)")
 _MAX_UNIT_WORDS = 140
+
+
+def _after_lead_in(text: str, start: int) -> bool:
+    """Whether the line before ``start`` introduces a list (ends with a colon)."""
+    before = text[:start].rstrip("\n")
+    previous = before.rsplit("\n", 1)[-1] if "\n" in before else ""
+    return previous.rstrip().endswith(":") or bool(_LIST_ITEM.match(previous.strip()))
 
 
 def _units(text: str) -> list[Sentence]:
