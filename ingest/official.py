@@ -133,8 +133,14 @@ def fetch(
     dest_dir.mkdir(parents=True, exist_ok=True)
     records = fetched_records(dest_dir)
     report = FetchReport()
+    unreachable: set[str] = set()  # hosts that refused or timed out: not tried again this run
     for src in sources:
         if only and src.id not in only:
+            continue
+        host = httpx_host(src.url)
+        if mirror is None and host in unreachable:
+            status = "missing" if src.optional else "failed"
+            report.outcomes.append(FetchOutcome(src, status, f"{host} unreachable (not retried)"))
             continue
         dest = dest_dir / src.filename
         tmp = dest.with_name(dest.name + ".part")
@@ -172,16 +178,25 @@ def fetch(
             tmp.unlink(missing_ok=True)
             log.debug("fetch of %s failed", src.id, exc_info=True)
             status = "missing" if src.optional else "failed"
-            report.outcomes.append(FetchOutcome(src, status, _reason(exc)))
+            reason = _reason(exc)
+            if reason == "network unreachable":
+                unreachable.add(host)
+            report.outcomes.append(FetchOutcome(src, status, reason))
     tmp_rec = dest_dir / (FETCHED_FILE + ".tmp")
     tmp_rec.write_text(json.dumps(records, indent=2, sort_keys=True), encoding="utf-8")
     os.replace(tmp_rec, dest_dir / FETCHED_FILE)
     return report
 
 
+def httpx_host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or url
+
+
 def _reason(exc: Exception) -> str:
     name = type(exc).__name__
     text = str(exc).splitlines()[0] if str(exc) else ""
-    if "ConnectError" in name or "ConnectTimeout" in name or "getaddrinfo" in text.lower():
+    if name in ("ConnectError", "ConnectTimeout") or "getaddrinfo" in text.lower():
         return "network unreachable"
     return f"{name}: {text}"[:160]

@@ -134,6 +134,9 @@ def test_unreachable_host_fails_cleanly_and_ingest_still_works(
     report = fetch(settings)
     assert [o.status for o in report.outcomes] == ["failed", "missing", "failed"]
     assert all("\n" not in o.detail for o in report.outcomes)
+    # an unreachable host is tried once, not once per source
+    assert report.outcomes[0].detail == "network unreachable"
+    assert "not retried" in report.outcomes[2].detail
     emb = build_embedder(settings.embedding)
     ingested = run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False)
     assert ingested.ok and ingested.documents == 3
