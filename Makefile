@@ -5,13 +5,21 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # An offline mirror of the official sources (a folder of the manifest's files), if you have one.
 MIRROR ?=
+# Where torch comes from. Empty: pip's default (a CPU wheel in a local wheel folder if pip is set
+# up with one, else the standard build with its CUDA libraries). For the small CPU-only build:
+#   make run TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
+TORCH := $(shell grep '^torch==' requirements.lock)
 
 .PHONY: venv run fetch ingest sources test test-fast lint lock pdfs clean measure-ingest measure-ask calibrate eval
 
 venv: $(STAMP)
 
+# torch goes first, with its own dependencies (the lock leaves out the CUDA-only packages);
+# everything else installs exactly as locked.
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet "$(TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/pip install --quiet --no-deps -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
