@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from assistant.documents import Chunk, SourceDocument
 from assistant.embeddings import Embedder
 from assistant.errors import IndexMissingError, ModelMismatchError
@@ -123,8 +125,14 @@ class Index:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-    def dense(self, query: str, k: int, scope: Scope) -> list[Hit]:
-        vec = self._embedder.embed_query(query)
+    def embed_query(self, query: str) -> np.ndarray:
+        return self._embedder.embed_query(query)
+
+    def dense(
+        self, query: str, k: int, scope: Scope, vector: np.ndarray | None = None
+    ) -> list[Hit]:
+        """``vector``: the query's embedding, when the caller already has it."""
+        vec = self._embedder.embed_query(query) if vector is None else vector
         found = self._store.query(self.generation.collection, vec, k, where=self._where(scope))
         allowed = self.allowed_rows(scope)
         hits = []

@@ -86,7 +86,8 @@ class HybridRetriever:
         t0 = time.perf_counter()
         plan = self.plan(question)
         timings: dict[str, float] = {}
-        dense = self.index.dense(question, s.dense_candidates, scope)
+        vector = self.index.embed_query(question)
+        dense = self.index.dense(question, s.dense_candidates, scope, vector)
         t1 = time.perf_counter()
         lexical = self.index.lexical_search(plan.lexical_query, s.lexical_candidates, scope)
         t2 = time.perf_counter()
@@ -112,7 +113,7 @@ class HybridRetriever:
         if s.rule_ranking_weight and (scope.doc_types is None or "rule" in scope.doc_types):
             rule_scope = Scope(scope.groups, frozenset({"rule"}), scope.vendors)
             for ranked in (
-                self.index.dense(question, s.rule_candidates, rule_scope),
+                self.index.dense(question, s.rule_candidates, rule_scope, vector),
                 self.index.lexical_search(plan.lexical_query, s.rule_candidates, rule_scope),
             ):
                 for rank, hit in enumerate(ranked):
