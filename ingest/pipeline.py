@@ -250,7 +250,8 @@ def run_ingest(
             if key not in current_keys:
                 report.outcomes.append(FileOutcome(key, Path(old.document.path).name, "removed", 0))
 
-        live = _apply_supersedence(entries, chunks_by_doc, settings)
+        priority = {f.official.id: f.official.supersedes_priority for f in files if f.official}
+        live = _apply_supersedence(entries, chunks_by_doc, priority)
         report.documents = len(entries)
         report.chunks = len(live)
 
@@ -309,10 +310,10 @@ def run_ingest(
 
 
 def _apply_supersedence(
-    entries: list[DocEntry], chunks_by_doc: dict[str, list[Chunk]], settings: Settings
+    entries: list[DocEntry], chunks_by_doc: dict[str, list[Chunk]], priority: dict[str, int]
 ) -> list[Chunk]:
-    """When two rule sources hold the same section, the newer (higher priority) one wins."""
-    priority = {s.id: s.supersedes_priority for s in load_manifest(settings.paths.sources_manifest)}
+    """When two rule sources hold the same section, the newer (higher priority) one wins.
+    ``priority``: official source id -> its manifest priority (corpus documents count 0)."""
     holder: dict[str, tuple[int, str]] = {}
     for e in entries:
         if e.document.doc_type != "rule":

@@ -156,8 +156,9 @@ class _Builder:
             if len(group) == 1:
                 self.visit(group[0], child_path, section)
             else:
+                # Siblings packed together are cited by their parent; each keeps its own span.
                 pieces = [piece for g in group for piece in _flatten(g)]
-                self._pack(_common_locator(group, node.locator), section, child_path, pieces)
+                self._pack(node.locator, section, child_path, pieces)
             group, group_words = [], 0
 
         alone = self.min_words * 2
@@ -174,11 +175,6 @@ class _Builder:
             if group_words >= alone:
                 flush()
         flush()
-
-
-def _common_locator(group: list[Node], parent: str) -> str:
-    """Locator for several siblings packed together: their parent's (each keeps its own span)."""
-    return parent
 
 
 def _flatten(node: Node) -> Iterator[tuple[str, Para]]:
