@@ -11,7 +11,7 @@ MIRROR ?=
 TORCH_INDEX ?=
 TORCH := $(shell grep '^torch==' requirements.lock)
 
-.PHONY: venv run fetch ingest sources test test-fast lint lock pdfs clean measure-ingest measure-ask calibrate eval
+.PHONY: venv run serve fetch ingest sources test test-fast lint lock pdfs clean measure-ingest measure-ask calibrate eval
 
 venv: $(STAMP)
 
@@ -34,7 +34,12 @@ ingest: venv
 sources: venv
 	$(BIN)/hipaa-assistant sources
 
-run: fetch ingest sources
+# Fetch and index the sources, then start the chat UI and API on http://localhost:8000.
+# Add a user first: .venv/bin/hipaa-assistant users add NAME --groups staff
+run: fetch ingest sources serve
+
+serve: venv
+	$(BIN)/hipaa-assistant serve
 
 test: venv
 	$(BIN)/python -m pytest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -41,6 +42,18 @@ def _parser() -> argparse.ArgumentParser:
     from assistant.commands import eval as eval_command
 
     eval_command.add_arguments(sub.add_parser("eval", help="run the golden evaluation dataset"))
+
+    from assistant.commands import audit as audit_command
+
+    audit_command.add_arguments(
+        sub.add_parser("audit", help="verify or export the audit trail of questions asked")
+    )
+
+    from assistant.commands import feedback, serve, users
+
+    serve.add_arguments(sub.add_parser("serve", help="start the chat UI and JSON API server"))
+    users.add_arguments(sub.add_parser("users", help="manage who may sign in, and their groups"))
+    feedback.add_arguments(sub.add_parser("feedback", help="export the chat's feedback"))
     return p
 
 
@@ -51,26 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.data_dir is not None:
             settings.paths.data_dir = args.data_dir
         configure_logging("INFO" if args.verbose else settings.log_level)
-        if args.command == "fetch":
-            from assistant.commands.fetch import cmd_fetch
-
-            return cmd_fetch(settings, args)
-        if args.command == "ingest":
-            from assistant.commands.ingest import cmd_ingest
-
-            return cmd_ingest(settings, args)
-        if args.command == "ask":
-            from assistant.commands.ask import cmd_ask
-
-            return cmd_ask(settings, args)
-        if args.command == "eval":
-            from assistant.commands.eval import cmd_eval
-
-            return cmd_eval(settings, args)
-        if args.command == "sources":
-            from assistant.commands.sources import cmd_sources
-
-            return cmd_sources(settings, args)
+        # each command's module is imported only when it runs (the UI's and the model's
+        # imports take seconds)
+        module = importlib.import_module(f"assistant.commands.{args.command}")
+        result: int = getattr(module, f"cmd_{args.command}")(settings, args)
+        return result
     except AssistantError as exc:
         log.debug("command failed", exc_info=True)
         print(f"hipaa-assistant: {exc}", file=sys.stderr)
@@ -85,7 +83,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    return 2
 
 
 if __name__ == "__main__":

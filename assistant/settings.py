@@ -224,6 +224,109 @@ class FetchSettings(_Group):
     )
 
 
+class PhiSettings(_Group):
+    mode: Literal["redact", "block", "off"] = Field(
+        default="redact",
+        description="What the PHI guard does with a question holding identifiers (the 18 Safe "
+        "Harbor kinds: names, dates, MRNs, phone numbers...): 'redact' replaces each by its kind "
+        "('[NAME]') before anything is logged, stored or sent, and tells the user; 'block' "
+        "refuses the question; 'off' passes it untouched, only for trusted offline evaluation "
+        "on synthetic questions, never with real users.",
+    )
+    vocabulary_file: Path = Field(
+        default=PROJECT_ROOT / "assistant" / "safety" / "phi_vocabulary.yaml",
+        description="The guard's word lists: names, honorifics, cues, non-names, places.",
+    )
+    extra_names_file: Path | None = Field(
+        default=None,
+        description="A UTF-8 text file of further given names or surnames, one a line ('#' "
+        "starts a comment), e.g. names common in the organisation's region; none = only the "
+        "built-in lists.",
+    )
+    allow_terms: list[str] = Field(
+        default_factory=list,
+        description="Words never taken for a person's name (case-insensitive), e.g. the "
+        "organisation's own product and vendor names beyond the built-in list.",
+    )
+
+
+class AuditSettings(_Group):
+    enabled: bool = Field(
+        default=True,
+        description="Record every question (redacted), its answering mode and cited chunks in "
+        "the append-only, hash-chained audit trail.",
+    )
+    path: Path | None = Field(
+        default=None,
+        description="The audit trail's SQLite file; none = audit.sqlite in the data directory.",
+    )
+    hmac_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs the hash chain (HMAC-SHA256), so rows cannot be rewritten "
+        "without it; keep it apart from the database and its backups (e.g. env "
+        "HIPAA_ASSISTANT_AUDIT__HMAC_KEY from a secret store). None = plain SHA-256. Set it "
+        "before the first record: a trail keeps the scheme it was started with.",
+    )
+    busy_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a writer waits for another process holding the trail's lock.",
+    )
+
+    def resolve_path(self, data_dir: Path) -> Path:
+        return self.path.expanduser() if self.path is not None else data_dir / "audit.sqlite"
+
+
+class ServerSettings(_Group):
+    host: str = Field(default="127.0.0.1", description="Address the chat server listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port of the chat server.")
+    auth: Literal["password", "header"] = Field(
+        default="password",
+        description="How users sign in: 'password' (the users file, bcrypt hashes) or 'header' "
+        "(trust the user and groups headers set by an SSO proxy in front of the server; only "
+        "safe when nothing can reach the server except through that proxy).",
+    )
+    users_file: Path | None = Field(
+        default=None,
+        description="Users, their bcrypt password hashes, groups and API token hashes; "
+        "none = users.json in the data directory. Managed by `hipaa-assistant users`.",
+    )
+    user_header: str = Field(
+        default="X-Forwarded-User", description="Header naming the user (auth 'header')."
+    )
+    groups_header: str = Field(
+        default="X-Forwarded-Groups",
+        description="Header listing the user's groups, comma-separated (auth 'header').",
+    )
+    header_default_groups: list[str] = Field(
+        default_factory=lambda: ["staff"],
+        description="Groups of a header-authenticated user when the groups header is absent.",
+    )
+    auth_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret that signs sign-in sessions; none = generated once and kept in "
+        "the data directory (ui/auth-secret, readable by its owner only).",
+    )
+    ui_database: Path | None = Field(
+        default=None,
+        description="SQLite file of conversations (questions stored redacted) and feedback; "
+        "none = ui.sqlite in the data directory.",
+    )
+    welcome_file: Path = Field(
+        default=PROJECT_ROOT / "chainlit.md",
+        description="Markdown shown as the chat's welcome page.",
+    )
+    max_question_chars: int = Field(
+        default=4000, ge=10, description="Longest question accepted (UI and API)."
+    )
+
+    def resolve_users_file(self, data_dir: Path) -> Path:
+        return self.users_file.expanduser() if self.users_file else data_dir / "users.json"
+
+    def resolve_ui_database(self, data_dir: Path) -> Path:
+        return self.ui_database.expanduser() if self.ui_database else data_dir / "ui.sqlite"
+
+
 class Settings(BaseSettings):
     """All configuration of hipaa-assistant."""
 
@@ -251,6 +354,15 @@ class Settings(BaseSettings):
     )
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The chat model ('llm').")
+    phi: PhiSettings = Field(
+        default_factory=PhiSettings, description="The PHI guard on every user message."
+    )
+    audit: AuditSettings = Field(
+        default_factory=AuditSettings, description="The audit trail of questions and citations."
+    )
+    server: ServerSettings = Field(
+        default_factory=ServerSettings, description="The chat UI and JSON API server."
+    )
     default_access_groups: list[str] = Field(
         default_factory=lambda: ["staff"],
         description="Access groups given to a document whose metadata names none.",

@@ -23,6 +23,8 @@ DATA = Path(__file__).resolve().parent / "data"
 MIRROR = Path(
     os.environ.get("HIPAA_ASSISTANT_TEST_MIRROR", ROOT.parent / "shared" / "corpus-sources")
 )
+_prebuilt = os.environ.get("HIPAA_ASSISTANT_TEST_REAL_INDEX")
+PREBUILT = Path(_prebuilt) if _prebuilt else None
 MIRROR_REASON = (
     f"the offline mirror of official sources is absent ({MIRROR.name} beside the project); "
     "these tests read the eCFR XML and HHS PDFs from it"
@@ -54,7 +56,7 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
-        if key.startswith("HIPAA_ASSISTANT_") and key != "HIPAA_ASSISTANT_TEST_MIRROR":
+        if key.startswith("HIPAA_ASSISTANT_") and not key.startswith("HIPAA_ASSISTANT_TEST_"):
             monkeypatch.delenv(key, raising=False)
 
 
@@ -99,6 +101,20 @@ def mirror() -> Path:
 ALL = Scope.unrestricted()
 
 
+def index_org_corpus(data_dir: Path) -> tuple[Settings, Index]:
+    """The bundled organisation corpus (policies and BAAs), indexed with the fake embedder."""
+    from assistant.runtime import open_store
+    from ingest.pipeline import run_ingest
+
+    settings = make_settings(data_dir, [ROOT / "corpus"])
+    settings.chunking.min_words = 25
+    # thresholds for the fake (bag-of-words) embedder, whose similarities run lower than MiniLM's
+    settings.answer.abstain_min_dense = 0.12
+    emb = build_embedder(settings.embedding)
+    assert run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False).ok
+    return settings, Index(settings, emb, open_store(settings, emb))
+
+
 def search(index: Index, question: str, k: int = 5) -> list[ScoredPassage]:
     """Hybrid retrieval over everything (trusted test tooling)."""
     retriever = HybridRetriever(
@@ -109,7 +125,11 @@ def search(index: Index, question: str, k: int = 5) -> list[ScoredPassage]:
 
 @pytest.fixture(scope="session")
 def real_index_dir(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled corpus + the mirror's official texts, indexed with the default embedder."""
+    """The bundled corpus + the mirror's official texts, indexed with the default embedder.
+    ``HIPAA_ASSISTANT_TEST_REAL_INDEX``: a data folder already built so (`make run`), to skip the
+    two-minute ingest while working on the slow tests."""
+    if PREBUILT:
+        return PREBUILT
     from assistant.runtime import open_store
     from ingest.official import fetch
     from ingest.pipeline import run_ingest

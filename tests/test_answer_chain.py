@@ -8,12 +8,9 @@ from langchain_core.messages import AIMessage
 
 from assistant.answering.build import build_chain
 from assistant.answering.chain import AnswerChain
-from assistant.embeddings import build_embedder
 from assistant.index.reader import Index, Scope
-from assistant.runtime import open_store
 from assistant.settings import Settings
-from ingest.pipeline import run_ingest
-from tests.conftest import ROOT, make_settings
+from tests.conftest import index_org_corpus
 from tests.openai_stub import openai_stub
 
 STAFF = Scope.for_groups({"staff"})
@@ -22,14 +19,7 @@ PRIVACY = Scope.for_groups({"staff", "privacy-office"})
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Index]:
-    """The bundled organisation corpus, indexed with the fake embedder."""
-    settings = make_settings(tmp_path_factory.mktemp("corpus") / "data", [ROOT / "corpus"])
-    settings.chunking.min_words = 25
-    # thresholds for the fake (bag-of-words) embedder, whose similarities run lower than MiniLM's
-    settings.answer.abstain_min_dense = 0.12
-    emb = build_embedder(settings.embedding)
-    assert run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False).ok
-    return settings, Index(settings, emb, open_store(settings, emb))
+    return index_org_corpus(tmp_path_factory.mktemp("corpus") / "data")
 
 
 def fake_model(*replies: str) -> GenericFakeChatModel:

@@ -26,7 +26,7 @@ GENERIC = frozenset(
     know want someone something thing things please would could should does did doing done make
     made get got going also ever every way ways much many really actually still just like rules
     rule law legal data information patient patients our us we you your they them their lakemont
-    hospital health staff work working anyone""".split()  # noqa: SIM905 - a word list reads better
+    hospital health staff work working anyone mr mrs ms miss mx dr""".split()  # noqa: SIM905 - a word list reads better
 )
 
 
@@ -54,8 +54,13 @@ def salient_words(question: str) -> set[str]:
     return out
 
 
+# What the PHI guard puts in place of an identifier ("[NAME]", "[MRN]"): not a word of the question.
+PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]")
+
+
 def measure(retrieval: Retrieval, lexical: BM25, top: int = 3) -> Evidence:
-    terms = {t for t in content_terms(retrieval.plan.question) if t not in GENERIC}
+    question = PLACEHOLDER.sub(" ", retrieval.plan.question)
+    terms = {t for t in content_terms(question) if t not in GENERIC}
     bridged = retrieval.plan.bridged_words
     unknown = tuple(
         sorted(t for t in terms if lexical.df(t) == 0 and not t[0].isdigit() and t not in bridged)
@@ -72,7 +77,7 @@ def measure(retrieval: Retrieval, lexical: BM25, top: int = 3) -> Evidence:
         coverage=coverage,
         unknown=unknown,
         located=any(p.matched_locator for p in retrieval.passages),
-        salient_unknown=tuple(t for t in unknown if t in salient_words(retrieval.plan.question)),
+        salient_unknown=tuple(t for t in unknown if t in salient_words(question)),
     )
 
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from assistant.answering.build import build_chain
-from assistant.answering.chain import AnswerChain
 from assistant.answering.types import Answer
 from assistant.documents import DOC_TYPES
-from assistant.errors import ConfigError
+from assistant.errors import AssistantError, ConfigError
 from assistant.index.reader import Scope
-from assistant.runtime import open_index
+from assistant.service import AssistantService, Caller
 from assistant.settings import Settings
 
 
@@ -83,6 +82,13 @@ def _questions(source: str) -> Iterable[str]:
             yield line.strip()
 
 
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "cli"
+
+
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     if args.mode:
         settings.answer.mode = args.mode
@@ -91,23 +97,38 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     if args.batch and not args.json:
         raise ConfigError("--batch prints JSON lines; add --json")
     scope = scope_from_args(settings, args)
-    chain: AnswerChain = build_chain(settings, open_index(settings))
+    service = AssistantService.build(settings)
+    caller = Caller(_os_user(), scope.groups or frozenset(), "cli")
+    types = sorted(scope.doc_types) if scope.doc_types else None
+    vendors = sorted(scope.vendors) if scope.vendors else None
     if args.batch:
-        for q in _questions(args.batch):
-            answer = chain.ask(q, scope, k=args.k)
-            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
-        return 0
-    streamed = not args.json and chain.answerer.mode != "extractive"
-    answer = chain.ask(
+        failed = 0
+        for item, q in enumerate(_questions(args.batch), start=1):
+            try:
+                reply = service.ask(q, caller, doc_types=types, vendors=vendors, k=args.k)
+                payload = reply.to_json()
+            except AssistantError as exc:  # one bad line does not stop the batch
+                failed += 1
+                payload = {"item": item, "error": str(exc)}
+            print(json.dumps(payload, ensure_ascii=False), flush=True)
+        return 1 if failed else 0
+    streamed = not args.json and service.mode != "extractive"
+    reply = service.ask(
         args.question,
-        scope,
-        history=args.history,
+        caller,
+        history=[service.redact(h).text for h in args.history],
+        doc_types=types,
+        vendors=vendors,
         k=args.k,
         on_token=(lambda t: print(t, end="", flush=True)) if streamed else None,
     )
+    answer = reply.answer
     if args.json:
-        print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
-    elif streamed:
+        print(json.dumps(reply.to_json(), indent=2, ensure_ascii=False))
+        return 0
+    if reply.guard.notice:
+        print(reply.guard.notice + "\n", file=sys.stderr)
+    if streamed:
         # the answer was printed as it streamed; verification may have changed it
         if answer.notes or answer.abstained:
             print("\n\nVerified answer:\n" + answer.text)

@@ -1,0 +1,182 @@
+"""Users of the chat UI and the JSON API: bcrypt password hashes, access groups, API tokens.
+
+One JSON file (``server.users_file``), written atomically under a lock and readable by its owner
+only. API tokens are random 256-bit strings shown once; only their SHA-256 is stored (a token has
+too much entropy for a slow hash to add anything, and the API checks one on every request).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import bcrypt
+
+from assistant.errors import ConfigError
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+GROUP_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+TOKEN_PREFIX = "hat_"
+MIN_PASSWORD = 8
+# A hash to check against when the user does not exist, so that a wrong name and a wrong password
+# take the same time.
+_DUMMY_HASH = bcrypt.hashpw(b"not a password", bcrypt.gensalt(rounds=4))
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    groups: tuple[str, ...]
+
+
+@dataclass
+class _Record:
+    password_hash: str
+    groups: list[str]
+    created: str
+    tokens: list[dict[str, str]] = field(default_factory=list)  # {id, sha256, created}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def parse_groups(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    groups = sorted({g.strip().lower() for g in items if g.strip()})
+    bad = [g for g in groups if not GROUP_RE.match(g)]
+    if bad:
+        raise ConfigError(
+            f"invalid group name {bad[0]!r} (lower-case letters, digits, '-' and '_')"
+        )
+    if not groups:
+        raise ConfigError("give at least one group, e.g. --groups staff")
+    return tuple(groups)
+
+
+class UserStore:
+    """Reads and edits the users file. Cheap to construct; every call reads the file afresh, so
+    users added while the server runs can sign in without a restart."""
+
+    def __init__(self, path: Path, bcrypt_rounds: int = 12) -> None:
+        self.path = path
+        self.rounds = bcrypt_rounds
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _load(self) -> dict[str, _Record]:
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read the users file {self.path}: {exc}") from exc
+        users = raw.get("users", {}) if isinstance(raw, dict) else {}
+        return {name: _Record(**rec) for name, rec in users.items()}
+
+    def list(self) -> list[tuple[Account, int]]:
+        """Accounts with their number of API tokens, by name."""
+        return [
+            (Account(name, tuple(rec.groups)), len(rec.tokens))
+            for name, rec in sorted(self._load().items())
+        ]
+
+    def authenticate(self, name: str, password: str) -> Account | None:
+        rec = self._load().get(name)
+        stored = rec.password_hash.encode() if rec else _DUMMY_HASH
+        ok = bcrypt.checkpw(password.encode("utf-8")[:72], stored)
+        return Account(name, tuple(rec.groups)) if (ok and rec) else None
+
+    def account_for_token(self, token: str) -> Account | None:
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        wanted = _token_hash(token)
+        found = None
+        for name, rec in self._load().items():
+            for t in rec.tokens:
+                if hmac.compare_digest(t["sha256"], wanted):
+                    found = Account(name, tuple(rec.groups))
+        return found
+
+    # -- editing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _editing(self) -> Iterator[dict[str, _Record]]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            users = self._load()
+            yield users
+            data: dict[str, Any] = {
+                "version": 1,
+                "users": {n: vars(r) for n, r in sorted(users.items())},
+            }
+            fd, tmp = tempfile.mkstemp(prefix=".users-", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(data, f, indent=2)
+                    f.write("\n")
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.chmod(tmp, 0o600)
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+
+    def add(self, name: str, password: str, groups: tuple[str, ...], *, replace: bool) -> None:
+        if not NAME_RE.match(name):
+            raise ConfigError(
+                f"invalid user name {name!r} (letters, digits and . _ @ -, at most 64)"
+            )
+        if len(password) < MIN_PASSWORD:
+            raise ConfigError(f"the password must have at least {MIN_PASSWORD} characters")
+        if len(password.encode("utf-8")) > 72:
+            raise ConfigError("the password must be at most 72 bytes (a bcrypt limit)")
+        hashed = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(self.rounds)).decode()
+        with self._editing() as users:
+            if name in users and not replace:
+                raise ConfigError(f"user {name!r} exists (use --update to change it)")
+            tokens = users[name].tokens if name in users else []
+            users[name] = _Record(hashed, list(groups), _now(), tokens)
+
+    def remove(self, name: str) -> None:
+        with self._editing() as users:
+            if users.pop(name, None) is None:
+                raise ConfigError(f"no user {name!r}")
+
+    def issue_token(self, name: str) -> str:
+        """A new API token for ``name``; the only time it is seen in clear."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self._editing() as users:
+            if name not in users:
+                raise ConfigError(f"no user {name!r}")
+            users[name].tokens.append(
+                {"id": secrets.token_hex(4), "sha256": _token_hash(token), "created": _now()}
+            )
+        return token
+
+    def revoke_tokens(self, name: str) -> int:
+        with self._editing() as users:
+            if name not in users:
+                raise ConfigError(f"no user {name!r}")
+            n = len(users[name].tokens)
+            users[name].tokens = []
+        return n

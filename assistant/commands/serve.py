@@ -1,0 +1,80 @@
+"""`hipaa-assistant serve`: the chat UI and the JSON API on one server (Chainlit + FastAPI)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+from assistant.errors import ConfigError
+from assistant.settings import Settings
+
+APP = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+CONFIG_TEMPLATE = APP.with_name("chainlit.toml")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", help="address to listen on (default: server.host)")
+    p.add_argument("--port", type=int, help="port (default: server.port)")
+
+
+def _auth_secret(settings: Settings, root: Path) -> str:
+    if settings.server.auth_secret is not None:
+        return settings.server.auth_secret.get_secret_value()
+    path = root / "auth-secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def prepare_app_root(settings: Settings) -> Path:
+    """Chainlit works in a folder of its own (its config, the welcome page, per-session files):
+    ``<data>/ui``, rewritten at every start from the project's files."""
+    root = settings.paths.data_dir.resolve() / "ui"
+    (root / ".chainlit").mkdir(parents=True, exist_ok=True)
+    os.chmod(root, 0o700)
+    shutil.copyfile(CONFIG_TEMPLATE, root / ".chainlit" / "config.toml")
+    welcome = settings.server.welcome_file
+    if not welcome.is_file():
+        raise ConfigError(f"the welcome page {welcome} does not exist (server.welcome_file)")
+    for name in ("chainlit.md", "chainlit_en-US.md"):
+        shutil.copyfile(welcome, root / name)
+    return root
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.ui import state
+
+    settings.paths.data_dir = settings.paths.data_dir.resolve()
+    if args.host:
+        settings.server.host = args.host
+    if args.port:
+        settings.server.port = args.port
+    if settings.server.auth == "password" and not state.users_exist(settings):
+        raise ConfigError(
+            "no users yet: add one with `hipaa-assistant users add NAME --groups staff` "
+            "(or use server.auth=header behind an SSO proxy)"
+        )
+    root = prepare_app_root(settings)
+    state.configure(settings)
+    state.start()  # load the index and models now, so a problem is one clear line
+    os.environ["CHAINLIT_APP_ROOT"] = str(root)
+    os.environ["CHAINLIT_AUTH_SECRET"] = _auth_secret(settings, root)
+    os.environ["CHAINLIT_HOST"] = settings.server.host
+    os.environ["CHAINLIT_PORT"] = str(settings.server.port)
+
+    from chainlit.cli import run_chainlit
+    from chainlit.config import config
+
+    config.run.headless = True
+    print(
+        f"hipaa-assistant: serving on http://{settings.server.host}:{settings.server.port} "
+        f"({state.get().service.mode} mode, sign-in: {settings.server.auth}); Ctrl-C stops",
+        flush=True,
+    )
+    run_chainlit(str(APP))
+    return 0

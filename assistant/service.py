@@ -1,0 +1,197 @@
+"""The one path a question takes from any surface (UI, API, CLI):
+
+clean the input -> PHI guard (redact or refuse) -> answer chain within the caller's groups ->
+audit trail. Only the redacted text goes further than the guard: into the chain (and so to any
+LLM), the conversation history, the audit trail and the logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from assistant.answering.chain import AnswerChain
+from assistant.answering.types import Answer
+from assistant.audit import AuditEvent, AuditTrail
+from assistant.documents import DOC_TYPES
+from assistant.errors import AssistantError
+from assistant.index.reader import Index, Scope
+from assistant.safety import GuardResult, PhiGuard
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Surface = Literal["ui", "api", "cli"]
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
+
+
+class InputError(AssistantError):
+    """The question cannot be taken as it is (empty, too long, bad filter); safe to show."""
+
+
+class BlockedError(AssistantError):
+    """The PHI guard is in block mode and found identifiers; ``str()`` says which kinds."""
+
+    def __init__(self, guard: GuardResult) -> None:
+        super().__init__(guard.notice)
+        self.guard = guard
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks, from where. ``groups`` decide which documents they may see."""
+
+    user: str
+    groups: frozenset[str]
+    surface: Surface
+
+
+@dataclass
+class Reply:
+    answer: Answer
+    guard: GuardResult
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.answer.to_json()
+        data["redaction"] = {"kinds": list(self.guard.kinds), "notice": self.guard.notice}
+        return data
+
+
+def clean_question(text: str, max_chars: int) -> str:
+    """Control and invisible characters removed, whitespace collapsed; empty or too long refused.
+    The length limit applies before anything else looks at the text."""
+    if len(text) > max_chars * 4:
+        raise InputError(f"the question is too long (at most {max_chars} characters)")
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
+    text = " ".join(text.split())
+    if not text:
+        raise InputError("the question is empty")
+    if len(text) > max_chars:
+        raise InputError(f"the question is too long (at most {max_chars} characters)")
+    return text
+
+
+def make_scope(
+    groups: frozenset[str],
+    doc_types: Sequence[str] | None = None,
+    vendors: Sequence[str] | None = None,
+) -> Scope:
+    bad = [t for t in doc_types or () if t not in DOC_TYPES]
+    if bad:
+        raise InputError(f"unknown source type {bad[0]!r} (use {', '.join(DOC_TYPES)})")
+    return Scope(
+        groups=frozenset(groups),
+        doc_types=frozenset(doc_types) if doc_types else None,
+        vendors=frozenset(vendors) if vendors else None,
+    )
+
+
+class AssistantService:
+    """Shared by every request of a process; holds no per-user state."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        chain: AnswerChain,
+        guard: PhiGuard,
+        audit: AuditTrail | None,
+    ) -> None:
+        self.settings = settings
+        self.chain = chain
+        self.guard = guard
+        self.audit = audit
+
+    @classmethod
+    def build(cls, settings: Settings, index: Index | None = None) -> AssistantService:
+        from assistant.answering.build import build_chain
+        from assistant.runtime import open_index
+
+        chain = build_chain(settings, index or open_index(settings))
+        audit = None
+        if settings.audit.enabled:
+            audit = AuditTrail.from_settings(settings)
+        return cls(settings, chain, PhiGuard(settings.phi), audit)
+
+    @property
+    def index(self) -> Index:
+        return self.chain.retriever.index
+
+    @property
+    def mode(self) -> str:
+        return self.chain.answerer.mode
+
+    def redact(self, text: str) -> GuardResult:
+        return self.guard.check(text)
+
+    def ask(
+        self,
+        question: str,
+        caller: Caller,
+        *,
+        history: Sequence[str] = (),
+        doc_types: Sequence[str] | None = None,
+        vendors: Sequence[str] | None = None,
+        k: int | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Reply:
+        """``history``: earlier questions of the conversation, already redacted (as returned in
+        ``Reply.answer.question``)."""
+        text = clean_question(question, self.settings.server.max_question_chars)
+        scope = make_scope(caller.groups, doc_types, vendors)
+        if k is not None and not 1 <= k <= 50:
+            raise InputError("k must be between 1 and 50")
+        guard = self.guard.check(text)
+        if guard.blocked:
+            self._record(caller, guard, mode=self.mode, cited=(), abstained=True, blocked=True)
+            log.info("question refused by the PHI guard (%s)", ",".join(guard.kinds))
+            raise BlockedError(guard)
+        answer = self.chain.ask(guard.text, scope, history=history, k=k, on_token=on_token)
+        log.info(
+            "answered user=%s surface=%s mode=%s abstained=%s cited=%s redacted=%s ms=%.0f",
+            caller.user,
+            caller.surface,
+            answer.mode,
+            answer.abstained,
+            ",".join(c.chunk_id for c in answer.citations),
+            ",".join(guard.kinds) or "-",
+            answer.timings.get("total_ms", 0.0),
+        )
+        self._record(
+            caller,
+            guard,
+            mode=answer.mode,
+            cited=tuple(c.chunk_id for c in answer.citations),
+            abstained=answer.abstained,
+            blocked=False,
+        )
+        return Reply(answer, guard)
+
+    def _record(
+        self,
+        caller: Caller,
+        guard: GuardResult,
+        *,
+        mode: str,
+        cited: tuple[str, ...],
+        abstained: bool,
+        blocked: bool,
+    ) -> None:
+        if self.audit is None:
+            return
+        self.audit.record(
+            AuditEvent(
+                user=caller.user,
+                groups=tuple(sorted(caller.groups)),
+                surface=caller.surface,
+                redacted_question=guard.text,
+                redacted_kinds=guard.kinds,
+                mode=mode,
+                cited_chunk_ids=cited,
+                abstained=abstained,
+                blocked=blocked,
+            )
+        )

@@ -1,0 +1,94 @@
+"""The JSON HTTP API, served by the same process as the chat UI: ``POST /api/ask``.
+
+A bearer token (``hipaa-assistant users token NAME``) names the user and so their groups; the
+reply is the ``ask --json`` payload (docs/answer-json.md) plus what the PHI guard removed.
+"""
+
+import logging
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.accounts import Account, UserStore
+from assistant.errors import AssistantError
+from assistant.service import AssistantService, BlockedError, Caller, InputError
+
+log = logging.getLogger(__name__)
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, description="The question.")
+    history: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Earlier questions of the conversation, oldest first (as returned in "
+        "'question', i.e. redacted).",
+    )
+    types: list[str] | None = Field(
+        default=None, description="Only these source types: rule, guidance, policy, baa."
+    )
+    vendors: list[str] | None = Field(default=None, description="Only these vendors' BAAs.")
+    k: int | None = Field(default=None, ge=1, le=50, description="Passages to retrieve.")
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def build_router(
+    service: Callable[[], AssistantService], users: Callable[[], UserStore]
+) -> APIRouter:
+    """``service`` and ``users`` are called per request, so the router can be mounted before the
+    (slow to build) service exists."""
+    router = APIRouter(prefix="/api")
+
+    def caller_account(request: Request) -> Account:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
+        account = users().account_for_token(token.strip())
+        if account is None:
+            raise _unauthorized("invalid or revoked token")
+        return account
+
+    @router.post("/ask")
+    def ask(
+        body: AskRequest, account: Annotated[Account, Depends(caller_account)]
+    ) -> JSONResponse:
+        caller = Caller(account.name, frozenset(account.groups), "api")
+        history = [h for h in body.history if h.strip()]
+        try:
+            svc = service()
+            redacted_history = [svc.redact(h).text for h in history]
+            reply = svc.ask(
+                body.question,
+                caller,
+                history=redacted_history,
+                doc_types=body.types,
+                vendors=body.vendors,
+                k=body.k,
+            )
+        except BlockedError as exc:
+            return JSONResponse(
+                status_code=422,
+                content={"detail": str(exc), "redaction": {"kinds": list(exc.guard.kinds)}},
+            )
+        except InputError as exc:
+            return JSONResponse(status_code=422, content={"detail": str(exc)})
+        except AssistantError as exc:
+            log.warning("api: %s", type(exc).__name__, exc_info=True)
+            return JSONResponse(status_code=503, content={"detail": str(exc)})
+        return JSONResponse(content=reply.to_json())
+
+    @router.get("/health")
+    def health() -> dict[str, Any]:
+        svc = service()
+        return {"status": "ok", "mode": svc.mode, "chunks": len(svc.index.chunks)}
+
+    return router

@@ -1,0 +1,236 @@
+"""The Chainlit app: thin handlers that translate between Chainlit and the assistant core.
+
+Started by ``hipaa-assistant serve``. Nothing heavy happens at import: the index and models are
+loaded once in the start-up hook; each chat keeps its own history and filters in its user session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import chainlit as cl
+from chainlit.input_widget import Switch
+from chainlit.types import ThreadDict
+from starlette.datastructures import Headers
+
+from assistant.accounts import parse_groups
+from assistant.documents import DOC_TYPES
+from assistant.errors import AssistantError
+from assistant.service import BlockedError, Caller, InputError, Reply
+from assistant.ui import render, state
+from assistant.ui.api import build_router
+from assistant.ui.data_layer import SQLiteDataLayer
+
+log = logging.getLogger("assistant.ui.app")  # Chainlit loads this file by path
+
+TYPE_LABELS = {
+    "rule": "HIPAA rules (45 CFR 160/164)",
+    "guidance": "HHS / NIST guidance",
+    "policy": "Lakemont policies",
+    "baa": "Business associate agreements",
+}
+RESTRICTED_GROUPS = {"legal", "privacy-office"}
+FRIENDLY_ERROR = "Something went wrong while answering; it has been logged. Please try again."
+
+
+# -- start-up ------------------------------------------------------------------------------------
+
+
+@cl.on_app_startup
+def _startup() -> None:
+    from chainlit.server import app
+
+    resources = state.start()
+    router = build_router(lambda: state.get().service, state.users)
+    app.router.routes[0:0] = router.routes  # ahead of Chainlit's catch-all page route
+    log.info("chat server ready (mode %s)", resources.service.mode)
+
+
+@cl.data_layer
+def _data_layer() -> SQLiteDataLayer:
+    s = state.settings()
+    path = s.server.resolve_ui_database(s.paths.data_dir)
+    from assistant.safety import PhiGuard
+
+    guard = PhiGuard(s.phi)
+    return SQLiteDataLayer(path, lambda text: guard.check(text).text)
+
+
+# -- sign-in -------------------------------------------------------------------------------------
+
+if state.settings().server.auth == "password":
+
+    @cl.password_auth_callback
+    async def _password(username: str, password: str) -> cl.User | None:
+        account = await asyncio.to_thread(state.users().authenticate, username, password)
+        if account is None:
+            log.info("sign-in refused")
+            return None
+        return cl.User(
+            identifier=account.name,
+            metadata={"groups": list(account.groups), "provider": "password"},
+        )
+
+else:
+
+    @cl.header_auth_callback
+    async def _header(headers: Headers) -> cl.User | None:
+        s = state.settings().server
+        name = (headers.get(s.user_header) or "").strip()
+        if not name:
+            return None
+        raw = headers.get(s.groups_header)
+        try:
+            groups = parse_groups(raw) if raw else tuple(s.header_default_groups)
+        except AssistantError:
+            log.warning("header sign-in refused: invalid groups header")
+            return None
+        return cl.User(identifier=name, metadata={"groups": list(groups), "provider": "header"})
+
+
+def _caller() -> Caller:
+    """The signed-in user, with groups read afresh from the users file (a removed user or a
+    changed group takes effect at once) or, behind an SSO proxy, from the sign-in headers."""
+    user = cl.user_session.get("user")
+    if user is None:
+        raise InputError("please sign in again")
+    groups = tuple(user.metadata.get("groups", ()))
+    if user.metadata.get("provider") == "password":
+        accounts = {a.name: a for a, _ in state.users().list()}
+        if user.identifier not in accounts:
+            raise InputError("your account no longer exists; ask an administrator")
+        groups = accounts[user.identifier].groups
+    return Caller(user.identifier, frozenset(groups), "ui")
+
+
+# -- the chat ------------------------------------------------------------------------------------
+
+
+@cl.set_starters
+async def _starters(user: cl.User | None = None, language: str | None = None) -> list[cl.Starter]:
+    starters = [
+        cl.Starter(
+            label="Paste a discharge summary into an AI tool?",
+            message="Can I paste a patient's discharge summary into an AI tool to summarise it?",
+        ),
+        cl.Starter(
+            label="Audit controls for AI systems",
+            message="What does 45 CFR 164.312(b) require, and how does our policy apply it to AI?",
+        ),
+        cl.Starter(
+            label="De-identifying data for model training",
+            message="How do we de-identify data before using it to train a model?",
+        ),
+    ]
+    groups = set(user.metadata.get("groups", ())) if user else set()
+    if groups & RESTRICTED_GROUPS:
+        starters.append(
+            cl.Starter(
+                label="Breach notice from an AI vendor",
+                message="How quickly must Acme Scribe tell us about a breach of PHI?",
+            )
+        )
+    return starters
+
+
+@cl.on_chat_start
+async def _chat_start() -> None:
+    cl.user_session.set("history", [])
+    cl.user_session.set("types", list(DOC_TYPES))
+    widgets: list[Any] = [
+        Switch(id=f"type_{t}", label=f"Search {TYPE_LABELS[t]}", initial=True) for t in DOC_TYPES
+    ]
+    await cl.ChatSettings(widgets).send()
+
+
+@cl.on_chat_resume
+async def _chat_resume(thread: ThreadDict) -> None:
+    questions = [
+        s.get("output", "") for s in thread.get("steps", []) if s.get("type") == "user_message"
+    ]
+    cl.user_session.set("history", [q for q in questions if q][-6:])
+    cl.user_session.set("types", list(DOC_TYPES))
+
+
+@cl.on_settings_update
+async def _settings_update(values: dict[str, Any]) -> None:
+    types = [t for t in DOC_TYPES if values.get(f"type_{t}", True)]
+    cl.user_session.set("types", types)
+
+
+async def _answer(text: str, caller: Caller, msg: cl.Message) -> Reply:
+    """Runs the (blocking) core in a worker thread and streams its tokens into ``msg``."""
+    service = state.get().service
+    loop = asyncio.get_running_loop()
+    tokens: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def on_token(piece: str) -> None:
+        loop.call_soon_threadsafe(tokens.put_nowait, piece)
+
+    types = cl.user_session.get("types") or list(DOC_TYPES)
+    history = list(cl.user_session.get("history") or [])
+
+    def run() -> Reply:
+        try:
+            return service.ask(
+                text,
+                caller,
+                history=history,
+                doc_types=types if len(types) < len(DOC_TYPES) else None,
+                on_token=on_token,
+            )
+        finally:
+            loop.call_soon_threadsafe(tokens.put_nowait, None)
+
+    job = asyncio.ensure_future(asyncio.to_thread(run))
+    while (piece := await tokens.get()) is not None:
+        await msg.stream_token(piece)
+    return await job
+
+
+@cl.on_message
+async def _on_message(message: cl.Message) -> None:
+    msg = cl.Message(content="")
+    try:
+        caller = _caller()
+        resources = state.get()
+        asked = message.content
+        guard = resources.service.redact(asked)
+        if guard.findings:
+            # what the server keeps and searches is the redacted question: show it as such
+            message.content = guard.text
+            await message.update()
+        # the step is shown (collapsed) above the answer; its content is filled in at the end
+        async with cl.Step(name="How this answer was found", type="retrieval") as step:
+            step.output = "Searching the documents you may read..."
+        reply = await _answer(asked, caller, msg)
+        answer = reply.answer
+        history = list(cl.user_session.get("history") or [])
+        cl.user_session.set("history", [*history, answer.question][-6:])
+        step.output = render.retrieval_markdown(answer)
+        await step.update()
+        index = resources.service.index
+        documents = {d: e.document for d, e in index.entries.items()}
+        parts = render.citation_elements(answer, documents)
+        msg.elements = [_element(p) for p in parts]  # type: ignore[misc]
+        msg.content = render.answer_markdown(answer, reply.guard.notice, parts)
+        await msg.update()
+    except BlockedError as exc:
+        msg.content = str(exc)
+        await msg.send()
+    except AssistantError as exc:
+        log.info("ui: %s", type(exc).__name__)
+        msg.content = str(exc)
+        await msg.send()
+    except Exception:
+        log.exception("ui: unexpected error while answering")  # never the question text
+        msg.content = FRIENDLY_ERROR
+        await msg.send()
+
+
+def _element(part: render.SideText | render.SidePdf) -> cl.Text | cl.Pdf:
+    if isinstance(part, render.SidePdf):
+        return cl.Pdf(name=part.name, path=str(part.path), page=part.page, display="side")
+    return cl.Text(name=part.name, content=part.content, display="side")

@@ -1,0 +1,79 @@
+"""The chat's SQLite file: conversations (user text stored redacted) and feedback. No Chainlit
+here, so commands such as `feedback export` read it without loading the UI."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+USER_TYPES = {"user_message"}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY, identifier TEXT UNIQUE NOT NULL, created_at TEXT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE IF NOT EXISTS threads (
+    id TEXT PRIMARY KEY, created_at TEXT NOT NULL, name TEXT, user_id TEXT,
+    user_identifier TEXT, tags TEXT, metadata TEXT);
+CREATE TABLE IF NOT EXISTS steps (
+    id TEXT PRIMARY KEY, thread_id TEXT NOT NULL, parent_id TEXT, type TEXT, name TEXT,
+    input TEXT, output TEXT, created_at TEXT, start_at TEXT, end_at TEXT, is_error INTEGER,
+    show_input TEXT, language TEXT, metadata TEXT);
+CREATE INDEX IF NOT EXISTS steps_thread ON steps(thread_id);
+CREATE TABLE IF NOT EXISTS elements (
+    id TEXT PRIMARY KEY, thread_id TEXT, for_id TEXT, type TEXT, name TEXT, display TEXT,
+    content TEXT, language TEXT, created_at TEXT);
+CREATE INDEX IF NOT EXISTS elements_thread ON elements(thread_id);
+CREATE TABLE IF NOT EXISTS feedback (
+    id TEXT PRIMARY KEY, for_id TEXT NOT NULL, thread_id TEXT, user_identifier TEXT,
+    value INTEGER NOT NULL, comment TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+"""
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class ConversationStore:
+    """Opens (and creates) the file; one short-lived connection per operation."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self.connect() as db:
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def feedback_rows(self, since: str | None = None) -> list[dict[str, Any]]:
+        """Feedback with the question it answers and the answer (both as stored: redacted)."""
+        query = """
+            SELECT f.created_at, f.updated_at, f.user_identifier AS user, f.value, f.comment,
+                   f.thread_id, f.for_id AS step_id, s.output AS answer,
+                   (SELECT q.output FROM steps q
+                     WHERE q.thread_id = s.thread_id AND q.type = 'user_message'
+                       AND q.created_at <= s.created_at
+                     ORDER BY q.created_at DESC LIMIT 1) AS question
+            FROM feedback f LEFT JOIN steps s ON s.id = f.for_id
+            WHERE (? IS NULL OR f.updated_at >= ?) ORDER BY f.updated_at"""
+        with self.connect() as db:
+            rows = db.execute(query, (since, since)).fetchall()
+        out = []
+        for r in rows:
+            row = dict(r)
+            row["rating"] = "up" if row.pop("value") == 1 else "down"
+            out.append(row)
+        return out

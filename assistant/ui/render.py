@@ -1,0 +1,140 @@
+"""What the chat shows for an answer, as plain data (no Chainlit here, so it is unit-tested).
+
+Each citation ``[n]`` of the answer text becomes a side element named ``[n]``; Chainlit turns
+every occurrence of an element's name in the message into a link that opens it in the side panel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.answering.types import Answer, Citation, Passage
+from assistant.documents import SourceDocument
+
+DOC_TYPE_LABELS = {
+    "rule": "HIPAA rule",
+    "guidance": "HHS/NIST guidance",
+    "policy": "Lakemont policy",
+    "baa": "Business associate agreement",
+}
+
+
+@dataclass(frozen=True)
+class SideText:
+    name: str  # the marker in the answer, e.g. "[2]"
+    content: str  # Markdown
+
+
+@dataclass(frozen=True)
+class SidePdf:
+    name: str  # e.g. "[2] PDF p. 14"
+    path: Path
+    page: int | None
+
+
+def mode_label(mode: str) -> str:
+    if mode == "extractive":
+        return "Extractive mode: verbatim quotations from the sources, no language model."
+    return f"Language-model mode ({mode.removeprefix('llm:')}): every citation is checked."
+
+
+def _escape(text: str) -> str:
+    """Passage text as literal Markdown (no headings, lists or links of its own)."""
+    out = []
+    for line in text.splitlines() or [""]:
+        line = line.replace("\\", "\\\\")
+        for ch in "*_`[]<>#|":
+            line = line.replace(ch, "\\" + ch)
+        out.append(line)
+    return "\n> ".join(out)
+
+
+def citation_markdown(c: Citation, passage: Passage | None) -> str:
+    """The side panel of one citation: locator, document, version and page, the quoted sentence,
+    then the whole passage it comes from."""
+    lines = [f"### {c.locator}", "", f"**{c.title}**"]
+    facts = [DOC_TYPE_LABELS.get(c.doc_type, c.doc_type)]
+    if c.version:
+        dated = re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", c.version)
+        facts.append(f"as of {c.version}" if dated else f"version {c.version}")
+    if c.page:
+        facts.append(f"page {c.page}")
+    lines += ["", " · ".join(facts), "", "**Quoted:**", "", "> " + _escape(c.quote)]
+    if passage is not None and passage.text.strip() != c.quote.strip():
+        lines += ["", f"**The passage ({passage.locator}):**", "", "> " + _escape(passage.text)]
+    lines += ["", f"`chunk {c.chunk_id}`"]
+    return "\n".join(lines)
+
+
+def citation_elements(
+    answer: Answer, documents: dict[str, SourceDocument]
+) -> list[SideText | SidePdf]:
+    """One side text per citation; for a PDF source, also the PDF opened at the cited page
+    (only while the file is the one indexed: same SHA-256)."""
+    by_chunk = {p.chunk_id: p for p in answer.passages}
+    out: list[SideText | SidePdf] = []
+    for c in answer.citations:
+        out.append(SideText(f"[{c.n}]", citation_markdown(c, by_chunk.get(c.chunk_id))))
+        doc = documents.get(c.doc_id)
+        if doc is not None and doc.path.lower().endswith(".pdf") and c.page:
+            path = Path(doc.path)
+            if _unchanged(path, doc.sha256):
+                out.append(SidePdf(f"[{c.n}] PDF p. {c.page}", path, c.page))
+    return out
+
+
+def _unchanged(path: Path, sha256: str) -> bool:
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return False
+    return digest == sha256
+
+
+def answer_markdown(answer: Answer, notice: str, elements: list[SideText | SidePdf]) -> str:
+    """The message: the redaction notice, the answer (its ``[n]`` become links), the sources
+    list (each with its PDF page link where there is one), notes and the answering mode."""
+    parts = []
+    if notice:
+        parts.append(f"> {notice}")
+    parts.append(answer.text)
+    if answer.citations:
+        pdfs = {e.name.split(" ", 1)[0]: e.name for e in elements if isinstance(e, SidePdf)}
+        rows = ["**Sources**"]
+        for c in answer.citations:
+            marker = f"[{c.n}]"
+            extra = f" · {pdfs[marker]}" if marker in pdfs else ""
+            page = f", p. {c.page}" if c.page else ""
+            rows.append(f"- {marker} {c.locator}: {c.title}{page}{extra}")
+        parts.append("\n".join(rows))
+    for note in answer.notes:
+        parts.append(f"_Note: {note}_")
+    parts.append(f"_{mode_label(answer.mode)}_")
+    return "\n\n".join(parts)
+
+
+def retrieval_markdown(answer: Answer) -> str:
+    """The collapsible 'how this answer was found' step: the query as searched, the passages and
+    their scores, timings."""
+    lines = []
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        lines.append(f"**Searched for:** {answer.standalone_question}")
+    lines += [
+        "",
+        "| # | source | fused | dense | lexical |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for p in answer.passages:
+        dense = f"{p.dense:.2f}" if p.dense is not None else "-"
+        lexical = f"{p.lexical:.1f}" if p.lexical is not None else "-"
+        source = f"{p.locator} ({p.doc_type})"
+        lines.append(f"| {p.n} | {source} | {p.score:.3f} | {dense} | {lexical} |")
+    if answer.abstained:
+        lines += ["", f"**Abstained:** {answer.abstain_reason}"]
+    timing = ", ".join(f"{k.removesuffix('_ms')} {v:.0f} ms" for k, v in answer.timings.items())
+    if timing:
+        lines += ["", f"_Timings: {timing}_"]
+    return "\n".join(lines).strip()

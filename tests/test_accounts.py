@@ -1,0 +1,90 @@
+"""Users of the UI and API: the users file, `hipaa-assistant users`, passwords and tokens."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from assistant.accounts import UserStore, parse_groups
+from assistant.cli import main
+from assistant.errors import ConfigError
+
+
+def _cli(data: Path, monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str = "") -> int:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    return main(["--data-dir", str(data), "users", *args])
+
+
+def test_users_command_adds_lists_and_removes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    pw = "correct horse battery\n"
+    add_alice = ["add", "alice", "--groups", "staff", "--password-stdin"]
+    assert _cli(data, monkeypatch, *add_alice, stdin=pw) == 0
+    assert (
+        _cli(
+            data, monkeypatch, "add", "pat", "--groups", "Staff, privacy-office",
+            "--password-stdin", stdin=pw,
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert _cli(data, monkeypatch, "list") == 0
+    listed = capsys.readouterr().out
+    assert "alice\tstaff\t0 API token(s)" in listed
+    assert "pat\tprivacy-office,staff\t0 API token(s)" in listed
+
+    # a second add of the same name is refused; --update replaces the password
+    assert _cli(data, monkeypatch, *add_alice, stdin=pw) == 2
+    assert "exists" in capsys.readouterr().err
+    users_file = data / "users.json"
+    assert stat.S_IMODE(users_file.stat().st_mode) == 0o600
+    stored = json.loads(users_file.read_text())
+    assert stored["users"]["alice"]["password_hash"].startswith("$2")
+    assert "correct horse" not in users_file.read_text()
+
+    assert _cli(data, monkeypatch, "remove", "alice") == 0
+    assert _cli(data, monkeypatch, "remove", "alice") == 2
+    capsys.readouterr()
+    _cli(data, monkeypatch, "list")
+    assert "alice" not in capsys.readouterr().out
+
+
+def test_bad_names_groups_and_passwords_are_refused(tmp_path: Path) -> None:
+    store = UserStore(tmp_path / "users.json", bcrypt_rounds=4)
+    with pytest.raises(ConfigError, match="at least 8"):
+        store.add("bob", "short", ("staff",), replace=False)
+    with pytest.raises(ConfigError, match="user name"):
+        store.add("bob smith", "long enough", ("staff",), replace=False)
+    with pytest.raises(ConfigError, match="group name"):
+        parse_groups("staff,Legal Team")
+    with pytest.raises(ConfigError, match="at least one group"):
+        parse_groups(" , ")
+    assert parse_groups("legal, staff,legal") == ("legal", "staff")
+
+
+def test_passwords_and_tokens_authenticate(tmp_path: Path) -> None:
+    store = UserStore(tmp_path / "users.json", bcrypt_rounds=4)
+    store.add("pat", "s3cret-passphrase", ("privacy-office", "staff"), replace=False)
+    account = store.authenticate("pat", "s3cret-passphrase")
+    assert account is not None and account.groups == ("privacy-office", "staff")
+    assert store.authenticate("pat", "wrong-passphrase") is None
+    assert store.authenticate("nobody", "s3cret-passphrase") is None
+
+    token = store.issue_token("pat")
+    assert token.startswith("hat_") and len(token) > 40
+    assert token not in (tmp_path / "users.json").read_text()  # only its hash is kept
+    assert store.account_for_token(token) == account
+    assert store.account_for_token(token + "x") is None
+    assert store.account_for_token("not-a-token") is None
+    # a password change keeps the tokens; revoking drops them
+    store.add("pat", "another-passphrase", ("staff",), replace=True)
+    changed = store.account_for_token(token)
+    assert changed is not None and changed.groups == ("staff",)
+    assert store.revoke_tokens("pat") == 1
+    assert store.account_for_token(token) is None

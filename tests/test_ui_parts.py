@@ -1,0 +1,192 @@
+"""The UI's parts that need no browser: what an answer renders to, the server's working folder,
+and the conversation store (user text kept redacted; feedback exported)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+from chainlit.types import Feedback, Pagination, ThreadFilter
+from chainlit.user import User
+
+from assistant.answering.types import Answer, Citation, Passage
+from assistant.cli import main
+from assistant.commands.feedback import FIELDS
+from assistant.commands.serve import prepare_app_root
+from assistant.documents import SourceDocument
+from assistant.ui import render
+from assistant.ui.data_layer import SQLiteDataLayer
+from tests.conftest import make_settings
+
+
+def _answer(doc_id: str = "BAA-X", page: int | None = 3) -> Answer:
+    passage = Passage(
+        n=1,
+        chunk_id="c1",
+        doc_id=doc_id,
+        locator="Acme Scribe BAA §4.3",
+        title="Business Associate Agreement - Acme",
+        doc_type="baa",
+        version="2.1",
+        page=page,
+        text="Heading. The vendor shall report a breach within 5 business days [a] *now*.",
+        heading_path=("4. Breach",),
+        score=0.031,
+        dense=0.61,
+        lexical=7.5,
+    )
+    cite = Citation(
+        n=1,
+        chunk_id="c1",
+        locator="Acme Scribe BAA §4.3",
+        title=passage.title,
+        doc_type="baa",
+        page=page,
+        quote="The vendor shall report a breach within 5 business days [a] *now*.",
+        doc_id=doc_id,
+        version="2.1",
+    )
+    return Answer(
+        question="How fast?",
+        text='"The vendor shall report ..." [1]',
+        citations=[cite],
+        passages=[passage],
+        mode="extractive",
+        abstained=False,
+        timings={"retrieve_ms": 41.0, "total_ms": 55.2},
+        standalone_question="How fast must Acme report?",
+    )
+
+
+def test_a_citation_opens_its_passage_with_locator_title_version_and_page(tmp_path: Path) -> None:
+    pdf = tmp_path / "baa.pdf"
+    pdf.write_bytes(b"%PDF-1.4 fake")
+    doc = SourceDocument(
+        doc_id="BAA-X",
+        doc_type="baa",
+        title="Business Associate Agreement - Acme",
+        path=str(pdf),
+        sha256=hashlib.sha256(pdf.read_bytes()).hexdigest(),
+    )
+    answer = _answer()
+    parts = render.citation_elements(answer, {"BAA-X": doc})
+    side, pdf_part = parts
+    assert isinstance(side, render.SideText) and side.name == "[1]"
+    for expected in (
+        "Acme Scribe BAA §4.3",
+        "Business Associate Agreement - Acme",
+        "2.1",
+        "page 3",
+    ):
+        assert expected in side.content
+    # passage text is shown literally, not as Markdown links or emphasis
+    assert "\\[a\\] \\*now\\*" in side.content
+    assert isinstance(pdf_part, render.SidePdf)
+    assert (pdf_part.name, pdf_part.page) == ("[1] PDF p. 3", 3)
+
+    body = render.answer_markdown(answer, "I removed a name.", parts)
+    assert body.startswith("> I removed a name.")
+    assert "- [1] Acme Scribe BAA §4.3" in body and "[1] PDF p. 3" in body
+    assert "Extractive mode" in body
+    step = render.retrieval_markdown(answer)
+    assert "How fast must Acme report?" in step and "| 1 | Acme Scribe BAA §4.3 (baa)" in step
+    assert "retrieve 41 ms" in step
+
+    pdf.write_bytes(b"%PDF-1.4 changed since it was indexed")
+    assert [type(p) for p in render.citation_elements(answer, {"BAA-X": doc})] == [render.SideText]
+
+
+def test_the_llm_mode_is_named() -> None:
+    assert "openai/gpt-4o-mini" in render.mode_label("llm:openai/gpt-4o-mini")
+
+
+def test_the_server_folder_gets_chainlit_config_and_the_welcome_page(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data")
+    root = prepare_app_root(settings)
+    config = (root / ".chainlit" / "config.toml").read_text()
+    assert "[features.spontaneous_file_upload]\n    enabled = false" in config
+    welcome = (root / "chainlit.md").read_text()
+    assert "not legal advice" in welcome.lower()
+    assert (root / "chainlit.md").read_text() == (root / "chainlit_en-US.md").read_text()
+
+
+def _redact(text: str) -> str:
+    return text.replace("Jane Roe", "[NAME]").replace("448812", "[MRN]")
+
+
+def test_user_text_is_stored_redacted_and_feedback_exports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "data" / "ui.sqlite"
+    layer = SQLiteDataLayer(db, _redact)
+
+    async def conversation() -> None:
+        user = await layer.create_user(User(identifier="sam", metadata={"groups": ["staff"]}))
+        assert user is not None
+        await layer.update_thread("t1", name="Jane Roe MRN 448812 notes?", user_id=user.id)
+        await layer.create_step(
+            {
+                "id": "s1",
+                "threadId": "t1",
+                "type": "user_message",
+                "name": "sam",
+                "output": "Can I send Jane Roe's notes, MRN 448812, to the scribe?",
+                "createdAt": "2026-11-28T10:00:00.000Z",
+            }
+        )
+        await layer.create_step(
+            {
+                "id": "s2",
+                "threadId": "t1",
+                "type": "assistant_message",
+                "name": "HIPAA Assistant",
+                "output": "Only under a BAA [1].",
+                "createdAt": "2026-11-28T10:00:01.000Z",
+            }
+        )
+        await layer.upsert_feedback(
+            Feedback(forId="s2", value=0, threadId="t1", comment="Jane Roe needed more")
+        )
+        assert await layer.get_thread_author("t1") == "sam"
+        thread = await layer.get_thread("t1")
+        assert thread is not None
+        assert next(s["output"] for s in thread["steps"]) == (
+            "Can I send [NAME]'s notes, MRN [MRN], to the scribe?"
+        )
+        assert thread["steps"][1]["feedback"]["value"] == 0
+        listed = await layer.list_threads(Pagination(first=10), ThreadFilter(userId=user.id))
+        assert [t["name"] for t in listed.data] == ["[NAME] MRN [MRN] notes?"]
+
+    asyncio.run(conversation())
+    raw = b"".join(p.read_bytes() for p in db.parent.glob("ui.sqlite*"))
+    assert b"Jane Roe" not in raw and b"448812" not in raw
+
+    assert (
+        main(["--data-dir", str(tmp_path / "data"), "feedback", "export", "--format", "jsonl"]) == 0
+    )
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["user"], row["rating"], row["comment"]) == ("sam", "down", "[NAME] needed more")
+    assert (
+        row["question"].startswith("Can I send [NAME]") and row["answer"] == "Only under a BAA [1]."
+    )
+
+    out = tmp_path / "feedback.csv"
+    assert (
+        main(["--data-dir", str(tmp_path / "data"), "feedback", "export", "--out", str(out)]) == 0
+    )
+    assert next(iter(csv.DictReader(io.StringIO(out.read_text()))))["rating"] == "down"
+    assert (
+        main(["--data-dir", str(tmp_path / "data"), "feedback", "export", "--since", "2999-01-01"])
+        == 0
+    )
+    assert capsys.readouterr().out.strip().splitlines() == [",".join(FIELDS)]  # header only
+    assert (
+        main(["--data-dir", str(tmp_path / "data"), "feedback", "export", "--since", "soon"]) == 2
+    )
