@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import httpx
 import pytest
 
 from assistant.accounts import UserStore
+from assistant.ui.conversations import ConversationStore
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.mirror]
@@ -62,32 +65,29 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(real_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@contextmanager
+def _serving(index_data: Path, own: Path, **env: str) -> Iterator[tuple[str, Path]]:
+    """`hipaa-assistant serve` in a subprocess on a free port, until the block ends."""
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed: .ci/run installs it with apt")
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    own = tmp_path_factory.mktemp("serve")
-    users = UserStore(own / "users.json", bcrypt_rounds=4)
-    users.add("pat", PASSWORDS["pat"], ("privacy-office", "staff"), replace=False)
-    users.add("sam", PASSWORDS["sam"], ("staff",), replace=False)
-    tokens = {"pat": users.issue_token("pat"), "sam": users.issue_token("sam")}
     port = _free_port()
-    env = {
+    full_env = {
         **os.environ,
-        "HIPAA_ASSISTANT_PATHS__DATA_DIR": str(real_index_dir),
+        "HIPAA_ASSISTANT_PATHS__DATA_DIR": str(index_data),
         "HIPAA_ASSISTANT_SERVER__USERS_FILE": str(own / "users.json"),
         "HIPAA_ASSISTANT_SERVER__UI_DATABASE": str(own / "ui.sqlite"),
         "HIPAA_ASSISTANT_AUDIT__PATH": str(own / "audit.sqlite"),
         "HIPAA_ASSISTANT_LOG_LEVEL": "INFO",
         "HF_HUB_OFFLINE": "1",
+        **env,
     }
     log = own / "server.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
-            env=env,
+            env=full_env,
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=own,
@@ -106,13 +106,24 @@ def server(real_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
             if time.monotonic() > deadline:
                 pytest.fail(f"the server did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.5)
-        yield Server(url, log, own, real_index_dir, tokens)
+        yield url, log
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(real_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    own = tmp_path_factory.mktemp("serve")
+    users = UserStore(own / "users.json", bcrypt_rounds=4)
+    users.add("pat", PASSWORDS["pat"], ("privacy-office", "staff"), replace=False)
+    users.add("sam", PASSWORDS["sam"], ("staff",), replace=False)
+    tokens = {"pat": users.issue_token("pat"), "sam": users.issue_token("sam")}
+    with _serving(real_index_dir, own) as (url, log):
+        yield Server(url, log, own, real_index_dir, tokens)
 
 
 @pytest.fixture(scope="module")
@@ -254,3 +265,52 @@ def test_the_api_is_served_by_the_same_server(server: Server) -> None:
     assert res.status_code == 200
     assert any(c["doc_type"] == "baa" for c in res.json()["citations"])
     assert httpx.post(f"{server.url}/api/ask", json={"question": "x"}).status_code == 401
+
+
+def test_feedback_with_a_comment_is_kept_redacted(browser: object, server: Server) -> None:
+    page = _sign_in(browser, server, "sam")
+    _ask(page, "What is the minimum necessary standard?")
+    page.locator(f"{ANSWER.split()[0]} .negative-feedback-off").last.click()  # type: ignore[attr-defined]
+    page.fill("[role=dialog] textarea", "Too long for Jane Roe's case; quote the rule itself.")  # type: ignore[attr-defined]
+    page.click("#submit-feedback")  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 20
+    while not (rows := ConversationStore(server.data / "ui.sqlite").feedback_rows()):
+        assert time.monotonic() < deadline, "no feedback stored"
+        time.sleep(0.3)
+    (row,) = rows
+    assert (row["user"], row["rating"]) == ("sam", "down")
+    assert row["comment"] == "Too long for [NAME]'s case; quote the rule itself."
+    assert row["question"] == "What is the minimum necessary standard?"
+    assert re.search(r"\[\d+\]", row["answer"]) and "Extractive mode" in row["answer"]
+
+
+def test_a_bad_question_is_one_friendly_line(browser: object, server: Server) -> None:
+    page = _sign_in(browser, server, "sam")
+    before = page.locator(ANSWER).count()  # type: ignore[attr-defined]
+    page.fill("#chat-input", "Is this allowed? " * 300)  # type: ignore[attr-defined]
+    page.click("#chat-submit")  # type: ignore[attr-defined]
+    reply = page.locator(ANSWER).nth(before)  # type: ignore[attr-defined]
+    reply.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    assert reply.inner_text().strip() == "the question is too long (at most 4000 characters)"
+    assert "Traceback" not in server.log.read_text()
+
+
+def test_header_sign_in_behind_a_proxy_carries_the_groups(
+    browser: object, real_index_dir: Path, tmp_path: Path
+) -> None:
+    with _serving(real_index_dir, tmp_path, HIPAA_ASSISTANT_SERVER__AUTH="header") as (url, _):
+        assert httpx.post(f"{url}/auth/header").status_code == 401
+        ok = httpx.post(
+            f"{url}/auth/header",
+            headers={"X-Forwarded-User": "lee", "X-Forwarded-Groups": "staff"},
+        )
+        assert ok.status_code == 200
+        context = browser.new_context(  # type: ignore[attr-defined]
+            extra_http_headers={"X-Forwarded-User": "lee", "X-Forwarded-Groups": "staff"}
+        )
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("#chat-input", timeout=60_000)
+        text = _ask(page, BAA_QUESTION)
+        assert "Acme Scribe BAA §" not in text and "Your business associate agreements" not in text

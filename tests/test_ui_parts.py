@@ -139,10 +139,34 @@ def test_user_text_is_stored_redacted_and_feedback_exports(
                 "createdAt": "2026-11-28T10:00:00.000Z",
             }
         )
+        # as Chainlit sends them: the message, the 'run' step of on_message, the answer in it
+        await layer.create_step(
+            {
+                "id": "r1",
+                "threadId": "t1",
+                "parentId": "s1",
+                "type": "run",
+                "name": "on_message",
+                "input": "Can I send Jane Roe's notes, MRN 448812, to the scribe?",
+                "createdAt": "2026-11-28T10:00:00.100Z",
+            }
+        )
         await layer.create_step(
             {
                 "id": "s2",
                 "threadId": "t1",
+                "parentId": "r1",
+                "type": "assistant_message",
+                "name": "HIPAA Assistant",
+                "output": "",
+                "createdAt": "2026-11-28T10:00:01.000Z",
+            }
+        )
+        await layer.update_step(
+            {
+                "id": "s2",
+                "threadId": "t1",
+                "parentId": "r1",
                 "type": "assistant_message",
                 "name": "HIPAA Assistant",
                 "output": "Only under a BAA [1].",
@@ -150,7 +174,7 @@ def test_user_text_is_stored_redacted_and_feedback_exports(
             }
         )
         await layer.upsert_feedback(
-            Feedback(forId="s2", value=0, threadId="t1", comment="Jane Roe needed more")
+            Feedback(forId="r1", value=0, threadId="t1", comment="Jane Roe needed more")
         )
         assert await layer.get_thread_author("t1") == "sam"
         thread = await layer.get_thread("t1")
@@ -159,6 +183,7 @@ def test_user_text_is_stored_redacted_and_feedback_exports(
             "Can I send [NAME]'s notes, MRN [MRN], to the scribe?"
         )
         assert thread["steps"][1]["feedback"]["value"] == 0
+        assert thread["steps"][1]["input"] == "Can I send [NAME]'s notes, MRN [MRN], to the scribe?"
         listed = await layer.list_threads(Pagination(first=10), ThreadFilter(userId=user.id))
         assert [t["name"] for t in listed.data] == ["[NAME] MRN [MRN] notes?"]
 

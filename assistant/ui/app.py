@@ -18,7 +18,7 @@ from starlette.datastructures import Headers
 from assistant.accounts import parse_groups
 from assistant.documents import DOC_TYPES
 from assistant.errors import AssistantError
-from assistant.service import BlockedError, Caller, InputError, Reply
+from assistant.service import BlockedError, Caller, InputError, Reply, clean_question
 from assistant.ui import render, state
 from assistant.ui.api import build_router
 from assistant.ui.data_layer import SQLiteDataLayer
@@ -196,7 +196,7 @@ async def _on_message(message: cl.Message) -> None:
     try:
         caller = _caller()
         resources = state.get()
-        asked = message.content
+        asked = clean_question(message.content, resources.settings.server.max_question_chars)
         guard = resources.service.redact(asked)
         if guard.findings:
             # what the server keeps and searches is the redacted question: show it as such

@@ -60,14 +60,22 @@ class ConversationStore:
 
     def feedback_rows(self, since: str | None = None) -> list[dict[str, Any]]:
         """Feedback with the question it answers and the answer (both as stored: redacted)."""
+        # Chainlit attaches feedback to the 'run' step of on_message, whose parent is the user's
+        # message and whose child is the answer; feedback on a message itself is handled too.
         query = """
             SELECT f.created_at, f.updated_at, f.user_identifier AS user, f.value, f.comment,
-                   f.thread_id, f.for_id AS step_id, s.output AS answer,
+                   f.thread_id, f.for_id AS step_id,
+                   COALESCE(
+                     (SELECT a.output FROM steps a
+                       WHERE a.id = f.for_id AND a.type = 'assistant_message'),
+                     (SELECT a.output FROM steps a
+                       WHERE a.parent_id = f.for_id AND a.type = 'assistant_message'
+                       ORDER BY a.created_at DESC LIMIT 1)) AS answer,
                    (SELECT q.output FROM steps q
-                     WHERE q.thread_id = s.thread_id AND q.type = 'user_message'
-                       AND q.created_at <= s.created_at
+                     WHERE q.thread_id = f.thread_id AND q.type = 'user_message'
+                       AND q.created_at <= (SELECT created_at FROM steps WHERE id = f.for_id)
                      ORDER BY q.created_at DESC LIMIT 1) AS question
-            FROM feedback f LEFT JOIN steps s ON s.id = f.for_id
+            FROM feedback f
             WHERE (? IS NULL OR f.updated_at >= ?) ORDER BY f.updated_at"""
         with self.connect() as db:
             rows = db.execute(query, (since, since)).fetchall()

@@ -12,6 +12,7 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,13 +33,16 @@ class SQLiteDataLayer(BaseDataLayer):
     def __init__(self, path: Path, redact: Callable[[str], str]) -> None:
         self.store = ConversationStore(path)
         self.redact = redact
+        # One writer thread: Chainlit fires a step's create and its updates as separate tasks,
+        # and they must reach the database in the order they were sent.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ui-db")
 
     async def _run(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         def call() -> Any:
             with self.store.connect() as db:
                 return fn(db)
 
-        return await asyncio.to_thread(call)
+        return await asyncio.get_running_loop().run_in_executor(self._worker, call)
 
     # -- users -----------------------------------------------------------------------------------
 
@@ -370,7 +374,7 @@ class SQLiteDataLayer(BaseDataLayer):
         return ""
 
     async def close(self) -> None:
-        return None
+        self._worker.shutdown(wait=True)
 
     async def get_favorite_steps(self, user_id: str) -> list[StepDict]:
         return []
