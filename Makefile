@@ -11,7 +11,7 @@ MIRROR ?=
 TORCH_INDEX ?=
 TORCH := $(shell grep '^torch==' requirements.lock)
 
-.PHONY: venv run serve fetch ingest sources test test-fast lint lock pdfs clean measure-ingest measure-ask calibrate eval
+.PHONY: venv run serve load fetch ingest sources test test-fast lint lock pdfs clean measure-ingest measure-ask calibrate eval
 
 venv: $(STAMP)
 
@@ -48,7 +48,7 @@ test-fast: venv
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: venv
-	$(BIN)/ruff check assistant ingest tests scripts
+	$(BIN)/ruff check assistant ingest tests scripts benchmarks
 	$(BIN)/mypy
 
 lock:
@@ -63,6 +63,10 @@ clean:
 # The evaluation suite on the built index (after `make run`); exits 1 below a threshold.
 eval: venv
 	$(BIN)/hipaa-assistant eval
+
+# 50 concurrent API clients for 60 s against a server on the built index (after `make run`).
+load: venv
+	$(BIN)/python -m benchmarks.load_api --clients 50 --seconds 60
 
 # Warm `ask` latency on the built index (after `make run`).
 measure-ask: venv

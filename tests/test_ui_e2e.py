@@ -6,9 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +17,7 @@ import pytest
 
 from assistant.accounts import UserStore
 from assistant.ui.conversations import ConversationStore
+from benchmarks.server import ServerFailed, serving
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.mirror]
@@ -59,12 +57,6 @@ class Server:
     tokens: dict[str, str]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _serving(index_data: Path, own: Path, **env: str) -> Iterator[tuple[str, Path]]:
     """`hipaa-assistant serve` in a subprocess on a free port, until the block ends."""
@@ -72,47 +64,11 @@ def _serving(index_data: Path, own: Path, **env: str) -> Iterator[tuple[str, Pat
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed: .ci/run installs it with apt")
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    port = _free_port()
-    full_env = {
-        **os.environ,
-        "HIPAA_ASSISTANT_PATHS__DATA_DIR": str(index_data),
-        "HIPAA_ASSISTANT_SERVER__USERS_FILE": str(own / "users.json"),
-        "HIPAA_ASSISTANT_SERVER__UI_DATABASE": str(own / "ui.sqlite"),
-        "HIPAA_ASSISTANT_AUDIT__PATH": str(own / "audit.sqlite"),
-        "HIPAA_ASSISTANT_LOG_LEVEL": "INFO",
-        "HF_HUB_OFFLINE": "1",
-        **env,
-    }
-    log = own / "server.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
-            env=full_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=own,
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield url, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        with serving(index_data, own, env) as running:
+            yield running.url, running.log
+    except ServerFailed as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")

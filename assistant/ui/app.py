@@ -160,7 +160,16 @@ async def _settings_update(values: dict[str, Any]) -> None:
     cl.user_session.set("types", types)
 
 
-async def _answer(text: str, caller: Caller, msg: cl.Message) -> Reply:
+def _types() -> list[str]:
+    types = cl.user_session.get("types")
+    if types is None:
+        return list(DOC_TYPES)
+    if not types:
+        raise InputError("turn on at least one source type in the chat settings (the gear)")
+    return list(types)
+
+
+async def _answer(text: str, caller: Caller, types: list[str], msg: cl.Message) -> Reply:
     """Runs the (blocking) core in a worker thread and streams its tokens into ``msg``."""
     service = state.get().service
     loop = asyncio.get_running_loop()
@@ -169,7 +178,6 @@ async def _answer(text: str, caller: Caller, msg: cl.Message) -> Reply:
     def on_token(piece: str) -> None:
         loop.call_soon_threadsafe(tokens.put_nowait, piece)
 
-    types = cl.user_session.get("types") or list(DOC_TYPES)
     history = list(cl.user_session.get("history") or [])
 
     def run() -> Reply:
@@ -197,6 +205,7 @@ async def _on_message(message: cl.Message) -> None:
         caller = _caller()
         resources = state.get()
         asked = clean_question(message.content, resources.settings.server.max_question_chars)
+        types = _types()
         guard = resources.service.redact(asked)
         if guard.findings:
             # what the server keeps and searches is the redacted question: show it as such
@@ -205,7 +214,7 @@ async def _on_message(message: cl.Message) -> None:
         # the step is shown (collapsed) above the answer; its content is filled in at the end
         async with cl.Step(name="How this answer was found", type="retrieval") as step:
             step.output = "Searching the documents you may read..."
-        reply = await _answer(asked, caller, msg)
+        reply = await _answer(asked, caller, types, msg)
         answer = reply.answer
         history = list(cl.user_session.get("history") or [])
         cl.user_session.set("history", [*history, answer.question][-6:])
