@@ -149,6 +149,9 @@ class AssistantService:
             self._record(caller, guard, mode=self.mode, cited=(), abstained=True, blocked=True)
             log.info("question refused by the PHI guard (%s)", ",".join(guard.kinds))
             raise BlockedError(guard)
+        # earlier questions pass the guard again: a surface that kept them unredacted must not
+        # send them on (to the condenser and so to any LLM)
+        history = [self.guard.check(h).text for h in history]
         answer = self.chain.ask(guard.text, scope, history=history, k=k, on_token=on_token)
         log.info(
             "answered user=%s surface=%s mode=%s abstained=%s cited=%s redacted=%s ms=%.0f",

@@ -13,6 +13,7 @@ A passage the question names by locator is always answered from.
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from assistant.answering.text import content_terms
@@ -58,12 +59,20 @@ def salient_words(question: str) -> set[str]:
 PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]")
 
 
-def measure(retrieval: Retrieval, lexical: BM25, top: int = 3) -> Evidence:
+def measure(
+    retrieval: Retrieval, lexical: BM25, top: int = 3, readable: AbstractSet[int] | None = None
+) -> Evidence:
+    """``readable``: the index rows the caller may read (``None``: all). A word only documents
+    they may not read contain counts as unknown, so the reason given reveals nothing of them."""
     question = PLACEHOLDER.sub(" ", retrieval.plan.question)
     terms = {t for t in content_terms(question) if t not in GENERIC}
     bridged = retrieval.plan.bridged_words
     unknown = tuple(
-        sorted(t for t in terms if lexical.df(t) == 0 and not t[0].isdigit() and t not in bridged)
+        sorted(
+            t
+            for t in terms
+            if lexical.df(t, readable) == 0 and not t[0].isdigit() and t not in bridged
+        )
     )
     found: set[str] = set()
     for p in retrieval.passages[:top]:

@@ -100,7 +100,10 @@ class AnswerChain:
         retrieval = self.retriever.retrieve(standalone, scope, k)
         passages = _passages(retrieval)
         timings = {"condense_ms": (t1 - t0) * 1000, **retrieval.timings}
-        evidence = measure(retrieval, self.retriever.index.lexical)
+        # what the caller may read at all (their groups, not their filters) decides which words
+        # count as known: a word only restricted documents contain is not revealed to exist
+        readable = self.retriever.index.allowed_rows(Scope(scope.groups))
+        evidence = measure(retrieval, self.retriever.index.lexical, readable=readable)
         reason = decide(evidence, self.settings) if passages else "nothing was retrieved"
         answer = Answer(
             question=question,

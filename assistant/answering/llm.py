@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -65,12 +66,21 @@ def build_chat_model(settings: LLMSettings) -> Any:
     raise ConfigError(f"unknown llm provider '{settings.provider}'")
 
 
+# The prompt fences the passages in <sources> ... </sources>; a document cannot close the fence.
+_FENCE = re.compile(r"<\s*/?\s*sources\s*>", re.IGNORECASE)
+
+
+def _unfenced(text: str) -> str:
+    return _FENCE.sub(lambda m: m.group(0).replace("<", "\u2039").replace(">", "\u203a"), text)
+
+
 def format_sources(passages: Sequence[Passage]) -> str:
     blocks = []
     for p in passages:
         version = f", v{p.version}" if p.version else ""
         page = f", p. {p.page}" if p.page else ""
-        blocks.append(f"[{p.n}] {p.locator} ({p.doc_type}: {p.title}{version}{page})\n{p.text}")
+        head = _unfenced(f"[{p.n}] {p.locator} ({p.doc_type}: {p.title}{version}{page})")
+        blocks.append(f"{head}\n{_unfenced(p.text)}")
     return "\n\n".join(blocks)
 
 

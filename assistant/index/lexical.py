@@ -109,9 +109,12 @@ class BM25:
             t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self._postings.items()
         }
 
-    def df(self, term: str) -> int:
-        """In how many chunks ``term`` (already tokenized) occurs."""
-        return len(self._postings.get(term, ()))
+    def df(self, term: str, allowed: AbstractSet[int] | None = None) -> int:
+        """In how many chunks ``term`` (already tokenized) occurs; ``allowed``: only these rows."""
+        postings = self._postings.get(term, ())
+        if allowed is None:
+            return len(postings)
+        return sum(1 for row, _ in postings if row in allowed)
 
     def idf(self, term: str) -> float:
         return self._idf.get(term, 0.0)
