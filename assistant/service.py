@@ -26,7 +26,10 @@ from assistant.settings import Settings
 log = logging.getLogger(__name__)
 
 Surface = Literal["ui", "api", "cli"]
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
+# control and invisible characters, and lone surrogates (valid JSON, not encodable as UTF-8)
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ud800-\udfff]"
+)
 
 
 class InputError(AssistantError):

@@ -77,6 +77,28 @@ class ChunkingSettings(_Group):
     )
 
 
+class IngestSettings(_Group):
+    max_file_mb: int = Field(
+        default=32,
+        ge=1,
+        description="Source files larger than this are refused with a reason (the largest "
+        "official PDF is about 2 MB; a policy or BAA far less).",
+    )
+    max_pdf_content_mb: int = Field(
+        default=16,
+        ge=1,
+        description="Most that the page content of one PDF (all pages together, and any single "
+        "stream) may expand to when decompressed; beyond it the file is refused as a possible "
+        "compression bomb (the largest official PDF holds under 3 MB).",
+    )
+    pdf_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Longest the text extraction of one PDF may take before the file is refused "
+        "(the largest official PDF takes about 6 s).",
+    )
+
+
 class ChromaSettings(_Group):
     mode: Literal["persistent", "http"] = Field(
         default="persistent",
@@ -344,6 +366,9 @@ class Settings(BaseSettings):
     )
     chunking: ChunkingSettings = Field(
         default_factory=ChunkingSettings, description="How documents are cut into passages."
+    )
+    ingest: IngestSettings = Field(
+        default_factory=IngestSettings, description="Limits on the source files ingested."
     )
     chroma: ChromaSettings = Field(default_factory=ChromaSettings, description="The vector store.")
     fetch: FetchSettings = Field(

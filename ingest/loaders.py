@@ -16,14 +16,14 @@ from ingest.metadata import build_document, locator_prefix, pdf_embedded_meta, s
 from ingest.numbered import build_tree
 from ingest.numbered_pdf import parse_numbered_pdf, parse_paged_pdf
 from ingest.official import OfficialSource
-from ingest.pdf_text import read_pdf
+from ingest.pdf_text import PdfText, read_pdf
 from ingest.regulation_pdf import parse_regulation_pdf
 from ingest.tree import Node, chunk_tree
 
 # Bump when parsing or chunking changes, so unchanged files are re-parsed once.
 PARSER_VERSION = "3"
 CORPUS_SUFFIXES = {".md", ".markdown", ".txt", ".pdf"}
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 32 * 1024 * 1024  # the default of settings.ingest.max_file_mb
 
 
 @dataclass(frozen=True)
@@ -48,15 +48,19 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The file's bytes, or ``DocumentError`` when it is empty, too big (``max_bytes``: see
+    ``settings.ingest.max_file_mb``) or unreadable."""
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise DocumentError(f"cannot read file ({exc.strerror or type(exc).__name__})") from exc
     if size == 0:
         raise DocumentError("empty file (0 bytes)")
-    if size > MAX_FILE_BYTES:
-        raise DocumentError(f"file is {size // (1024 * 1024)} MB (limit {MAX_FILE_BYTES >> 20} MB)")
+    if size > max_bytes:
+        raise DocumentError(
+            f"file is too large: {size / (1024 * 1024):.0f} MB (limit {max_bytes >> 20} MB)"
+        )
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -90,7 +94,7 @@ def _load_corpus(
     side = sidecar_meta(file.path)
     groups = settings.default_access_groups
     if suffix == ".pdf":
-        pdf = read_pdf(data)
+        pdf = _read_pdf(data, settings)
         meta = {**pdf_embedded_meta(pdf.info), **side}
         doc = build_document(meta, path=file.path, sha256=digest, fmt="pdf", default_groups=groups)
         return doc, parse_numbered_pdf(pdf, locator_prefix(doc))
@@ -109,6 +113,13 @@ def _load_corpus(
         )
         return doc, build_tree(blocks, locator_prefix(doc))
     raise DocumentError(f"unsupported file type '{suffix or file.path.name}'")
+
+
+def _read_pdf(data: bytes, settings: Settings) -> PdfText:
+    limits = settings.ingest
+    return read_pdf(
+        data, max_content_bytes=limits.max_pdf_content_mb << 20, seconds=limits.pdf_seconds
+    )
 
 
 def _strip_id(title: str, doc_id: str) -> str:
@@ -132,7 +143,7 @@ def _load_official(
     doc = build_document(meta, path=file.path, sha256=digest, fmt=src.format, default_groups=[])
     if src.format == "ecfr-xml":
         return doc, parse_ecfr_xml(data)
-    pdf = read_pdf(data)
+    pdf = _read_pdf(data, settings)
     if src.format == "regulation-pdf":
         roots = parse_regulation_pdf(pdf)
         if src.include_parts:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import Any
 
-import yaml
-
 from assistant.errors import DocumentError
+from ingest.metadata import load_meta_yaml
 from ingest.numbered import Block, Heading, Paragraph, split_numbered
 
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.S)
@@ -17,36 +17,67 @@ _INLINE = re.compile(r"(\*\*|__|`)")
 _MAX_DEPTH = 6
 
 
+_TEXT_CONTROLS = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+_STRAY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
 def decode_text(data: bytes) -> str:
-    """Bytes -> text; refuses binary data, accepts UTF-8 (with or without BOM) or Windows-1252."""
+    """Bytes -> text; refuses binary data. Accepts UTF-8 (with or without BOM), UTF-16 or UTF-32
+    (with a BOM, or UTF-16 without one when it is plainly so) and Windows-1252."""
     if not data.strip():
         raise DocumentError("empty file")
-    sample = data[:8192]
-    if b"\x00" in sample:
+    wide = _wide_encoding(data)
+    if wide is not None:
+        try:
+            text = data.decode(wide)
+        except UnicodeDecodeError as exc:
+            raise DocumentError(f"text looks like {wide.upper()} but does not decode") from exc
+        text = text.removeprefix("\ufeff")
+        if not text.strip():
+            raise DocumentError("empty file")
+        if "\x00" in text:
+            raise DocumentError("binary data, not text (NUL characters)")
+        return _STRAY_CONTROLS.sub(" ", text)
+    if b"\x00" in data:
         raise DocumentError("binary data, not text (NUL bytes)")
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 12))
-    if controls > len(sample) * 0.05:
+    controls = len(data) - len(data.translate(None, _TEXT_CONTROLS))
+    if controls > len(data) * 0.05:
         raise DocumentError("binary data, not text (control characters)")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
-            return data.decode("cp1252")
+            text = data.decode("cp1252")
         except UnicodeDecodeError as exc:
-            raise DocumentError("text is neither UTF-8 nor Windows-1252") from exc
+            raise DocumentError(
+                "text is neither UTF-8, UTF-16 nor Windows-1252 (save it as UTF-8)"
+            ) from exc
+    return _STRAY_CONTROLS.sub(" ", text) if controls else text
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """'utf-32' / 'utf-16' (BOM) or 'utf-16-le' / 'utf-16-be' (no BOM, but every other byte of
+    the start is NUL, as in ASCII-range text), else None."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = data[:4096]
+    if len(sample) < 8 or len(data) % 2:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
+        return "utf-16-be"
+    return None
 
 
 def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:
     m = _FRONT.match(text)
     if not m:
         return {}, text
-    try:
-        meta = yaml.safe_load(m.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise DocumentError("front matter is not valid YAML") from exc
-    if not isinstance(meta, dict):
-        raise DocumentError("front matter is not a mapping of fields")
-    return meta, text[m.end() :]
+    return load_meta_yaml(m.group(1), "front matter"), text[m.end() :]
 
 
 def markdown_blocks(body: str) -> tuple[str, list[Block]]:

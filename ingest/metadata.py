@@ -16,6 +16,70 @@ from assistant.errors import DocumentError
 PDF_META_KEY = "HipaaAssistantMeta"
 _FOLDER_TYPES = {"baas": "baa", "baa": "baa", "policies": "policy", "policy": "policy"}
 _ID_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_META_BYTES = 256 * 1024
+MAX_META_VALUES = 2000
+MAX_META_DEPTH = 8
+
+
+def load_meta_yaml(text: str, what: str) -> dict[str, Any]:
+    """YAML metadata (front matter, sidecar) -> a mapping, or ``DocumentError`` with the reason.
+
+    Bounded: YAML anchors can make a few lines stand for billions of values (and the nesting can
+    be deep enough to exhaust the parser's recursion), so the size, depth and value count are
+    checked before anything reads the values."""
+    if len(text) > MAX_META_BYTES:
+        raise DocumentError(f"{what} is too large (limit {MAX_META_BYTES >> 10} KB)")
+    if _flow_depth(text) > 4 * MAX_META_DEPTH:
+        # PyYAML's scanner is quadratic in the nesting of [ and {: refuse before it starts.
+        raise DocumentError(f"{what} is nested too deeply")
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise DocumentError(f"{what} is not valid YAML") from exc
+    except RecursionError as exc:
+        raise DocumentError(f"{what} is nested too deeply") from exc
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. "effective: 2024-13-45"
+        raise DocumentError(f"{what} has a value that cannot be read (a date?)") from exc
+    if not isinstance(data, dict):
+        raise DocumentError(f"{what} is not a mapping of fields")
+    check_meta_size(data, what)
+    return data
+
+
+def check_meta_size(data: Any, what: str) -> None:
+    """Refuse metadata that holds more than ``MAX_META_VALUES`` values (counting each use of a
+    shared YAML anchor) or nests deeper than a few levels."""
+    budget = MAX_META_VALUES
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise DocumentError(f"{what} holds too many values (limit {MAX_META_VALUES})")
+        if depth > MAX_META_DEPTH:
+            raise DocumentError(f"{what} is nested too deeply")
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for kv in value.items() for v in kv)
+        elif isinstance(value, list | tuple | set):
+            stack.extend((v, depth + 1) for v in value)
+
+
+def _flow_depth(text: str) -> int:
+    """Deepest nesting of YAML flow collections (``[`` and ``{``) outside quotes, roughly."""
+    depth = deepest = 0
+    quote = ""
+    for ch in text:
+        if quote:
+            if ch == quote or ch == "\n":
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def sidecar_meta(path: Path) -> dict[str, Any]:
@@ -23,12 +87,16 @@ def sidecar_meta(path: Path) -> dict[str, Any]:
     if not side.exists():
         return {}
     try:
-        data = yaml.safe_load(side.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        if side.stat().st_size > MAX_META_BYTES:
+            raise DocumentError(
+                f"sidecar {side.name} is too large (limit {MAX_META_BYTES >> 10} KB)"
+            )
+        text = side.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
         raise DocumentError(f"sidecar {side.name} is not valid YAML") from exc
-    if not isinstance(data, dict):
-        raise DocumentError(f"sidecar {side.name} is not a mapping")
-    return data
+    except OSError as exc:
+        raise DocumentError(f"cannot read sidecar {side.name}") from exc
+    return load_meta_yaml(text, f"sidecar {side.name}")
 
 
 def pdf_embedded_meta(info: dict[str, str]) -> dict[str, Any]:
@@ -37,9 +105,12 @@ def pdf_embedded_meta(info: dict[str, str]) -> dict[str, Any]:
         return {"title": info["Title"]} if info.get("Title") else {}
     try:
         data = json.loads(raw)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    check_meta_size(data, "the PDF's embedded metadata")
+    return data
 
 
 def _as_list(value: Any) -> tuple[str, ...]:

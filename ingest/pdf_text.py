@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import logging
 import re
+import time
 from collections import Counter
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +17,11 @@ log = logging.getLogger(__name__)
 
 MAX_PAGES = 3000
 MAX_CHARS_PER_PAGE = 200_000
+MAX_CONTENT_BYTES = 16 * 1024 * 1024  # settings.ingest.max_pdf_content_mb
+MAX_SECONDS = 60.0  # settings.ingest.pdf_seconds
+# A real page's content stream is at most some 100 KB (the official PDFs: 81 KB); pypdf extracts
+# text at roughly 0.3 MB/s, so one page may not keep it busy for long.
+MAX_PAGE_CONTENT_BYTES = 2 * 1024 * 1024
 _TOC_LEADER = re.compile(r"\.{5,}")
 
 
@@ -30,8 +37,18 @@ class PdfText:
     info: dict[str, str]
 
 
-def read_pdf(data: bytes) -> PdfText:
-    """Extract each page's text. Raises ``DocumentError`` with a one-line reason on bad input."""
+def read_pdf(
+    data: bytes,
+    *,
+    max_content_bytes: int = MAX_CONTENT_BYTES,
+    seconds: float = MAX_SECONDS,
+) -> PdfText:
+    """Extract each page's text. Raises ``DocumentError`` with a one-line reason on bad input.
+
+    Bounded work on hostile files: no stream is decompressed beyond ``max_content_bytes``, the
+    page content of all pages together may not expand beyond it either (a small file can hold a
+    compression bomb, or one stream shared by thousands of pages), nor one page's beyond
+    ``MAX_PAGE_CONTENT_BYTES``, and extraction stops after ``seconds``."""
     if not data:
         raise DocumentError("empty file")
     if not data.lstrip()[:5].startswith(b"%PDF"):
@@ -39,41 +56,137 @@ def read_pdf(data: bytes) -> PdfText:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
+    limit_mb = max(1, max_content_bytes >> 20)
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            try:
-                opened = bool(reader.decrypt(""))  # only an empty user password is tried
-            except Exception:
-                opened = False
-            if not opened:
-                raise DocumentError("encrypted PDF (password required)")
-        n = len(reader.pages)
-        if n == 0:
-            raise DocumentError("PDF has no pages")
-        if n > MAX_PAGES:
-            raise DocumentError(f"PDF has {n} pages (limit {MAX_PAGES})")
-        pages = []
-        for page in reader.pages:
-            text = page.extract_text() or ""
-            pages.append(text[:MAX_CHARS_PER_PAGE])
-        info = _info(reader.metadata)
+        with _pypdf_limits(max_content_bytes):
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                try:
+                    opened = bool(reader.decrypt(""))  # only an empty user password is tried
+                except Exception:
+                    opened = False
+                if not opened:
+                    raise DocumentError("encrypted PDF (password required)")
+            n = len(reader.pages)
+            if n == 0:
+                raise DocumentError("PDF has no pages")
+            if n > MAX_PAGES:
+                raise DocumentError(f"PDF has {n} pages (limit {MAX_PAGES})")
+            total = 0
+            per_page = min(MAX_PAGE_CONTENT_BYTES, max_content_bytes)
+            for number, page in enumerate(reader.pages, start=1):
+                size = _content_bytes(page)
+                if size > per_page:
+                    raise DocumentError(
+                        f"PDF page {number} content expands to {size / (1 << 20):.1f} MB "
+                        f"(limit {per_page / (1 << 20):g} MB per page; possible compression bomb)"
+                    )
+                total += size
+                if total > max_content_bytes:
+                    raise DocumentError(
+                        f"PDF page content expands beyond {limit_mb} MB by page {number} "
+                        "(possible compression bomb)"
+                    )
+            deadline = time.monotonic() + seconds
+
+            def check_time(*_: Any) -> None:
+                if time.monotonic() > deadline:
+                    raise _TooSlow
+
+            pages = []
+            for page in reader.pages:
+                text = page.extract_text(visitor_operand_before=check_time) or ""
+                pages.append(text[:MAX_CHARS_PER_PAGE])
+                check_time()
+            info = _info(reader.metadata)
     except DocumentError:
         raise
+    except _TooSlow as exc:
+        raise DocumentError(
+            f"PDF text extraction took longer than {seconds:g} s (limit); the file is too "
+            "complex or hostile"
+        ) from exc
     except FileNotDecryptedError as exc:
         raise DocumentError("encrypted PDF (password required)") from exc
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        if _is_limit(exc):
+            raise DocumentError(
+                f"PDF stream expands beyond {limit_mb} MB (possible compression bomb)"
+            ) from exc
         raise DocumentError(f"corrupt or truncated PDF ({type(exc).__name__})") from exc
+    except RecursionError as exc:
+        raise DocumentError("corrupt PDF (objects nested too deeply)") from exc
     except MemoryError as exc:
         raise DocumentError(
             "PDF expands beyond the memory limit (possible compression bomb)"
         ) from exc
     except Exception as exc:
+        if _is_limit(exc):
+            raise DocumentError(
+                f"PDF stream expands beyond {limit_mb} MB (possible compression bomb)"
+            ) from exc
         log.debug("pdf read failed", exc_info=True)
         raise DocumentError(f"unreadable PDF ({type(exc).__name__})") from exc
     if sum(len(p.strip()) for p in pages) < 20:
         raise DocumentError("PDF has no text layer (scanned image?); OCR it first")
     return PdfText(pages=pages, info=info)
+
+
+class _TooSlow(Exception):
+    """Raised from inside pypdf's extraction loop when the time budget is spent."""
+
+
+def _is_limit(exc: BaseException) -> bool:
+    """pypdf's "a decompression or parsing limit was reached" error (by name: its module moved)."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if type(cur).__name__ == "LimitReachedError":
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+def _pypdf_limits(max_bytes: int) -> AbstractContextManager[Any]:
+    """Cap every decompression at ``max_bytes`` (pypdf's own default is 75 MB per stream)."""
+    try:
+        from pypdf import apply_configuration
+    except ImportError:  # pypdf < 7: only its fixed module-level caps apply
+        return nullcontext()
+    caps = {
+        "maximum_declared_stream_length": max_bytes,
+        "array_based_stream_maximum_output_length": max_bytes,
+        "jbig2_maximum_output_length": max_bytes,
+        "lzw_maximum_output_length": max_bytes,
+        "run_length_maximum_output_length": max_bytes,
+        "zlib_maximum_output_length": max_bytes,
+        "brotli_maximum_output_length": max_bytes,
+        "image_maximum_buffer_size": max_bytes,
+        "stream_decoding_work_maximum_length": 4 * max_bytes,
+    }
+    from pypdf import get_configuration
+
+    base = get_configuration()
+    return apply_configuration(
+        base.with_overwrites(**{k: v for k, v in caps.items() if hasattr(base, k)})
+    )
+
+
+def _content_bytes(page: Any) -> int:
+    """Decompressed size of a page's content streams (each decompression capped by pypdf)."""
+    contents = page.get("/Contents")
+    if contents is None:
+        return 0
+    contents = contents.get_object()
+    items = contents if isinstance(contents, list) else [contents]
+    total = 0
+    for item in items:
+        obj = item.get_object()
+        get_data = getattr(obj, "get_data", None)
+        if get_data is not None:
+            total += len(get_data())
+    return total
 
 
 def _info(meta: Any) -> dict[str, str]:

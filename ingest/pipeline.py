@@ -181,7 +181,7 @@ def run_ingest(
             name = _display(file, settings)
             old = prev_docs.get(file.key)
             try:
-                data = read_bytes(file.path)
+                data = read_bytes(file.path, settings.ingest.max_file_mb << 20)
                 digest = _file_digest(file, data)
                 if (
                     old is not None
