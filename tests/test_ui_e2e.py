@@ -103,13 +103,13 @@ def _sign_in(browser: object, server: Server, user: str) -> object:
     return page
 
 
-def _ask(page: object, question: str) -> str:
+def _ask(page: object, question: str, until: str = "mode") -> str:
     """Sends the question and waits for the final answer (the mode line comes last)."""
     before = page.locator(ANSWER).count()  # type: ignore[attr-defined]
     page.fill("#chat-input", question)  # type: ignore[attr-defined]
     page.click("#chat-submit")  # type: ignore[attr-defined]
     answer = page.locator(ANSWER).nth(before)  # type: ignore[attr-defined]
-    answer.get_by_text("mode", exact=False).last.wait_for(timeout=90_000)
+    answer.get_by_text(until, exact=False).last.wait_for(timeout=90_000)
     return str(answer.inner_text())
 
 
@@ -252,10 +252,11 @@ def test_a_bad_question_is_one_friendly_line(browser: object, server: Server) ->
     assert "Traceback" not in server.log.read_text()
 
 
-def test_header_sign_in_behind_a_proxy_carries_the_groups(
+def test_header_sign_in_behind_a_proxy_and_the_phi_block_mode(
     browser: object, real_index_dir: Path, tmp_path: Path
 ) -> None:
-    with _serving(real_index_dir, tmp_path, HIPAA_ASSISTANT_SERVER__AUTH="header") as (url, _):
+    env = {"HIPAA_ASSISTANT_SERVER__AUTH": "header", "HIPAA_ASSISTANT_PHI__MODE": "block"}
+    with _serving(real_index_dir, tmp_path, **env) as (url, log):
         assert httpx.post(f"{url}/auth/header").status_code == 401
         ok = httpx.post(
             f"{url}/auth/header",
@@ -270,3 +271,9 @@ def test_header_sign_in_behind_a_proxy_carries_the_groups(
         page.wait_for_selector("#chat-input", timeout=60_000)
         text = _ask(page, BAA_QUESTION)
         assert "Acme Scribe BAA §" not in text and "Your business associate agreements" not in text
+        # block mode: a question with patient details is refused, not searched
+        steps = page.get_by_text("How this answer was found").count()
+        refusal = _ask(page, PHI_QUESTION, until="did not search")
+        assert "Jane Roe" not in refusal and "[1]" not in refusal
+        assert page.get_by_text("How this answer was found").count() == steps
+        assert "Jane Roe" not in log.read_text()

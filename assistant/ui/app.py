@@ -18,7 +18,7 @@ from starlette.datastructures import Headers
 from assistant.accounts import parse_groups
 from assistant.documents import DOC_TYPES
 from assistant.errors import AssistantError
-from assistant.service import BlockedError, Caller, InputError, Reply, clean_question
+from assistant.service import Caller, InputError, Reply, clean_question
 from assistant.ui import render, state
 from assistant.ui.api import build_router
 from assistant.ui.data_layer import SQLiteDataLayer
@@ -211,31 +211,39 @@ async def _on_message(message: cl.Message) -> None:
             # what the server keeps and searches is the redacted question: show it as such
             message.content = guard.text
             await message.update()
-        # the step is shown (collapsed) above the answer; its content is filled in at the end
-        async with cl.Step(name="How this answer was found", type="retrieval") as step:
-            step.output = "Searching the documents you may read..."
-        reply = await _answer(asked, caller, types, msg)
+        step = None
+        if not guard.blocked:
+            # shown (collapsed) above the answer; its content is filled in at the end
+            async with cl.Step(name="How this answer was found", type="retrieval") as step:
+                step.output = "Searching the documents you may read..."
+        reply = await _answer(asked, caller, types, msg)  # block mode: BlockedError, audited
         answer = reply.answer
         history = list(cl.user_session.get("history") or [])
         cl.user_session.set("history", [*history, answer.question][-6:])
-        step.output = render.retrieval_markdown(answer)
-        await step.update()
+        if step is not None:
+            step.output = render.retrieval_markdown(answer)
+            await step.update()
         index = resources.service.index
         documents = {d: e.document for d, e in index.entries.items()}
         parts = render.citation_elements(answer, documents)
         msg.elements = [_element(p) for p in parts]  # type: ignore[misc]
         msg.content = render.answer_markdown(answer, reply.guard.notice, parts)
         await msg.update()
-    except BlockedError as exc:
-        msg.content = str(exc)
-        await msg.send()
-    except AssistantError as exc:
+    except AssistantError as exc:  # includes BlockedError: its text is the guard's notice
         log.info("ui: %s", type(exc).__name__)
-        msg.content = str(exc)
-        await msg.send()
+        await _say(msg, str(exc))
     except Exception:
         log.exception("ui: unexpected error while answering")  # never the question text
-        msg.content = FRIENDLY_ERROR
+        await _say(msg, FRIENDLY_ERROR)
+
+
+async def _say(msg: cl.Message, text: str) -> None:
+    """One line in place of the answer (which may have started streaming)."""
+    msg.content = text
+    msg.elements = []
+    if msg.streaming:
+        await msg.update()
+    else:
         await msg.send()
 
 
