@@ -11,7 +11,7 @@ MIRROR ?=
 TORCH_INDEX ?=
 TORCH := $(shell grep '^torch==' requirements.lock)
 
-.PHONY: venv run serve load fetch ingest sources test test-fast lint lock pdfs clean measure-ingest measure-ask calibrate eval
+.PHONY: venv run serve load bench measure-embedders fetch ingest sources test test-fast lint lock pdfs clean measure-ingest measure-ask calibrate eval
 
 venv: $(STAMP)
 
@@ -63,6 +63,16 @@ clean:
 # The evaluation suite on the built index (after `make run`); exits 1 below a threshold.
 eval: venv
 	$(BIN)/hipaa-assistant eval
+
+# The benchmark runner: ingest, start-up, latency and memory at 1x, 10x and 50x the corpus, next
+# to the LangChain tutorial pipeline (needs MIRROR=<folder of the official files>; hours at 50x).
+SCALES ?= 1,10,50
+bench: venv
+	$(BIN)/python -m benchmarks.run --mirror $(MIRROR) --scales $(SCALES)
+
+# Embedding throughput: sentence-transformers fp32 vs ONNX fp32 / int8, with their agreement.
+measure-embedders: venv
+	$(BIN)/python -m benchmarks.embedders
 
 # 50 concurrent API clients for 60 s against a server on the built index (after `make run`).
 load: venv

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
         if args.data_dir is not None:
-            settings.paths.data_dir = args.data_dir
+            settings.use_data_dir(args.data_dir)
         configure_logging("INFO" if args.verbose else settings.log_level)
         # each command's module is imported only when it runs (the UI's and the model's
         # imports take seconds)

@@ -45,8 +45,15 @@ def register_embedder(name: str, factory: EmbedderFactory) -> None:
     _REGISTRY[name] = factory
 
 
+def _onnx_embedder(settings: EmbeddingSettings) -> Embedder:
+    from assistant.onnx_embedder import OnnxEmbedder  # imports this module: load it on demand
+
+    return OnnxEmbedder(settings)
+
+
 def build_embedder(settings: EmbeddingSettings) -> Embedder:
     _REGISTRY.setdefault("sentence-transformers", SentenceTransformerEmbedder)
+    _REGISTRY.setdefault("onnx", _onnx_embedder)
     factory = _REGISTRY.get(settings.provider)
     if factory is None:
         known = ", ".join(sorted(_REGISTRY)) or "none"

@@ -62,6 +62,17 @@ class EmbeddingSettings(_Group):
     )
     batch_size: int = Field(default=32, ge=1, description="Passages embedded per batch.")
     device: str = Field(default="cpu", description="Torch device for the embedder.")
+    onnx_precision: Literal["int8", "fp32"] = Field(
+        default="int8",
+        description="Provider 'onnx': 'int8' (weights quantised dynamically, fastest) or 'fp32' "
+        "(full precision, same operator fusions). Part of the model id stored with the index, "
+        "so an index built with one is never queried with the other.",
+    )
+    export_dir: Path | None = Field(
+        default=None,
+        description="Provider 'onnx': where the model exported to ONNX is cached (made once, "
+        "on first use, from the local weights); none = 'models' in the data directory.",
+    )
 
 
 class ChunkingSettings(_Group):
@@ -397,4 +408,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:
         self.paths.data_dir = self.paths.data_dir.expanduser()
+        if self.embedding.export_dir is None:
+            self.embedding.export_dir = self.paths.data_dir / "models"
         return self
+
+    def use_data_dir(self, data_dir: Path) -> None:
+        """Point at another data directory, and the paths derived from it by default."""
+        if self.embedding.export_dir == self.paths.data_dir / "models":
+            self.embedding.export_dir = data_dir / "models"
+        self.paths.data_dir = data_dir

@@ -48,3 +48,13 @@ def test_every_field_is_described() -> None:
                 walk(ann)
 
     walk(Settings)
+
+
+def test_another_data_dir_moves_the_paths_derived_from_it(tmp_path: Path) -> None:
+    settings = Settings()
+    settings.use_data_dir(tmp_path / "elsewhere")
+    assert settings.paths.data_dir == tmp_path / "elsewhere"
+    assert settings.embedding.export_dir == tmp_path / "elsewhere" / "models"
+    pinned = Settings(embedding={"export_dir": tmp_path / "models"})
+    pinned.use_data_dir(tmp_path / "other")
+    assert pinned.embedding.export_dir == tmp_path / "models"
