@@ -1,0 +1,34 @@
+"""The benchmark tooling's own parts: generated documents are new, valid policies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.corpus_gen import POLICIES, generate
+from benchmarks.load_api import LoadResult
+from ingest.pipeline import run_ingest
+from tests.conftest import make_settings
+
+
+def test_generated_policies_ingest_as_new_documents_with_new_text(tmp_path: Path) -> None:
+    from assistant.embeddings import build_embedder
+    from assistant.runtime import open_store
+
+    paths = generate(tmp_path / "gen", 10)
+    assert [p.name for p in paths] == [f"GEN-{n:05d}.md" for n in range(1, 11)]
+    assert generate(tmp_path / "again", 10)[3].read_text() == paths[3].read_text()  # seeded
+    settings = make_settings(tmp_path / "data", [tmp_path / "gen"])
+    emb = build_embedder(settings.embedding)
+    report = run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False)
+    assert report.ok and report.documents == 10
+    assert report.chunks >= 10 * 10  # a bundled policy makes ~19 passages
+    originals = {p.read_text(encoding="utf-8") for p in POLICIES.glob("*.md")}
+    assert not originals & {p.read_text(encoding="utf-8") for p in paths}
+
+
+def test_memory_growth_compares_the_first_and_last_thirds() -> None:
+    flat = LoadResult(clients=1, seconds=9, rss_mb=[700, 900, 700, 705, 702, 701, 700, 699, 703])
+    assert abs(flat.memory_growth()) < 0.01
+    rising = [700.0, 710, 720, 760, 780, 800, 850, 870, 900]
+    creeping = LoadResult(clients=1, seconds=9, rss_mb=rising)
+    assert creeping.memory_growth() > 0.2
