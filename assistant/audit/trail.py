@@ -140,17 +140,7 @@ class AuditRecord:
         return {
             "seq": self.seq,
             "time": self.time,
-            "user": e.user,
-            "groups": list(e.groups),
-            "surface": e.surface,
-            "redacted_question": e.redacted_question,
-            "redacted_kinds": list(e.redacted_kinds),
-            "mode": e.mode,
-            "cited_chunk_ids": list(e.cited_chunk_ids),
-            "abstained": e.abstained,
-            "blocked": e.blocked,
-            "session_id": e.session_id,
-            "answer_id": e.answer_id,
+            **_event_fields(e),
             "prev_hash": self.prev_hash,
             "row_hash": self.row_hash,
         }
@@ -183,11 +173,9 @@ class VerifyResult:
 # -- the chain --------------------------------------------------------------------------------
 
 
-def _canonical(seq: int, time: str, e: AuditEvent) -> bytes:
-    doc = {
-        "v": FORMAT_VERSION,
-        "seq": seq,
-        "time": time,
+def _event_fields(e: AuditEvent) -> dict[str, Any]:
+    """An event's fields as JSON values: what is hashed, stored and exported."""
+    return {
         "user": e.user,
         "groups": list(e.groups),
         "surface": e.surface,
@@ -199,6 +187,15 @@ def _canonical(seq: int, time: str, e: AuditEvent) -> bytes:
         "blocked": e.blocked,
         "session_id": e.session_id,
         "answer_id": e.answer_id,
+    }
+
+
+def _canonical(seq: int, time: str, e: AuditEvent) -> bytes:
+    doc = {
+        "v": FORMAT_VERSION,
+        "seq": seq,
+        "time": time,
+        **_event_fields(e),
     }
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
