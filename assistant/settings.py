@@ -191,6 +191,33 @@ class RetrievalSettings(_Group):
         default=PROJECT_ROOT / "assistant" / "retrieval" / "vocabulary.yaml",
         description="The staff-words to rule-words bridge applied at query time.",
     )
+    topics_dir: Path | None = Field(
+        default=PROJECT_ROOT / "assistant" / "retrieval" / "topics",
+        description="The plain-language question index: staff questions linked to the passages "
+        "(rule paragraphs, policy sections) that answer them (none = off).",
+    )
+    topic_weight: float = Field(
+        default=2.0,
+        ge=0,
+        description="Weight of the ranking of passages by their closest question in the question "
+        "index (0 = off).",
+    )
+    topic_candidates: int = Field(
+        default=8, ge=1, description="Passages that ranking contributes."
+    )
+    topic_min_similarity: float = Field(
+        default=0.5,
+        ge=-1,
+        le=1,
+        description="A question-index entry counts only when one of its questions reaches this "
+        "cosine similarity to the question asked.",
+    )
+    topic_spread: float = Field(
+        default=0.05,
+        gt=0,
+        description="How fast the boost of a question-index match falls with its similarity "
+        "below the best match's (e^(-gap/spread)).",
+    )
     reranker_model: str | None = Field(
         default=None,
         description="Cross-encoder (local path or name) to rerank candidates; none = off.",
@@ -208,11 +235,12 @@ class AnswerSettings(_Group):
         description="'extractive' (offline, no LLM: quotes the best sentences) or 'llm'.",
     )
     abstain_min_dense: float = Field(
-        default=0.42,
+        default=0.50,
         description="Abstain when no retrieved passage reaches this cosine similarity to the "
-        "question. The abstain_* defaults were calibrated with the default embedder on "
-        "evals/calibration.yaml (scripts/calibrate_abstention.py: 23 of 28 unanswerable "
-        "questions abstained, 1 of 45 answerable); recalibrate after changing the embedder.",
+        "question (unless the question index matches, abstain_min_topic). The abstain_* "
+        "defaults were calibrated with the default embedder and question index on "
+        "evals/calibration.yaml (scripts/calibrate_abstention.py: 23 of 33 unanswerable "
+        "questions abstained, 2 of 55 answerable); recalibrate after changing either.",
     )
     abstain_min_coverage: float = Field(
         default=0.0,
@@ -225,6 +253,16 @@ class AnswerSettings(_Group):
         default=0.60,
         description="When the question names something (an acronym or capitalised name) found "
         "nowhere in the index, answer only if a passage reaches this cosine similarity.",
+    )
+    abstain_min_topic: float = Field(
+        default=0.55,
+        description="Answer despite a low passage similarity when a question of the question "
+        "index reaches this similarity (above 1 = never).",
+    )
+    abstain_unknown_terms_min_topic: float = Field(
+        default=0.5,
+        description="Answer despite a name the index never mentions when a question of the "
+        "question index reaches this similarity (above 1 = never).",
     )
     max_sentences: int = Field(default=4, ge=1, description="Sentences in an extractive answer.")
     max_passages_used: int = Field(

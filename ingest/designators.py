@@ -73,6 +73,8 @@ class DesignatorStack:
 
     def _kind(self, d: Designator, lookahead: list[Designator]) -> str:
         kinds = d.kinds()
+        if kinds == ("digit",):
+            return self._digit_kind(d)
         if len(kinds) == 1:
             return kinds[0]
         # ambiguous i / v / x
@@ -100,6 +102,22 @@ class DesignatorStack:
                     return "lower"
             return "lower"
         return "lower" if not self.levels else "roman"
+
+    def _digit_kind(self, d: Designator) -> str:
+        """A plain (1) is the level under (a) — unless it cannot continue that level and does fit
+        the italic level under (A): the source lost the italics, as eCFR does in
+        164.514(e)(4)(iii)(A)(1)-(2), which would otherwise become a second (e)(1) and (e)(2)."""
+        number = int(d.value)
+        digit = next((v for k, v in self.levels if k == "digit"), None)
+        if digit is None or number == int(digit) + 1:
+            return "digit"
+        italic = next((v for k, v in self.levels if k == "idigit"), None)
+        deepest = self.levels[-1][0] if self.levels else ""
+        if (number == 1 and deepest == "upper") or (
+            italic is not None and number == int(italic) + 1
+        ):
+            return "idigit"
+        return "digit"
 
     def citation(self) -> str:
         return "".join(f"({v})" for _, v in self.levels)

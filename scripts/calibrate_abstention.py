@@ -2,8 +2,9 @@
 
     python scripts/calibrate_abstention.py   # uses the configured data dir and embedder
 
-Prints each question's evidence (best dense similarity, coverage, unknown words) and the
-thresholds that best separate answerable from unanswerable questions (F1 of abstention).
+Prints each question's evidence (best dense similarity, best question-index similarity, unknown
+words) and the thresholds that best separate answerable from unanswerable questions (F1 of
+abstention, with a wrong refusal weighing three times a missed one).
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ from assistant.answering.abstain import (  # noqa: E402
     decide,
     measure,
 )
+from assistant.answering.build import build_chain  # noqa: E402
 from assistant.index.reader import Scope  # noqa: E402
-from assistant.retrieval.retriever import HybridRetriever  # noqa: E402
-from assistant.retrieval.vocabulary import Vocabulary  # noqa: E402
 from assistant.runtime import open_index  # noqa: E402
 from assistant.settings import AnswerSettings, Settings  # noqa: E402
 
@@ -33,7 +33,7 @@ def main() -> int:
     data = yaml.safe_load((ROOT / "evals" / "calibration.yaml").read_text())
     settings = Settings()
     index = open_index(settings)
-    retriever = HybridRetriever(index, settings.retrieval, Vocabulary.load())
+    retriever = build_chain(settings, index).retriever
     scope = Scope.for_groups({"staff", "privacy-office", "legal"})
     rows: list[tuple[bool, Evidence, str]] = []
     for label, should_answer in (("answerable", True), ("not_answerable", False)):
@@ -41,17 +41,24 @@ def main() -> int:
             ev = measure(retriever.retrieve(q, scope), index.lexical)
             rows.append((should_answer, ev, q))
             print(
-                f"{'A' if should_answer else 'N'} dense={ev.best_dense:.3f} cov={ev.coverage:.2f} "
+                f"{'A' if should_answer else 'N'} dense={ev.best_dense:.3f} "
+                f"topic={ev.best_topic:.3f} cov={ev.coverage:.2f} "
                 f"salient-unknown={','.join(ev.salient_unknown) or '-'}  {q}"
             )
+    never = 1.1
     best = None
-    for dense, cov, unk in itertools.product(
+    for dense, unk, topic, unk_topic in itertools.product(
         [x / 100 for x in range(20, 56, 2)],
-        [0.0],  # coverage: off (see assistant/answering/abstain.py)
-        [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 1.1],
+        [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, never],
+        [x / 100 for x in range(50, 81, 5)] + [never],
+        [x / 100 for x in range(50, 81, 5)] + [never],
     ):
         s = AnswerSettings(
-            abstain_min_dense=dense, abstain_min_coverage=cov, abstain_unknown_terms_min_dense=unk
+            abstain_min_dense=dense,
+            abstain_min_coverage=0.0,  # off (see assistant/answering/abstain.py)
+            abstain_unknown_terms_min_dense=unk,
+            abstain_min_topic=topic,
+            abstain_unknown_terms_min_topic=unk_topic,
         )
         tp = fp = fn = 0
         for should_answer, ev, _ in rows:
@@ -63,15 +70,15 @@ def main() -> int:
         # where the two kinds are nearly balanced, so false abstentions weigh three times.
         f1 = 2 * tp / (2 * tp + 3 * fp + fn) if tp else 0.0
         # prefer fewer false abstentions on ties, then the loosest thresholds
-        key = (f1, -fp, -dense, -cov, -unk)
+        key = (f1, -fp, -dense, -unk, topic, unk_topic)
         if best is None or key > best[0]:
-            best = (key, dense, cov, unk, tp, fp, fn)
+            best = (key, dense, unk, topic, unk_topic, tp, fp, fn)
     assert best is not None
-    _, dense, cov, unk, tp, fp, fn = best
+    _, dense, unk, topic, unk_topic, tp, fp, fn = best
     print(
-        f"\nbest: abstain_min_dense={dense} abstain_min_coverage={cov} "
-        f"abstain_unknown_terms_min_dense={unk}  (abstained correctly {tp}, wrongly {fp}, "
-        f"missed {fn}; F1 {2 * tp / (2 * tp + fp + fn):.3f})"
+        f"\nbest: abstain_min_dense={dense} abstain_unknown_terms_min_dense={unk} "
+        f"abstain_min_topic={topic} abstain_unknown_terms_min_topic={unk_topic}  (abstained "
+        f"correctly {tp}, wrongly {fp}, missed {fn}; F1 {2 * tp / (2 * tp + fp + fn):.3f})"
     )
     return 0
 

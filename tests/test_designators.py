@@ -36,6 +36,22 @@ def test_v_after_iv_is_a_numeral() -> None:
     assert _walk(["a", "1", "i", "ii", "iii", "iv", "v"])[-1] == "(a)(1)(v)"
 
 
+def test_plain_digits_that_cannot_continue_the_second_level_go_under_the_upper_letter() -> None:
+    """eCFR 164.514(e)(4)(iii): (A) ... (1) ... (2) ... (B), the italics lost in the source."""
+    assert _walk(["e", "4", "i", "ii", "iii", "A", "1", "2", "B", "f", "1"])[5:] == [
+        "(e)(4)(iii)(A)",
+        "(e)(4)(iii)(A)(1)",
+        "(e)(4)(iii)(A)(2)",
+        "(e)(4)(iii)(B)",
+        "(f)",
+        "(f)(1)",
+    ]
+    # a plain (2) that does continue the second level still returns to it
+    assert _walk(["a", "1", "i", "A", "2"])[-1] == "(a)(2)"
+    # and a gap in the numbering is not read as a deeper level without an (A) above it
+    assert _walk(["a", "1", "i", "3"])[-1] == "(a)(3)"
+
+
 def test_italic_digits_are_a_fifth_level() -> None:
     stack = DesignatorStack()
     for d in [Designator("d"), Designator("3"), Designator("ii"), Designator("B")]:

@@ -89,6 +89,9 @@ def _env(settings: Settings, delay: str) -> dict[str, str]:
             "HIPAA_ASSISTANT_PATHS__DATA_DIR": str(settings.paths.data_dir),
             "HIPAA_ASSISTANT_PATHS__CORPUS_DIRS": f'["{settings.paths.corpus_dirs[0]}"]',
             "FAKE_EMBED_DELAY": delay,
+            # the question index is embedded after the ingest proper; it would only add a
+            # first-run delay to the timing model here
+            "HIPAA_ASSISTANT_RETRIEVAL__TOPIC_WEIGHT": "0",
         }
     )
     return env

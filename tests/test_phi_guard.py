@@ -17,6 +17,7 @@ import pytest
 from assistant.errors import ConfigError
 from assistant.safety import KINDS, Finding, GuardResult, PhiGuard
 from assistant.safety.phi_vocabulary import DEFAULT_PHI_VOCABULARY, PhiVocabulary
+from assistant.safety.placeholders import without_placeholders
 from assistant.settings import PhiSettings, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -294,3 +295,40 @@ def test_detected_means_covered_and_gone() -> None:
     assert m.detected(text, "448812", (Finding("mrn", 4, 10),), "MRN [MRN] today") == "mrn"
     assert m.detected(text, "448812", (Finding("mrn", 4, 7),), "MRN [MRN]812 today") is None
     assert m.detected(text, "448812", (), text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "searched"),
+    [
+        (
+            "[NAME], MRN [MRN], DOB [DATE] - can I send her visit notes to the AI scribe?",
+            "can I send her visit notes to the AI scribe?",
+        ),
+        ("Mrs. [NAME] (MRN: [MRN]) asked for her records.", "asked for her records."),
+        ("Can I email [EMAIL] the results?", "Can I email the results?"),
+        ("What does 164.312(a)(2)(iv) say?", "What does 164.312(a)(2)(iv) say?"),
+        ("[NAME]", "[NAME]"),  # nothing else to search for: left as it is
+    ],
+)
+def test_placeholders_and_their_labels_are_not_searched_for(text: str, searched: str) -> None:
+    assert without_placeholders(text) == searched
+
+
+def test_a_redacted_question_retrieves_what_the_plain_question_does(tmp_path: Path) -> None:
+    from assistant.index.reader import Scope
+    from assistant.retrieval.retriever import HybridRetriever
+    from assistant.retrieval.vocabulary import Vocabulary
+    from assistant.settings import RetrievalSettings
+    from tests.conftest import index_org_corpus
+
+    _, index = index_org_corpus(tmp_path / "data")
+    retriever = HybridRetriever(index, RetrievalSettings(), Vocabulary.load())
+    staff = Scope.for_groups({"staff"})
+    plain = retriever.retrieve("can I send her visit notes to the AI scribe?", staff)
+    redacted = retriever.retrieve(
+        "[NAME], MRN [MRN], DOB [DATE] - can I send her visit notes to the AI scribe?", staff
+    )
+    assert [p.chunk.chunk_id for p in redacted.passages] == [
+        p.chunk.chunk_id for p in plain.passages
+    ]
+    assert redacted.best_dense == pytest.approx(plain.best_dense)

@@ -6,7 +6,10 @@ Signals, calibrated on evals/calibration.yaml (see ``scripts/calibrate_abstentio
   ones — acronyms and capitalised names such as GDPR, CCPA, Okta — mark questions about something
   the documents never discuss, while unfamiliar everyday words ("hang on to") do not;
 - ``coverage``: the share of the question's distinctive words that the top passages contain (off by
-  default: conversational questions vary too much for it to separate well).
+  default: conversational questions vary too much for it to separate well);
+- ``best_topic``: how close the question comes to a question of the plain-language question index
+  (staff questions the documents answer): a question asked the way staff ask clears the dense
+  floor or outweighs an unknown name when it matches one of those closely.
 A passage the question names by locator is always answered from.
 """
 
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from assistant.answering.text import content_terms
 from assistant.index.lexical import BM25, tokenize
 from assistant.retrieval.retriever import Retrieval
+from assistant.safety.placeholders import PLACEHOLDER
 from assistant.settings import AnswerSettings
 
 # Words that say nothing about whether the documents answer a question.
@@ -38,6 +42,7 @@ class Evidence:
     unknown: tuple[str, ...]
     located: bool
     salient_unknown: tuple[str, ...] = ()
+    best_topic: float = 0.0
 
 
 _RAW = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
@@ -55,8 +60,6 @@ def salient_words(question: str) -> set[str]:
     return out
 
 
-# What the PHI guard puts in place of an identifier ("[NAME]", "[MRN]"): not a word of the question.
-PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]")
 
 
 def measure(
@@ -87,6 +90,7 @@ def measure(
         unknown=unknown,
         located=any(p.matched_locator for p in retrieval.passages),
         salient_unknown=tuple(t for t in unknown if t in salient_words(question)),
+        best_topic=retrieval.top_topic,
     )
 
 
@@ -94,10 +98,14 @@ def decide(ev: Evidence, settings: AnswerSettings) -> str:
     """Empty string to answer; otherwise the reason to abstain."""
     if ev.located:
         return ""
-    if ev.best_dense < settings.abstain_min_dense:
+    if ev.best_dense < settings.abstain_min_dense and ev.best_topic < settings.abstain_min_topic:
         return f"no passage is close to the question (best similarity {ev.best_dense:.2f})"
     if ev.coverage < settings.abstain_min_coverage:
         return f"the passages found share too little with the question (coverage {ev.coverage:.2f})"
-    if ev.salient_unknown and ev.best_dense < settings.abstain_unknown_terms_min_dense:
+    if (
+        ev.salient_unknown
+        and ev.best_dense < settings.abstain_unknown_terms_min_dense
+        and ev.best_topic < settings.abstain_unknown_terms_min_topic
+    ):
         return f"the documents never mention: {', '.join(ev.salient_unknown[:5])}"
     return ""

@@ -7,9 +7,12 @@ from typing import Any
 from assistant.answering.chain import AnswerChain, Answerer, Condenser
 from assistant.answering.extractive import ExtractiveAnswerer, idf_lookup
 from assistant.answering.llm import HeuristicCondenser, LLMAnswerer, LLMCondenser, build_chat_model
+from assistant.embeddings import Embedder
+from assistant.index.embed_cache import EmbeddingCache
 from assistant.index.reader import Index
 from assistant.retrieval.rerank import CrossEncoderReranker, Reranker
 from assistant.retrieval.retriever import HybridRetriever
+from assistant.retrieval.topics import TopicIndex
 from assistant.retrieval.vocabulary import Vocabulary
 from assistant.settings import Settings
 
@@ -23,7 +26,11 @@ def build_chain(settings: Settings, index: Index, chat_model: Any | None = None)
             settings.retrieval.reranker_model, settings.embedding.device
         )
     retriever = HybridRetriever(
-        index, settings.retrieval, Vocabulary.load(settings.retrieval.vocabulary_file), reranker
+        index,
+        settings.retrieval,
+        Vocabulary.load(settings.retrieval.vocabulary_file),
+        reranker,
+        build_topics(settings, index.embedder),
     )
     answerer: Answerer
     condenser: Condenser
@@ -35,3 +42,16 @@ def build_chain(settings: Settings, index: Index, chat_model: Any | None = None)
         answerer = ExtractiveAnswerer(settings.answer, idf_lookup(index.lexical.idf_table))
         condenser = HeuristicCondenser()
     return AnswerChain(retriever, answerer, condenser, settings.answer)
+
+
+def build_topics(settings: Settings, embedder: Embedder) -> TopicIndex | None:
+    """The question index, embedded with the index's embedder (cached by content hash, so only
+    the first start after a change embeds; ``ingest`` does that ahead of time)."""
+    folder = settings.retrieval.topics_dir
+    if folder is None or not settings.retrieval.topic_weight:
+        return None
+    cache = EmbeddingCache(settings.paths.data_dir / "embedding-cache.sqlite")
+    try:
+        return TopicIndex.build(folder, embedder, cache)
+    finally:
+        cache.close()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import argparse
 
+from assistant.answering.build import build_topics
 from assistant.embeddings import build_embedder
 from assistant.runtime import open_store
 from assistant.settings import Settings
@@ -18,6 +19,8 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
         progress=False if args.no_progress else None,
     )
     print_report(report)
+    if report.ok:
+        build_topics(settings, embedder)  # the server then starts without embedding them
     return 0 if report.ok else 1
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +85,7 @@ class Index:
         self.by_id: dict[str, Chunk] = {c.chunk_id: c for c in self.chunks}
         self._row = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self.lexical = BM25([c.chunk_id for c in self.chunks], [c.embed_text for c in self.chunks])
-        self._allowed: dict[Scope, frozenset[int]] = {}
+        self._allowed: dict[Scope, tuple[frozenset[int], np.ndarray]] = {}
         self._by_root: dict[str, list[int]] = {}
         for row, chunk in enumerate(self.chunks):
             roots = {root(loc) for loc in (chunk.locator, *(s.locator for s in chunk.spans))}
@@ -101,18 +102,28 @@ class Index:
 
     def allowed_rows(self, scope: Scope) -> frozenset[int]:
         """Rows of the chunks ``scope`` may see (cached: few distinct scopes are ever asked)."""
+        return self._access(scope)[0]
+
+    def allowed_mask(self, scope: Scope) -> np.ndarray:
+        """The same rows as a boolean mask over ``chunks``."""
+        return self._access(scope)[1]
+
+    def _access(self, scope: Scope) -> tuple[frozenset[int], np.ndarray]:
         cached = self._allowed.get(scope)
         if cached is None:
             ok_docs = {d for d, e in self.entries.items() if scope.allows(e.document)}
-            cached = frozenset(r for r, c in enumerate(self.chunks) if c.doc_id in ok_docs)
+            mask = np.fromiter((c.doc_id in ok_docs for c in self.chunks), bool, len(self.chunks))
+            cached = (frozenset(np.flatnonzero(mask).tolist()), mask)
             if len(self._allowed) > 256:
                 self._allowed.clear()
             self._allowed[scope] = cached
         return cached
 
-    def _where(self, scope: Scope) -> dict[str, Any] | None:
+    def _where(self, scope: Scope, groups: bool = True) -> dict[str, Any] | None:
+        """The store's filter for ``scope``; ``groups=False`` leaves out the access groups (a
+        filter on them is slow in Chroma; the rows are checked here in any case)."""
         clauses: list[dict[str, Any]] = []
-        if scope.groups is not None:
+        if groups and scope.groups is not None:
             keys = [{f"group_{g}": True} for g in sorted(scope.groups | {"public"})]
             clauses.append(keys[0] if len(keys) == 1 else {"$or": keys})
         if scope.doc_types is not None:
@@ -131,10 +142,31 @@ class Index:
     def dense(
         self, query: str, k: int, scope: Scope, vector: np.ndarray | None = None
     ) -> list[Hit]:
-        """``vector``: the query's embedding, when the caller already has it."""
+        """``vector``: the query's embedding, when the caller already has it.
+
+        When the caller may read most of what the type filters leave, the store is asked for a
+        few more than ``k`` without the access-group filter and the rows are filtered here
+        (much faster in Chroma); when too few remain, it is asked again with the full filter.
+        Every hit is checked against the scope either way."""
         vec = self._embedder.embed_query(query) if vector is None else vector
-        found = self._store.query(self.generation.collection, vec, k, where=self._where(scope))
         allowed = self.allowed_rows(scope)
+        typed = len(self.allowed_rows(Scope(None, scope.doc_types, scope.vendors)))
+        share = len(allowed) / typed if typed else 0.0
+        hits: list[Hit] | None = None
+        if scope.groups is not None and share >= 0.5:
+            want = min(typed, math.ceil(k / share) + k)
+            found = self._store.query(
+                self.generation.collection, vec, want, where=self._where(scope, groups=False)
+            )
+            hits = self._kept(found, allowed)
+            if len(hits) < k and len(found) >= want:
+                hits = None  # too few readable among them: ask with the full filter
+        if hits is None:
+            found = self._store.query(self.generation.collection, vec, k, where=self._where(scope))
+            hits = self._kept(found, allowed)
+        return hits[:k]
+
+    def _kept(self, found: list[tuple[str, float]], allowed: frozenset[int]) -> list[Hit]:
         hits = []
         for chunk_id, dist in found:
             row = self._row.get(chunk_id)
@@ -145,7 +177,7 @@ class Index:
         return hits
 
     def lexical_search(self, query: str, k: int, scope: Scope) -> list[Hit]:
-        found = self.lexical.search(query, k, self.allowed_rows(scope))
+        found = self.lexical.search(query, k, self.allowed_mask(scope))
         return [
             Hit(self.by_id[i], self.document(self.by_id[i].doc_id), s, "lexical") for i, s in found
         ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 _CFR = re.compile(
     r"(?:45\s*C\.?\s*F\.?\s*R\.?\s*(?:Part\s*)?)?(?:§§?\s*)?\b(16[024]\.\d{3,4})((?:\s?\([a-zA-Z0-9]{1,4}\))*)"
 )
+_RUN = re.compile(r"[\w-]+")
 _CLAUSE = re.compile(r"^\s*(?:§|section|sec\.?|clause)?\s*(\d{1,2}(?:\.\d{1,2}){0,3})\b", re.I)
 
 
@@ -54,14 +55,18 @@ def analyze(
         bridged_words=bridged_words or set(),
     )
     plan.locators.extend(find_cfr_locators(question))
-    upper = question.upper()
-    for doc_id, prefix in doc_prefixes.items():
-        for m in re.finditer(rf"(?<![\w-]){re.escape(doc_id)}(?![\w-])", upper):
-            if doc_id not in plan.doc_ids:
-                plan.doc_ids.append(doc_id)
-            clause = _CLAUSE.match(question[m.end() :])
-            if clause:
-                plan.locators.append(f"{prefix} §{clause.group(1)}")
+    # A document is named when a whole word-or-hyphen run is its id: one dictionary lookup per
+    # run, however many documents there are.
+    for m in _RUN.finditer(question):
+        doc_id = m.group(0).upper()
+        prefix = doc_prefixes.get(doc_id)
+        if prefix is None:
+            continue
+        if doc_id not in plan.doc_ids:
+            plan.doc_ids.append(doc_id)
+        clause = _CLAUSE.match(question[m.end() :])
+        if clause:
+            plan.locators.append(f"{prefix} §{clause.group(1)}")
     lower = question.lower()
     for alias, vendor in vendors.items():
         if (

@@ -4,6 +4,7 @@ vocabulary bridge, direct locator lookup, document/vendor boosts, filters and ac
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +14,9 @@ from assistant.documents import Chunk, SourceDocument
 from assistant.index.reader import Index, Scope
 from assistant.retrieval.query import QueryPlan, analyze, find_cfr_locators
 from assistant.retrieval.rerank import Reranker
+from assistant.retrieval.topics import TopicIndex
 from assistant.retrieval.vocabulary import Vocabulary
+from assistant.safety.placeholders import without_placeholders
 from assistant.settings import RetrievalSettings
 
 log = logging.getLogger(__name__)
@@ -34,10 +37,13 @@ class Retrieval:
     plan: QueryPlan
     passages: list[ScoredPassage]
     timings: dict[str, float] = field(default_factory=dict)
+    top_dense: float = 0.0  # the closest passage in scope by cosine similarity, kept or not
+    top_topic: float = 0.0  # the closest question of the question index (0: none)
 
     @property
     def best_dense(self) -> float:
-        return max((p.dense or 0.0 for p in self.passages), default=0.0)
+        """How close the closest passage comes to the question (cosine similarity)."""
+        return max(self.top_dense, max((p.dense or 0.0 for p in self.passages), default=0.0))
 
 
 class Retriever(Protocol):
@@ -51,11 +57,13 @@ class HybridRetriever:
         settings: RetrievalSettings,
         vocabulary: Vocabulary,
         reranker: Reranker | None = None,
+        topics: TopicIndex | None = None,
     ) -> None:
         self.index = index
         self.settings = settings
         self.vocabulary = vocabulary
         self.reranker = reranker
+        self.topics = topics
         self._demote = tuple(f" {name}" for name in settings.demote_sections)
         self._doc_prefixes: dict[str, str] = {}
         self._vendors: dict[str, str] = {}
@@ -84,6 +92,7 @@ class HybridRetriever:
         k = k or self.settings.k
         s = self.settings
         t0 = time.perf_counter()
+        question = without_placeholders(question)  # "MRN [MRN]" is not what is asked
         plan = self.plan(question)
         timings: dict[str, float] = {}
         vector = self.index.embed_query(question)
@@ -124,6 +133,24 @@ class HybridRetriever:
                         dense_score.setdefault(cid, hit.score)
                     else:
                         lex_score.setdefault(cid, hit.score)
+        # Passages whose plain-language questions come closest to this one.
+        lead = 0.0
+        if self.topics is not None and s.topic_weight:
+            # Only entries whose passage the caller may read count, even for the lead.
+            found = [
+                (sim, hits[0])
+                for loc, sim in self.topics.rank(vector, s.topic_candidates, -1.0)
+                if (hits := self.index.find_locator(loc, scope))
+            ]
+            lead = found[0][0] if found else 0.0
+            # By similarity, not rank: a clear best match leads; near-ties share the lead.
+            for sim, chunk in found:
+                if sim < s.topic_min_similarity:
+                    break
+                cid = chunk.chunk_id
+                gain = s.topic_weight / (s.rrf_k + 1) * math.exp((sim - lead) / s.topic_spread)
+                fused[cid] = fused.get(cid, 0.0) + gain
+                chunks.setdefault(cid, (chunk, self.index.document(chunk.doc_id)))
         # Documents or vendors named in the question: their passages move up.
         boost = s.named_document_boost / (s.rrf_k + 1)
         for cid, (chunk, doc) in chunks.items():
@@ -188,7 +215,13 @@ class HybridRetriever:
             passages = self.reranker.rerank(question, passages[: s.rerank_candidates])
             timings["rerank_ms"] = (time.perf_counter() - t3) * 1000
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
-        return Retrieval(plan=plan, passages=passages[:k], timings=timings)
+        return Retrieval(
+            plan=plan,
+            passages=passages[:k],
+            timings=timings,
+            top_dense=max((h.score for h in dense), default=0.0),
+            top_topic=max(lead, 0.0),
+        )
 
 
 def _with_quotas(

@@ -1,0 +1,116 @@
+"""The plain-language question index: questions in staff words, each linked to the passage that
+answers it by locator. The bundled files (``topics/*.yaml``) cover the HIPAA rules' paragraphs,
+written from the regulation alone; an organisation may add files for its own documents. A staff
+question is compared with these questions, not with the regulation's own wording, which it
+rarely shares; the best-matching questions vote for their passages."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from assistant.embeddings import Embedder
+from assistant.errors import ConfigError
+from assistant.index.embed_cache import EmbeddingCache
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TOPICS_DIR = Path(__file__).with_name("topics")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when built with libyaml
+
+
+@dataclass(frozen=True)
+class Topic:
+    locator: str
+    asks: tuple[str, ...]
+
+
+def load_topics(folder: Path) -> list[Topic]:
+    """Every ``*.yaml`` in ``folder`` (sorted), validated: a list of {locator, asks}."""
+    topics: list[Topic] = []
+    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    for path in files:
+        try:
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read the question index file {path.name}: {exc}") from exc
+        if not isinstance(raw, list):
+            raise ConfigError(f"{path.name}: expected a list of {{locator, asks}} entries")
+        for i, entry in enumerate(raw, 1):
+            if not isinstance(entry, dict) or set(entry) != {"locator", "asks"}:
+                raise ConfigError(f"{path.name}: entry {i} must have exactly 'locator' and 'asks'")
+            locator = str(entry["locator"] or "").strip()
+            if not locator or "\n" in locator:
+                raise ConfigError(f"{path.name}: entry {i}: the locator must be one line of text")
+            asks = entry["asks"]
+            ok = isinstance(asks, list) and all(isinstance(a, str) and a.strip() for a in asks)
+            if not ok:
+                raise ConfigError(f"{path.name}: entry {i} ({locator}): 'asks' must list questions")
+            topics.append(Topic(locator, tuple(a.strip() for a in asks)))
+    return topics
+
+
+def _key(text: str) -> str:
+    return "ask:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def embed_asks(
+    asks: Iterable[str], embedder: Embedder, cache: EmbeddingCache | None
+) -> np.ndarray:
+    """Vectors of ``asks`` in order; through the embedding cache when one is given."""
+    texts = list(asks)
+    if not texts:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    keys = [_key(t) for t in texts]
+    have = cache.get_many(embedder.model_id, keys) if cache is not None else {}
+    missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in have))
+    if missing:
+        log.info("embedding %d questions of the question index", len(missing))
+        fresh = dict(zip((_key(t) for t in missing), embedder.embed(missing), strict=True))
+        if cache is not None:
+            cache.put_many(embedder.model_id, fresh)
+        have.update(fresh)
+    return np.stack([have[k] for k in keys]).astype(np.float32)
+
+
+class TopicIndex:
+    """Locators ranked by how close their questions come to a question's embedding."""
+
+    def __init__(self, topics: list[Topic], vectors: np.ndarray) -> None:
+        self.topics = topics
+        # entries sharing a locator (the definitions of one section) rank as one
+        self.locators = list(dict.fromkeys(t.locator for t in topics))
+        slot = {loc: i for i, loc in enumerate(self.locators)}
+        self._owner = np.asarray(
+            [slot[t.locator] for t in topics for _ in t.asks], dtype=np.int64
+        )
+        if vectors.shape[0] != len(self._owner):
+            raise ValueError("one vector per question is needed")
+        self._vectors = vectors
+
+    @classmethod
+    def build(
+        cls, folder: Path, embedder: Embedder, cache: EmbeddingCache | None = None
+    ) -> TopicIndex:
+        topics = load_topics(folder)
+        return cls(topics, embed_asks((a for t in topics for a in t.asks), embedder, cache))
+
+    def __len__(self) -> int:
+        return len(self.locators)
+
+    def rank(self, vector: np.ndarray, k: int, min_similarity: float) -> list[tuple[str, float]]:
+        """The ``k`` locators whose best question is closest to ``vector`` (cosine, unit vectors),
+        best first, leaving out those below ``min_similarity``."""
+        if not len(self._owner) or k <= 0:
+            return []
+        sims = self._vectors @ np.asarray(vector, dtype=np.float32)
+        best = np.full(len(self.locators), -1.0, dtype=np.float32)
+        np.maximum.at(best, self._owner, sims)
+        order = np.argsort(-best, kind="stable")[:k]
+        return [(self.locators[i], float(best[i])) for i in order if best[i] >= min_similarity]

@@ -1,0 +1,145 @@
+"""The parts made to scale with the corpus keep their results: vectorised BM25 against a plain
+one, the dense search's fast path against the store's filter, and document names found by one
+lookup per word however many documents there are."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pytest
+
+from assistant.index.lexical import BM25, tokenize
+from assistant.index.reader import Index, Scope
+from assistant.retrieval.query import analyze
+from tests.conftest import index_org_corpus
+
+WORDS = [
+    *("breach", "notice", "vendor", "encryption", "audit", "logs"),
+    *("patient", "access", "minimum", "necessary", "days"),
+]
+
+
+def _plain_bm25(
+    texts: list[str], query: str, k1: float = 1.2, b: float = 0.75
+) -> dict[int, float]:
+    docs = [Counter(tokenize(t)) for t in texts]
+    lengths = [sum(d.values()) for d in docs]
+    avg = sum(lengths) / len(lengths)
+    out: dict[int, float] = {}
+    for term in set(tokenize(query)):
+        df = sum(1 for d in docs if term in d)
+        if not df:
+            continue
+        idf = math.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
+        for row, d in enumerate(docs):
+            tf = d.get(term, 0)
+            if tf:
+                norm = k1 * (1 - b + b * lengths[row] / avg)
+                out[row] = out.get(row, 0.0) + idf * tf * (k1 + 1) / (tf + norm)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_vectorised_bm25_scores_and_ranks_as_the_plain_formula(seed: int) -> None:
+    rng = random.Random(seed)
+    texts = [" ".join(rng.choices(WORDS, k=rng.randint(1, 30))) for _ in range(300)]
+    bm = BM25([f"c{i}" for i in range(len(texts))], texts)
+    query = " ".join(rng.sample(WORDS, 4))
+    plain = _plain_bm25(texts, query)
+    got = bm.scores(query)
+    assert got.keys() == plain.keys()
+    for row, score in plain.items():
+        assert got[row] == pytest.approx(score, rel=1e-9)
+    allowed = {r for r in range(len(texts)) if rng.random() < 0.4}
+    expected = sorted(
+        ((s, r) for r, s in plain.items() if r in allowed), key=lambda x: (-x[0], x[1])
+    )
+    top = bm.search(query, 10, allowed)
+    assert [i for i, _ in top] == [f"c{r}" for _, r in expected[:10]]
+    mask = np.zeros(len(texts), dtype=bool)
+    mask[list(allowed)] = True
+    assert bm.search(query, 10, mask) == top
+    assert bm.df(tokenize(query)[0], mask) == sum(
+        1 for r in allowed if tokenize(query)[0] in tokenize(texts[r])
+    )
+    assert bm.search("nothing matches this", 5) == []
+
+
+@pytest.fixture(scope="module")
+def org_index(tmp_path_factory: pytest.TempPathFactory) -> Index:
+    return index_org_corpus(tmp_path_factory.mktemp("scale") / "data")[1]
+
+
+class _Spy:
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.wheres: list[Any] = []
+
+    def query(self, name: str, vec: np.ndarray, k: int, where: Any = None) -> Any:
+        self.wheres.append(where)
+        return self.inner.query(name, vec, k, where)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize(
+    ("groups", "doc_types"),
+    [
+        ({"staff"}, None),  # most of the index readable: the fast path
+        ({"privacy-office"}, None),  # the BAAs only (a minority): the store's full filter
+        ({"staff"}, {"policy"}),
+        ({"legal", "staff"}, {"baa"}),
+        ({"nobody"}, None),  # nothing readable
+    ],
+)
+def test_dense_search_returns_what_the_full_filter_returns(
+    org_index: Index, groups: set[str], doc_types: set[str] | None
+) -> None:
+    scope = Scope(frozenset(groups), frozenset(doc_types) if doc_types else None)
+    spy = _Spy(org_index._store)
+    org_index._store = spy
+    try:
+        for question in ("breach notification to the vendor", "encryption of laptops", "ai tools"):
+            vec = org_index.embed_query(question)
+            got = [h.chunk.chunk_id for h in org_index.dense(question, 8, scope, vec)]
+            full = org_index._kept(
+                spy.inner.query(
+                    org_index.generation.collection, vec, 8, where=org_index._where(scope)
+                ),
+                org_index.allowed_rows(scope),
+            )
+            assert got == [h.chunk.chunk_id for h in full]
+            allowed = org_index.allowed_rows(scope)
+            assert all(org_index._row[c] in allowed for c in got)
+    finally:
+        org_index._store = spy.inner
+    readable = len(org_index.allowed_rows(scope))
+    typed = len(org_index.allowed_rows(Scope(None, scope.doc_types)))
+    group_filtered = [w for w in spy.wheres if w is not None and "group_" in str(w)]
+    if typed and readable / typed >= 0.5:
+        assert not group_filtered  # answered without the slow access-group filter
+    else:
+        assert group_filtered
+
+
+def test_a_named_document_is_found_among_thousands() -> None:
+    prefixes = {f"GEN-{n:05d}": f"GEN-{n:05d}" for n in range(1, 5001)}
+    prefixes["AI-301"] = "AI-301"
+    plan = analyze(
+        "Does gen-04321 §3.2 agree with AI-301 section 5?",
+        doc_prefixes=prefixes,
+        vendors={},
+        expansion=[],
+    )
+    assert plan.doc_ids == ["GEN-04321", "AI-301"]
+    assert plan.locators == ["GEN-04321 §3.2", "AI-301 §5"]
+    # part of a longer word or id is not a name
+    plan = analyze(
+        "Is XAI-301 or AI-3010 the one?", doc_prefixes=prefixes, vendors={}, expansion=[]
+    )
+    assert plan.doc_ids == []

@@ -1,0 +1,147 @@
+"""The plain-language question index: validated data, ranking by the closest question, and the
+retriever lifting the paragraph it points to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.errors import ConfigError
+from assistant.index.embed_cache import EmbeddingCache
+from assistant.index.reader import Scope
+from assistant.retrieval.retriever import HybridRetriever
+from assistant.retrieval.topics import DEFAULT_TOPICS_DIR, Topic, TopicIndex, load_topics
+from assistant.retrieval.vocabulary import Vocabulary
+from assistant.settings import EmbeddingSettings, RetrievalSettings
+from tests import fakes
+from tests.conftest import index_org_corpus
+
+
+def _write(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "t.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_the_bundled_index_loads_and_every_entry_is_a_rule_paragraph() -> None:
+    topics = load_topics(DEFAULT_TOPICS_DIR)
+    assert len(topics) > 1000
+    assert sum(len(t.asks) for t in topics) > 3000
+    for t in topics:
+        assert t.locator.startswith("45 CFR 16"), t.locator
+        assert all(6 <= len(a.split()) <= 30 for a in t.asks), t.locator
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- locator:\n  asks: [Is this anything]\n", "one line of text"),
+        ("- locator: 45 CFR 164.312(b)\n", "exactly 'locator' and 'asks'"),
+        ("- locator: 45 CFR 164.312(b)\n  asks: []\n  extra: 1\n", "exactly 'locator' and 'asks'"),
+        ("- locator: 45 CFR 164.312(b)\n  asks: [' ']\n", "must list questions"),
+        ("- locator: 45 CFR 164.312(b)\n  asks: nope\n", "must list questions"),
+        ("locator: 45 CFR 164.312(b)\n", "expected a list"),
+        ("- [unclosed\n", "cannot read"),
+    ],
+)
+def test_bad_entries_are_refused_with_the_file_named(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message) as err:
+        load_topics(_write(tmp_path / "topics", text))
+    assert "t.yaml" in str(err.value)
+
+
+def test_a_missing_folder_is_an_empty_index(tmp_path: Path) -> None:
+    assert load_topics(tmp_path / "none") == []
+
+
+def _unit(*xs: float) -> np.ndarray:
+    v = np.asarray(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_ranking_takes_each_paragraph_by_its_closest_question_and_merges_repeats() -> None:
+    topics = [
+        Topic("45 CFR 160.103", ("a", "b")),
+        Topic("45 CFR 164.312(b)", ("c",)),
+        Topic("45 CFR 160.103", ("d",)),  # a second definition of the same section
+    ]
+    vectors = np.stack([_unit(1, 0, 0), _unit(0, 1, 0), _unit(0.6, 0.8, 0), _unit(0, 0, 1)])
+    index = TopicIndex(topics, vectors)
+    assert len(index) == 2
+    ranked = index.rank(_unit(0, 0.1, 1), k=5, min_similarity=-1)
+    assert [loc for loc, _ in ranked] == ["45 CFR 160.103", "45 CFR 164.312(b)"]
+    assert ranked[0][1] == pytest.approx(float(_unit(0, 0.1, 1) @ _unit(0, 0, 1)))
+    assert index.rank(_unit(0, 0.1, 1), k=1, min_similarity=-1) == ranked[:1]
+    # below the floor: nothing
+    assert index.rank(_unit(0, -1, -1), k=5, min_similarity=0.3) == []
+    with pytest.raises(ValueError):
+        TopicIndex(topics, vectors[:2])
+
+
+def test_questions_are_embedded_once_then_read_from_the_cache(tmp_path: Path) -> None:
+    folder = _write(
+        tmp_path / "topics",
+        "- locator: 45 CFR 164.312(b)\n  asks:\n    - Do we have to keep audit logs of access?\n",
+    )
+    emb = fakes.HashingEmbedder(EmbeddingSettings(provider=fakes.FAKE_PROVIDER))
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    try:
+        first = TopicIndex.build(folder, emb, cache)
+        assert emb.texts_embedded == 1
+        second = TopicIndex.build(folder, emb, cache)
+        assert emb.texts_embedded == 1  # from the cache
+    finally:
+        cache.close()
+    v = emb.embed_query("Do we have to keep audit logs of access?")
+    assert first.rank(v, 1, 0.0) == second.rank(v, 1, 0.0)
+
+
+def test_the_passage_a_staff_question_matches_is_retrieved(tmp_path: Path) -> None:
+    """An entry links words the passage does not share to it; the retriever then finds it."""
+    _, index = index_org_corpus(tmp_path / "data")
+    locator = "AI-301 §5.4"
+    target = index.find_locator(locator, Scope.unrestricted())
+    assert target, f"the bundled corpus has no {locator}"
+    ask = "Is a hospital allowed to keep a wiki of its favourite lunch places?"
+    folder = _write(tmp_path / "topics", f"- locator: {locator}\n  asks:\n    - {ask}\n")
+    settings = RetrievalSettings(min_rule_passages=0, min_org_passages=0)
+    topics = TopicIndex.build(folder, index.embedder)
+    with_topics = HybridRetriever(index, settings, Vocabulary.load(), topics=topics)
+    without = HybridRetriever(index, settings, Vocabulary.load())
+    wanted = target[0].chunk_id
+    everything = Scope.unrestricted()
+    got = [p.chunk.chunk_id for p in with_topics.retrieve(ask, everything, 5).passages]
+    assert got[0] == wanted
+    plain = [p.chunk.chunk_id for p in without.retrieve(ask, everything, 5).passages]
+    assert wanted not in plain
+    # off by setting: the same as without
+    off = HybridRetriever(
+        index, settings.model_copy(update={"topic_weight": 0.0}), Vocabulary.load(), topics=topics
+    )
+    assert [p.chunk.chunk_id for p in off.retrieve(ask, everything, 5).passages] == plain
+    # the scope still rules: a filter to BAAs keeps the policy out
+    baas = Scope(None, frozenset({"baa"}))
+    assert all(p.document.doc_type == "baa" for p in with_topics.retrieve(ask, baas, 5).passages)
+
+
+@pytest.mark.slow
+def test_every_bundled_entry_points_at_an_indexed_rule_paragraph(real_index_dir: Path) -> None:
+    from assistant.runtime import open_index
+    from assistant.settings import Settings
+
+    settings = Settings()
+    settings.use_data_dir(real_index_dir)
+    index = open_index(settings)
+    missing = [
+        t.locator
+        for t in load_topics(DEFAULT_TOPICS_DIR)
+        if not any(
+            index.document(c.doc_id).doc_type == "rule"
+            for c in index.find_locator(t.locator, Scope.unrestricted())
+        )
+    ]
+    assert missing == []
