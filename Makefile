@@ -11,7 +11,7 @@ MIRROR ?=
 TORCH_INDEX ?=
 TORCH := $(shell grep '^torch==' requirements.lock)
 
-.PHONY: venv run serve load bench measure-embedders fetch ingest sources test test-fast lint lock pdfs clean measure-ingest measure-ask calibrate eval
+.PHONY: venv run serve load bench bench-latency measure-embedders fetch ingest sources test test-fast lint lock pdfs clean measure-ingest measure-ask calibrate eval
 
 venv: $(STAMP)
 
@@ -69,6 +69,10 @@ eval: venv
 SCALES ?= 1,10,50
 bench: venv
 	$(BIN)/python -m benchmarks.run --mirror $(MIRROR) --scales $(SCALES)
+
+# Query latency alone at 1x, 10x, 50x: stand-in passage vectors, real question embedding (minutes).
+bench-latency: venv
+	$(BIN)/python -m benchmarks.run --mirror $(MIRROR) --scales $(SCALES) --latency-only
 
 # Embedding throughput: sentence-transformers fp32 vs ONNX fp32 / int8, with their agreement.
 measure-embedders: venv

@@ -9,7 +9,8 @@ no-op in-process and through the CLI), the server's cold start and peak memory, 
 latency (retrieval alone and the full extractive answer), and the tutorial pipeline
 (RecursiveCharacterTextSplitter 1000/200 + the same embeddings + Chroma top-k): its ingest time
 and retrieval latency, as ratios. Writes results.json and report.md. It takes long at 50x (the
-embedding of ~70,000 passages dominates): run the scales you need.
+embedding of ~70,000 passages dominates): run the scales you need, or measure query latency
+alone with ``--latency-only`` (stand-in passage vectors, real query embedding: minutes at 50x).
 """
 
 from __future__ import annotations
@@ -80,6 +81,13 @@ def measure_ingest(settings: Any) -> dict[str, Any]:
         rep = run_ingest(
             settings, embedder, lambda: open_store(settings, embedder), progress=False, **kw
         )
+        if label == "cold":
+            # the ingest command then embeds the question index once (cached after that)
+            from assistant.answering.build import build_topics
+
+            t1 = time.perf_counter()
+            build_topics(settings, embedder)
+            rows["question_index_first_embed_s"] = round(time.perf_counter() - t1, 1)
         secs = time.perf_counter() - t0
         rows[label] = {
             "seconds": round(secs, 2),
@@ -258,6 +266,104 @@ def run_scale(scale: int, mirror: Path, work: Path, repeats: int, tutorial: bool
     return result
 
 
+def run_latency_scale(
+    scale: int, mirror: Path, work: Path, repeats: int, tutorial: bool
+) -> dict[str, Any]:
+    """Query latency alone at ``scale``: passages get stand-in vectors (no hours of embedding),
+    questions the real model's (see benchmarks/latency_embedder.py)."""
+    import resource
+
+    from assistant.embeddings import build_embedder
+    from assistant.runtime import open_store
+    from benchmarks.latency_embedder import PROVIDER, register
+    from ingest.official import fetch
+    from ingest.pipeline import run_ingest
+
+    register()
+    corpus_dirs = [ROOT / "corpus"]
+    if scale > 1:
+        generate(work / "generated", round((scale - 1) * 1462 / CHUNKS_PER_GENERATED_DOC))
+        corpus_dirs.append(work / "generated")
+    settings = _settings(work / "data", corpus_dirs)
+    settings.embedding.provider = PROVIDER
+    fetch(settings, mirror=mirror)
+    embedder = build_embedder(settings.embedding)
+    t0 = time.perf_counter()
+    rep = run_ingest(settings, embedder, lambda: open_store(settings, embedder), progress=False)
+    result: dict[str, Any] = {
+        "scale": scale,
+        "mode": "latency",
+        "passages": rep.chunks,
+        "ingest_with_stand_in_vectors_s": round(time.perf_counter() - t0, 1),
+        "ask": measure_ask(settings, repeats),
+        "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "reader_peak_rss_mb": _reader_rss(work / "data", corpus_dirs),
+    }
+    if tutorial:
+        t = measure_tutorial(settings, work)
+        result["tutorial"] = {
+            "splits": t["splits"],
+            "retrieval_p50_ms": t["retrieval_p50_ms"],
+            "retrieval_p95_ms": t["retrieval_p95_ms"],
+        }
+    return result
+
+
+_READER = """
+import json, sys
+from pathlib import Path
+from benchmarks.latency_embedder import PROVIDER, register
+from benchmarks.run import _questions, _settings
+from assistant.answering.build import build_chain
+from assistant.index.reader import Scope
+from assistant.runtime import open_index
+register()
+settings = _settings(Path(sys.argv[1]), [Path(p) for p in json.loads(sys.argv[2])])
+settings.embedding.provider = PROVIDER
+chain = build_chain(settings, open_index(settings))
+for q in _questions()[:40]:
+    chain.ask(q, Scope.for_groups({"staff", "privacy-office", "legal"}))
+# VmHWM: this process's own peak (ru_maxrss would carry the parent's over the exec)
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
+print(round(int(hwm.split()[1]) / 1024))
+"""
+
+
+def _reader_rss(data: Path, corpus_dirs: list[Path]) -> int:
+    """Peak memory of a fresh process that opens the index and answers 40 questions: what the
+    server holds, without the web framework."""
+    out = subprocess.run(
+        [sys.executable, "-c", _READER, str(data), json.dumps([str(d) for d in corpus_dirs])],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(out.stdout.strip().splitlines()[-1])
+
+
+def latency_markdown(results: list[dict[str, Any]], machine: str) -> str:
+    lines = [
+        f"Machine: {machine}. Query latency only: passages have stand-in vectors of the real "
+        "model's size, questions are embedded by the real model (benchmarks/latency_embedder.py).",
+        "",
+        "| scale | passages | retrieval p50/p95 ms | answer p50/p95 ms | reader peak RSS MB "
+        "| benchmark process peak RSS MB | tutorial splits | tutorial retrieval p50/p95 ms |",
+        "|---:|---:|---|---|---:|---:|---:|---|",
+    ]
+    for r in results:
+        a, t = r["ask"], r.get("tutorial", {})
+        lines.append(
+            f"| {r['scale']}x | {r['passages']} "
+            f"| {a['retrieval_p50_ms']} / {a['retrieval_p95_ms']} "
+            f"| {a['answer_p50_ms']} / {a['answer_p95_ms']} | {r['reader_peak_rss_mb']} "
+            f"| {r['process_peak_rss_mb']} "
+            f"| {t.get('splits', '-')} "
+            f"| {t.get('retrieval_p50_ms', '-')} / {t.get('retrieval_p95_ms', '-')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def markdown(results: list[dict[str, Any]], machine: str) -> str:
     lines = [
         f"Machine: {machine}. Embedder: {results[0]['ingest']['model_id']}.",
@@ -306,6 +412,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=2, help="passes over the latency questions")
     p.add_argument("--no-tutorial", action="store_true", help="skip the tutorial pipeline")
     p.add_argument("--out", type=Path, help="results folder (default benchmarks/results/<time>)")
+    p.add_argument(
+        "--latency-only",
+        action="store_true",
+        help="query latency alone, with stand-in passage vectors (minutes, not hours, at 50x)",
+    )
     args = p.parse_args(argv)
     scales = [int(s) for s in args.scales.split(",") if s.strip()]
     out = args.out or ROOT / "benchmarks" / "results" / datetime.now(UTC).strftime("%Y%m%dT%H%M")
@@ -319,13 +430,14 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tempfile.mkdtemp(prefix=f"bench-{scale}x-"))
         try:
             print(f"scale {scale}x ...", file=sys.stderr, flush=True)
-            results.append(run_scale(scale, args.mirror, work, args.repeats, not args.no_tutorial))
+            run = run_latency_scale if args.latency_only else run_scale
+            results.append(run(scale, args.mirror, work, args.repeats, not args.no_tutorial))
             (out / "results.json").write_text(
                 json.dumps({"machine": machine, "results": results}, indent=2)
             )
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    report = markdown(results, machine)
+    report = (latency_markdown if args.latency_only else markdown)(results, machine)
     (out / "report.md").write_text(report)
     print(report)
     return 0

@@ -16,6 +16,13 @@ _DESIG = re.compile(
     r"^\s*\$?\((?:<(I|E)[^>]*>)?([0-9]{1,3}|[a-z]{1,5}|[A-Z]{1,2})(?:</(?:I|E)>)?\)"
 )
 _LEAD_HEADING = re.compile(r"^\s*<(?:I|E)[^>]*>[^<]{1,200}</(?:I|E)>")
+# A definition in a definitions section: "<I>Marketing:</I>", "<I>Breach</I> means ...".
+_DEFINITION = re.compile(
+    r"^\s*<I>([A-Z][^<]{1,80}?)[:.]?</I>\s*(?::|means\b|has the (?:same )?meaning\b|includes\b|$)"
+)
+# Among definitions, any italic term that starts a paragraph starts the next one ("... are",
+# "<I>Security or Security measures</I> encompass").
+_NEXT_DEFINITION = re.compile(r"^\s*<I>([A-Z][^<]{1,80}?)[:.]?</I>\s*(?:[:,]|[a-z(]|$)")
 _TAG = re.compile(r"<[^>]+>")
 _WS = re.compile(r"\s+")
 
@@ -126,22 +133,47 @@ def _parse_section(div: ET.Element) -> Node | None:
     stack = DesignatorStack()
     by_citation: dict[str, Node] = {}
     current: Node = section
+    scope = section  # the section, or the definition being read: paragraphs number within it
+    prefix = base
+    # while reading definitions: the paragraph they belong to, and the numbering outside them
+    outside: tuple[Node, DesignatorStack, dict[str, Node]] | None = None
     for i, (desigs, rest, owner) in enumerate(parsed):
         text = _plain(_inner_xml(elements[i]))
         if not text:
             continue
+        term = None
+        if not desigs:
+            term = (_DEFINITION if outside is None else _NEXT_DEFINITION).match(rest)
+        if term:
+            # Each definition numbers its own paragraphs: "(1)" of "Marketing" is not "(1)" of
+            # "Payment", nor the section's (1). Its locator names the term:
+            # 45 CFR 164.501 "Marketing" (2)(ii)(A); 45 CFR 164.504(a) "Summary health information".
+            if outside is None:
+                outside = (current, stack, by_citation)
+            holder = outside[0]
+            name = _plain(term.group(1)).rstrip(":.")
+            scope = Node(locator=f'{holder.locator} "{name}"', label=name)
+            holder.children.append(scope)
+            prefix = f"{scope.locator} "
+            stack, by_citation, current = DesignatorStack(), {}, scope
+            current.paras.append(Para(text))
+            continue
+        if desigs and outside is not None and _leaves_definitions(desigs[0], outside[1]):
+            # "(a) Definitions ... (b) ...": the next paragraph of the section
+            _, stack, by_citation = outside
+            outside, scope, prefix = None, section, base
         if desigs:
             lookahead = [d for later, _, _ in parsed[i + 1 : i + 40] for d in later[:1]]
             for j, d in enumerate(desigs):
                 stack.push(d, lookahead if j == len(desigs) - 1 else desigs[j + 1 :] + lookahead)
                 citation = stack.citation()
                 if citation not in by_citation:
-                    parent = _parent_for(section, by_citation, stack)
+                    parent = _parent_for(scope, by_citation, stack)
                     label = f"{base}{citation}".split(" ")[-1]
                     h = _LEAD_HEADING.match(rest) if j == owner else None
                     if h:
                         label = f"{label} {_plain(h.group(0)).rstrip('.')}"
-                    node = Node(locator=f"{base}{citation}", label=label)
+                    node = Node(locator=f"{prefix}{citation}", label=label)
                     parent.children.append(node)
                     by_citation[citation] = node
                 current = by_citation[citation]
@@ -149,6 +181,15 @@ def _parse_section(div: ET.Element) -> Node | None:
         else:
             current.paras.append(Para(text))
     return section
+
+
+def _leaves_definitions(first: Designator, outer: DesignatorStack) -> bool:
+    """Whether a paragraph designated ``first`` is the one after the paragraph whose definitions
+    were being read (``(b)`` after ``(a) Definitions``), not a paragraph of a definition."""
+    if not outer.levels or outer.levels[-1][0] != "lower" or first.italic:
+        return False
+    letter = outer.levels[-1][1]
+    return len(letter) == 1 and first.value == chr(ord(letter) + 1)
 
 
 def _parent_for(section: Node, by_citation: dict[str, Node], stack: DesignatorStack) -> Node:

@@ -32,3 +32,32 @@ def test_memory_growth_compares_the_first_and_last_thirds() -> None:
     rising = [700.0, 710, 720, 760, 780, 800, 850, 870, 900]
     creeping = LoadResult(clients=1, seconds=9, rss_mb=rising)
     assert creeping.memory_growth() > 0.2
+
+
+def test_the_latency_embedder_stands_in_for_passages_and_embeds_questions_for_real() -> None:
+    import numpy as np
+
+    from assistant.settings import EmbeddingSettings
+    from benchmarks.latency_embedder import LatencyEmbedder
+
+    class Real:
+        model_id = "sentence-transformers/all-MiniLM-L6-v2"
+        dimension = 384
+
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def embed_query(self, text: str) -> np.ndarray:
+            self.asked.append(text)
+            return np.ones(384, dtype=np.float32) / np.sqrt(384)
+
+    emb = LatencyEmbedder(EmbeddingSettings())
+    real = Real()
+    emb._real = real  # type: ignore[assignment]
+    vectors = emb.embed(["one passage", "another passage", "one passage"])
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    assert np.array_equal(vectors[0], vectors[2]) and not np.allclose(vectors[0], vectors[1])
+    assert emb.embed_query("a question").shape == (384,) and real.asked == ["a question"]
+    # never mistaken for the real model's index
+    assert emb.model_id != Real.model_id and emb.model_id.startswith("latency-bench:")

@@ -99,6 +99,29 @@ def test_paragraph_level_locators(ecfr_chunks: dict) -> None:
     assert "60 calendar days" in _span_text(d, "45 CFR 164.404(b)")
 
 
+def test_each_definition_numbers_its_own_paragraphs(ecfr_chunks: dict) -> None:
+    """A definition's (1), (2)(ii)(A) are the definition's, named by its term; the next
+    definition (no designator of its own) is never filed under the last paragraph before it."""
+    e, d = ecfr_chunks["E"], ecfr_chunks["D"]
+    assert "refill reminders" in _span_text(e, '45 CFR 164.501 "Marketing" (2)(i)')
+    assert _span_text(e, '45 CFR 164.501 "Payment" (2)(vi)(F)').startswith("(F) Name and address")
+    notes = _span_text(e, '45 CFR 164.501 "Psychotherapy notes"')
+    assert notes.startswith("Psychotherapy notes means")
+    assert "Psychotherapy notes" not in _span_text(e, '45 CFR 164.501 "Payment" (2)(vi)(F)')
+    unsecured = _span_text(d, '45 CFR 164.402 "Unsecured protected health information"')
+    assert unsecured.startswith("Unsecured protected health information means")
+    assert "Unsecured" not in _span_text(d, '45 CFR 164.402 "Breach" (2)(iv)')
+    assert "inadvertent disclosure" in _span_text(d, '45 CFR 164.402 "Breach" (1)(ii)')
+    # definitions opened by a paragraph stay under it; the section then goes on
+    assert "claims history" in _span_text(
+        e, '45 CFR 164.504(a) "Summary health information" (1)'
+    )
+    assert "[Reserved]" in _span_text(e, "45 CFR 164.504(b)")
+    # no paragraph of a definitions section is cited as if the section were numbered
+    locators = {loc for c in e + d for loc in (c.locator, *(s.locator for s in c.spans))}
+    assert not {"45 CFR 164.501(1)", "45 CFR 164.501(2)(vi)(F)", "45 CFR 164.402(2)"} & locators
+
+
 def test_standard_kept_with_its_implementation_specifications(ecfr_chunks: dict) -> None:
     chunk = next(c for c in ecfr_chunks["C"] if c.locator == "45 CFR 164.308(a)(1)")
     assert "Security management process" in chunk.text
