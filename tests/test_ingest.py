@@ -185,6 +185,15 @@ def test_ingest_cli_summary_and_exit_code(
     assert cli.main(["--data-dir", data, "ingest", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "3 documents" in out and "0 failed" in out
+    # the question index was embedded ahead of time: a server start finds it in the cache
+    from assistant.answering.build import build_topics
+    from assistant.embeddings import build_embedder
+    from assistant.settings import Settings as FreshSettings
+
+    fresh = FreshSettings()
+    fresh.use_data_dir(settings.paths.data_dir)
+    emb = build_embedder(fresh.embedding)
+    assert build_topics(fresh, emb) is not None and emb.texts_embedded == 0  # type: ignore[attr-defined]
     (tiny_corpus / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
     assert cli.main(["--data-dir", data, "ingest", "--no-progress"]) == 1
     out = capsys.readouterr().out
