@@ -169,7 +169,7 @@ def _parse_section(div: ET.Element) -> Node | None:
                 citation = stack.citation()
                 if citation not in by_citation:
                     parent = _parent_for(scope, by_citation, stack)
-                    label = f"{base}{citation}".split(" ")[-1]
+                    label = f"{prefix}{citation}".split(" ")[-1]  # 164.312(a), or a term's (2)
                     h = _LEAD_HEADING.match(rest) if j == owner else None
                     if h:
                         label = f"{label} {_plain(h.group(0)).rstrip('.')}"
