@@ -102,3 +102,21 @@ def _policy_ids() -> set[str]:
     for md in (ROOT / "corpus" / "policies").glob("*.md"):
         out.add(md.name.split("-")[0] + "-" + md.name.split("-")[1])
     return out
+
+
+def test_a_pointer_write_cut_short_leaves_no_temporary_file_after_the_next_run(
+    settings: Settings, tiny_corpus: Path
+) -> None:
+    """A kill between writing CURRENT.json's temporary file and moving it into place leaves
+    that file behind; the next completed run removes it (and keeps the live pointer)."""
+    first = _ingest_proc(settings)
+    assert first.wait(timeout=120) == 0, first.stdout.read() if first.stdout else ""
+    index_dir = settings.paths.index_dir
+    stale = index_dir / "CURRENT.json.tmp-99999"
+    stale.write_text('{"half": ', encoding="utf-8")
+    policy = ROOT / "corpus" / "policies" / "AI-301-generative-ai-acceptable-use.md"
+    shutil.copy(policy, tiny_corpus / "policies" / policy.name)
+    again = _ingest_proc(settings)
+    assert again.wait(timeout=120) == 0, again.stdout.read() if again.stdout else ""
+    assert not list(index_dir.rglob("*.tmp-*"))
+    _check_whole(settings)

@@ -147,7 +147,11 @@ class IndexState:
             os.close(dfd)
 
     def sweep(self, keep: str | None) -> list[str]:
-        """Remove generation folders other than ``keep``; returns their ids."""
+        """Remove generation folders other than ``keep``, and the temporary files of writes that
+        a killed run left (under the ingest lock no other write is under way); returns the
+        removed generations' ids."""
+        for stale in self.dir.glob("*.tmp-*"):
+            stale.unlink(missing_ok=True)
         removed = []
         if self.gens.exists():
             for gdir in self.gens.iterdir():
