@@ -23,6 +23,17 @@ _SECTION = re.compile(r"^\s*§\s*(\d{3}\.\d{3,4})\s{2,}(.*)$")
 _NEW_PARA = re.compile(r"^\s*\((?:[0-9]{1,3}|[a-z]{1,5}|[A-Z]{1,2})\)")
 _PARA_END = re.compile(r"([.:;]|;\s*(?:or|and)|\bor|\band)\s*$")
 _PART_OR_SUBPART = re.compile(r"^\s*(PART\s+\d{3}|Subpart\s+[A-Z]\b|SUBPART\s+[A-Z]\b)")
+# A term being defined, where a paragraph or sentence starts: "Act means ...", "ANSI stands for",
+# "Business associate: (1) ...", "Health care component has the meaning ...". The PDF has lost
+# the italics that mark terms in the official text, so the alphabetical order of a definitions
+# section decides among candidates (see _definitions).
+_TERM = re.compile(
+    r"(?:^|(?<=[.;:]\s)|(?<=[.;:]\)\s))(?!(?:The|This|These|That|Such|Any|Each|An?|It|In|For|If)\b)"
+    r"(?P<term>[A-Z][\w'’/-]*(?:\s+(?:\([A-Z]{2,}\)|[\w'’/-]+)){0,7}?)"
+    r"(?::\s+(?=\(1\))|(?:\s+\((?:also see|as defined)(?:[^()]|\([^()]*\)){0,200}\))?"
+    r"\s+(?:means|stands for|refers to|has the (?:same )?meaning|is defined|is|are|exists"
+    r"|encompass(?:es)?)\b)"
+)
 
 
 @dataclass
@@ -100,7 +111,8 @@ def _section_node(sec: _RawSection, prefix: str) -> Node:
     node = Node(locator=base, label=f"§ {sec.number} {title}")
     if "definition" in title.lower():
         # Definitions carry their own (1), (i) ... inside each term: not paragraph designators.
-        node.paras = sec.paragraphs
+        # Each term is a part of its own: 45 CFR 160.103 "Business associate".
+        _definitions(node, sec.paragraphs)
         return node
     stack = DesignatorStack()
     by_citation: dict[str, Node] = {}
@@ -128,3 +140,31 @@ def _section_node(sec: _RawSection, prefix: str) -> Node:
             current = by_citation[citation]
         current.paras.append(para)
     return node
+
+
+def _definitions(node: Node, paragraphs: list[Para]) -> None:
+    """Split a definitions section's text at its terms (one child node per term, in order); text
+    before the first term stays the section's own. A candidate term counts only when it comes
+    after the previous one in alphabetical order, as the definitions of a section do, so a
+    sentence inside a definition that happens to read "X means" does not cut it."""
+    current = node
+    last = ""
+    for para in paragraphs:
+        text, start = para.text, 0
+        for m in _TERM.finditer(text):
+            term = m.group("term").strip()
+            key = _sort_key(term)
+            acronym = term.isupper()  # "HHS" sits among the H-words as "Health ..." does
+            if not key or (key < last and not acronym):
+                continue
+            if m.start() > start:
+                current.paras.append(Para(text[start : m.start()].strip(), para.page))
+            current = Node(locator=f'{node.locator} "{term}"', label=term)
+            node.children.append(current)
+            last, start = (last if acronym else key), m.start()
+        if text[start:].strip():
+            current.paras.append(Para(text[start:].strip(), para.page))
+
+
+def _sort_key(term: str) -> str:
+    return re.sub(r"[^a-z0-9 ]", "", term.casefold())

@@ -172,3 +172,44 @@ def test_regulation_pdf_drops_toc_running_headers_and_rejoins_words(hhs_pdf: lis
     assert "half-siblings" in text  # a real compound keeps its hyphen
     pages = [p.page for n in hhs_pdf for node in n.walk() for p in node.paras]
     assert min(pages) >= 10  # the table of contents (pp. 2-9) is gone
+
+
+def test_regulation_pdf_gives_each_defined_term_its_own_part(hhs_pdf: list) -> None:
+    by = {n.locator: n for n in hhs_pdf}
+    s103 = by["45 CFR 160.103"]
+    assert s103.paras[0].text.startswith("Except as otherwise provided")
+    terms = [c.label for c in s103.children]
+    assert len(terms) == 47  # every term the March 2013 text defines there
+    assert terms[:4] == ["Act", "Administrative simplification provision", "ALJ", "ANSI"]
+    for term in (
+        "Business associate",
+        "Covered entity",
+        "Group health plan",  # "Group health plan (also see ...) means"
+        "HHS",  # an acronym among the H-words
+        "Health maintenance organization (HMO)",
+        "Individually identifiable health information",  # "... is information that"
+        "Transaction",  # after "...transaction.)"
+        "Workforce",
+    ):
+        assert term in terms, term
+    parts = {c.label: c for c in s103.children}
+    ba = " ".join(p.text for p in parts["Business associate"].paras)
+    assert ba.startswith("Business associate: (1) Except as provided")
+    assert "A subcontractor that creates, receives, maintains" in ba
+    assert "Civil money penalty" not in ba
+    assert parts["Business associate"].locator == '45 CFR 160.103 "Business associate"'
+    # "(2) For all other purposes, State means ..." stays inside the definition of "State"
+    assert "State" in terms and "For all other purposes" not in " ".join(terms)
+    assert [c.label for c in by["45 CFR 164.103"].children] == [
+        "Common control",
+        "Common ownership",
+        "Covered functions",
+        "Health care component",
+        "Hybrid entity",
+        "Law enforcement official",
+        "Plan sponsor",
+        "Required by law",
+    ]
+    chunks = chunk_tree("hhs", [s103], max_words=200, min_words=25)
+    located = {sp.locator for c in chunks for sp in (*c.spans,)} | {c.locator for c in chunks}
+    assert '45 CFR 160.103 "Business associate"' in located
