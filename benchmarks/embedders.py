@@ -9,6 +9,10 @@ so a change in the machine's load hits all of them alike; passages/s is the medi
 Agreement is the cosine between an ONNX vector and the sentence-transformers vector of the same
 passage. The ONNX export (once per precision) is timed apart and is not part of the throughput;
 without --export-dir it goes to a temporary folder and is thrown away.
+
+It also puts each rate against the machine: the model's arithmetic for these passages (their real
+token counts) and the fp32 matrix-multiply rate this CPU reaches at all (numpy, large square
+matrices). Their ratio is the most passages/s any fp32 embedder of this model could reach here.
 """
 
 from __future__ import annotations
@@ -34,6 +38,16 @@ SLICE = 50
 
 
 @dataclass
+class Ceiling:
+    """What the machine allows: fp32 GEMM rate, the model's work per passage, their quotient."""
+
+    gemm_gflops: float
+    gflop_per_passage: float
+    fp32_passages_per_s: float
+    mean_tokens: float
+
+
+@dataclass
 class Row:
     name: str
     model_id: str
@@ -55,6 +69,59 @@ def corpus_passages(count: int, words: int) -> list[str]:
     step = max(1, min(words, span // max(1, count - 1)))
     starts = [(i * step) % (span + 1) for i in range(count)]
     return [" ".join(tokens[s : s + words]) for s in starts]
+
+
+def encoder_flops(tokens: int, layers: int, hidden: int, intermediate: int) -> float:
+    """Floating-point operations (2 per multiply-add) of one BERT-style encoder pass over
+    ``tokens`` tokens: the Q, K, V and output projections, the two feed-forward layers, and the
+    attention scores and weighted sum. Layer norms, softmax and activations are left out (small)."""
+    per_layer = tokens * (4 * hidden * hidden + 2 * hidden * intermediate) + 2 * tokens**2 * hidden
+    return 2.0 * layers * per_layer
+
+
+def gemm_gflops(size: int = 2048, seconds: float = 3.0) -> float:
+    """The best fp32 matrix-multiply rate numpy reaches here (GFLOP/s, all cores)."""
+    rng = np.random.default_rng(0)
+    a = rng.random((size, size), dtype=np.float32)
+    b = rng.random((size, size), dtype=np.float32)
+    a @ b  # warm up the BLAS threads
+    best, end = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        t0 = time.perf_counter()
+        a @ b
+        best = max(best, 2.0 * size**3 / (time.perf_counter() - t0) / 1e9)
+    return best
+
+
+def ceiling(passages: list[str]) -> Ceiling:
+    """The fp32 ceiling for the bundled model on these passages."""
+    from tokenizers import Tokenizer
+
+    from assistant.embeddings import BUNDLED_MODEL, resolve_model_path
+    from assistant.onnx_embedder import read_layout
+
+    layout = read_layout(Path(resolve_model_path(BUNDLED_MODEL)[0]))
+    config = json.loads((layout.transformer_dir / "config.json").read_text("utf-8"))
+    tokenizer = Tokenizer.from_file(str(layout.transformer_dir / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=layout.max_seq_length)
+    counts = [len(e.ids) for e in tokenizer.encode_batch(passages)]
+    flops = [
+        encoder_flops(
+            n,
+            int(config["num_hidden_layers"]),
+            int(config["hidden_size"]),
+            int(config["intermediate_size"]),
+        )
+        for n in counts
+    ]
+    per_passage = statistics.fmean(flops) / 1e9
+    peak = gemm_gflops()
+    return Ceiling(
+        gemm_gflops=round(peak, 1),
+        gflop_per_passage=round(per_passage, 3),
+        fp32_passages_per_s=round(peak / per_passage, 1),
+        mean_tokens=round(statistics.fmean(counts), 1),
+    )
 
 
 def _load(settings: EmbeddingSettings) -> tuple[Embedder, float]:
@@ -118,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         rows, _ = run(passages, max(1, args.rounds), args.export_dir or Path(tmp))
+    limit = ceiling(passages)
     load_after = os.getloadavg()[0]
     machine = (
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
@@ -136,6 +204,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.cos_mean:.4f} / {r.cos_min:.4f} | {r.load_seconds} | "
             f"{', '.join(str(x) for x in r.rates)} |"
         )
+    base = rows[0].passages_per_s
+    print(
+        f"\nThe machine: fp32 matrix multiply at {limit.gemm_gflops} GFLOP/s (numpy, all cores); "
+        f"the model does {limit.gflop_per_passage} GFLOP per passage ({limit.mean_tokens} tokens "
+        f"on average), so no fp32 embedder can pass {limit.fp32_passages_per_s} passages/s "
+        f"here = {limit.fp32_passages_per_s / base:.2f}x sentence-transformers fp32."
+    )
+    for r in rows:
+        used = r.passages_per_s * limit.gflop_per_passage
+        print(f"- {r.name}: {used:.0f} GFLOP/s, {used / limit.gemm_gflops:.0%} of that rate")
     if args.json:
         args.json.write_text(
             json.dumps(
@@ -145,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                     "words": args.words,
                     "rounds": args.rounds,
                     "rows": [asdict(r) for r in rows],
+                    "ceiling": asdict(limit),
                 },
                 indent=2,
             )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from benchmarks.corpus_gen import POLICIES, generate
 from benchmarks.load_api import LoadResult
 from ingest.pipeline import run_ingest
@@ -61,3 +63,31 @@ def test_the_latency_embedder_stands_in_for_passages_and_embeds_questions_for_re
     assert emb.embed_query("a question").shape == (384,) and real.asked == ["a question"]
     # never mistaken for the real model's index
     assert emb.model_id != Real.model_id and emb.model_id.startswith("latency-bench:")
+
+
+@pytest.mark.slow
+def test_the_fp32_ceiling_counts_the_models_own_arithmetic() -> None:
+    """The ceiling's operation count agrees with torch's count of the bundled model's matrix
+    products (its pooler, unused by sentence-transformers, is the only difference)."""
+    import os
+
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    from transformers import AutoModel
+
+    from assistant.embeddings import BUNDLED_MODEL, resolve_model_path
+    from assistant.onnx_embedder import read_layout
+    from benchmarks.embedders import encoder_flops, gemm_gflops
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    layout = read_layout(Path(resolve_model_path(BUNDLED_MODEL)[0]))
+    model = AutoModel.from_pretrained(str(layout.transformer_dir), attn_implementation="eager")
+    cfg = model.config
+    pooler = 2 * cfg.hidden_size * cfg.hidden_size
+    for tokens in (17, 256):
+        ids = torch.ones((1, tokens), dtype=torch.long)
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model.eval()(input_ids=ids, attention_mask=ids)
+        ours = encoder_flops(tokens, cfg.num_hidden_layers, cfg.hidden_size, cfg.intermediate_size)
+        assert ours == counter.get_total_flops() - pooler, tokens
+    assert gemm_gflops(size=256, seconds=0.2) > 0
