@@ -30,7 +30,7 @@ class PathSettings(_Group):
         description="Folders of the organisation's own documents (policies, BAAs) to ingest.",
     )
     corpus_exclude: list[str] = Field(
-        default_factory=lambda: ["pdf-src/**", "README.md", "**/README.md"],
+        default_factory=lambda: ["pdf-src/**", "questions/**", "README.md", "**/README.md"],
         description="Glob patterns (relative to a corpus folder) that are never ingested.",
     )
     sources_manifest: Path = Field(
@@ -129,6 +129,13 @@ class ChromaSettings(_Group):
 class RetrievalSettings(_Group):
     k: int = Field(default=5, ge=1, le=50, description="Passages returned to the answerer.")
     dense_candidates: int = Field(default=40, ge=1, description="Dense (vector) candidates.")
+    dense_search: Literal["exact", "hnsw"] = Field(
+        default="exact",
+        description="'exact': every readable passage is scored against the question in memory "
+        "(the store's vectors, read once per process; exact and the same in every run, about "
+        "8 ms a search at 77,000 passages); 'hnsw': the store's approximate index (less memory "
+        "for very large corpora, but its results can differ from one process to the next).",
+    )
     lexical_candidates: int = Field(default=40, ge=1, description="Lexical (BM25) candidates.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = Field(default=1.0, ge=0, description="Weight of the dense ranking.")
@@ -196,6 +203,11 @@ class RetrievalSettings(_Group):
         description="The plain-language question index: staff questions linked to the passages "
         "(rule paragraphs, policy sections) that answer them (none = off).",
     )
+    corpus_questions: str | None = Field(
+        default="questions",
+        description="Folder, inside each corpus folder, of the organisation's own question-index "
+        "files (staff questions linked to its policy and contract sections; none = not read).",
+    )
     topic_weight: float = Field(
         default=2.0,
         ge=0,
@@ -217,6 +229,12 @@ class RetrievalSettings(_Group):
         gt=0,
         description="How fast the boost of a question-index match falls with its similarity "
         "below the best match's (e^(-gap/spread)).",
+    )
+    topic_kind_spread: float = Field(
+        default=0.1,
+        gt=0,
+        description="The rules' questions and the organisation's own each have their best match; "
+        "the one further below the overall best is boosted less (e^(-gap/spread)).",
     )
     reranker_model: str | None = Field(
         default=None,
@@ -250,7 +268,7 @@ class AnswerSettings(_Group):
         "question's content words (after the vocabulary bridge).",
     )
     abstain_unknown_terms_min_dense: float = Field(
-        default=0.60,
+        default=0.55,
         description="When the question names something (an acronym or capitalised name) found "
         "nowhere in the index, answer only if a passage reaches this cosine similarity.",
     )
@@ -260,7 +278,7 @@ class AnswerSettings(_Group):
         "index reaches this similarity (above 1 = never).",
     )
     abstain_unknown_terms_min_topic: float = Field(
-        default=0.5,
+        default=0.55,
         description="Answer despite a name the index never mentions when a question of the "
         "question index reaches this similarity (above 1 = never).",
     )

@@ -43,7 +43,8 @@ def main() -> int:
             print(
                 f"{'A' if should_answer else 'N'} dense={ev.best_dense:.3f} "
                 f"topic={ev.best_topic:.3f} cov={ev.coverage:.2f} "
-                f"salient-unknown={','.join(ev.salient_unknown) or '-'}  {q}"
+                f"salient-unknown={','.join(ev.salient_unknown) or '-'} "
+                f"named-unknown={'; '.join(ev.unknown_named) or '-'}  {q}"
             )
     never = 1.1
     best = None
@@ -80,6 +81,17 @@ def main() -> int:
         f"abstain_min_topic={topic} abstain_unknown_terms_min_topic={unk_topic}  (abstained "
         f"correctly {tp}, wrongly {fp}, missed {fn}; F1 {2 * tp / (2 * tp + fp + fn):.3f})"
     )
+    chosen = AnswerSettings(
+        abstain_min_dense=dense,
+        abstain_min_coverage=0.0,
+        abstain_unknown_terms_min_dense=unk,
+        abstain_min_topic=topic,
+        abstain_unknown_terms_min_topic=unk_topic,
+    )
+    for should_answer, ev, q in rows:
+        reason = decide(ev, chosen)
+        if bool(reason) == should_answer:
+            print(f"  {'wrongly abstains' if should_answer else 'misses'}: {q}  ({reason or '-'})")
     return 0
 
 

@@ -65,6 +65,8 @@ def test_named_paragraph_is_quoted_from_that_paragraph(
         "What does GDPR require for AI model training?",
         "What is the capital of France?",
         "How many vacation days do nurses get?",
+        # a named law the documents never mention, however HIPAA-like the rest of the question
+        "Does the Colorado AI Act apply to our sepsis prediction model?",
     ],
 )
 def test_abstains_when_the_documents_do_not_answer(
@@ -72,6 +74,14 @@ def test_abstains_when_the_documents_do_not_answer(
 ) -> None:
     result = ask(data_dir, capsys, question)
     assert result["abstained"] and not result["citations"]
+
+
+def test_a_named_law_the_documents_contain_is_answered(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = ask(data_dir, capsys, "Is encrypting laptops required by the Security Rule?")
+    assert not result["abstained"]
+    assert any(c["locator"].startswith("45 CFR 164.312(a)") for c in result["citations"])
 
 
 def test_the_eval_suite_passes_its_thresholds(

@@ -5,6 +5,7 @@ lookup per word however many documents there are."""
 from __future__ import annotations
 
 import math
+import os
 import random
 from collections import Counter
 from typing import Any
@@ -103,6 +104,7 @@ def test_dense_search_returns_what_the_full_filter_returns(
     scope = Scope(frozenset(groups), frozenset(doc_types) if doc_types else None)
     spy = _Spy(org_index._store)
     org_index._store = spy
+    org_index._exact = False  # the store's approximate search (dense_search = "hnsw")
     try:
         for question in ("breach notification to the vendor", "encryption of laptops", "ai tools"):
             vec = org_index.embed_query(question)
@@ -118,6 +120,7 @@ def test_dense_search_returns_what_the_full_filter_returns(
             assert all(org_index._row[c] in allowed for c in got)
     finally:
         org_index._store = spy.inner
+        org_index._exact = True
     readable = len(org_index.allowed_rows(scope))
     typed = len(org_index.allowed_rows(Scope(None, scope.doc_types)))
     group_filtered = [w for w in spy.wheres if w is not None and "group_" in str(w)]
@@ -125,6 +128,40 @@ def test_dense_search_returns_what_the_full_filter_returns(
         assert not group_filtered  # answered without the slow access-group filter
     else:
         assert group_filtered
+
+
+@pytest.mark.parametrize(
+    ("groups", "doc_types"),
+    [({"staff"}, None), ({"privacy-office"}, None), ({"legal", "staff"}, {"baa"}), ({"x"}, None)],
+)
+def test_exact_dense_search_scores_every_readable_passage(
+    org_index: Index, groups: set[str], doc_types: set[str] | None
+) -> None:
+    """The default search: every passage the scope allows, scored by cosine against the store's
+    own vectors, best first and ties in row order; the store's filtered search agrees."""
+    scope = Scope(frozenset(groups), frozenset(doc_types) if doc_types else None)
+    ids, matrix = org_index._store.vectors(org_index.generation.collection)
+    by_id = dict(zip(ids, matrix, strict=True))
+    allowed = org_index.allowed_rows(scope)
+    for question in ("breach notification to the vendor", "encryption of laptops", "ai tools"):
+        vec = org_index.embed_query(question)
+        got = org_index.dense(question, 8, scope, vec)
+        scored = sorted(
+            (-float(by_id[c.chunk_id] @ vec), row)
+            for row, c in enumerate(org_index.chunks)
+            if row in allowed
+        )
+        expected = [org_index.chunks[row].chunk_id for _, row in scored[:8]]
+        assert [h.chunk.chunk_id for h in got] == expected
+        assert [h.score for h in got] == pytest.approx([-s for s, _ in scored[:8]], abs=1e-5)
+        store = org_index._kept(
+            org_index._store.query(
+                org_index.generation.collection, vec, 8, where=org_index._where(scope)
+            ),
+            allowed,
+        )
+        assert {h.chunk.chunk_id for h in store} == set(expected)
+        assert org_index.dense(question, 8, scope, vec) == got  # the same every time
 
 
 def test_a_named_document_is_found_among_thousands() -> None:
@@ -143,3 +180,29 @@ def test_a_named_document_is_found_among_thousands() -> None:
         "Is XAI-301 or AI-3010 the one?", doc_prefixes=prefixes, vendors={}, expansion=[]
     )
     assert plan.doc_ids == []
+
+
+def test_bm25_scores_are_the_same_in_every_process() -> None:
+    """The sum over query terms runs in a fixed order, so scores do not depend on the process's
+    string hashing (which decides the order of a set) down to the last bit."""
+    import subprocess
+    import sys
+
+    code = (
+        "import random\n"
+        "from assistant.index.lexical import BM25\n"
+        "rng = random.Random(7)\n"
+        "words = [f'w{i}' for i in range(300)]\n"
+        "texts = [' '.join(rng.choice(words) for _ in range(60)) for _ in range(400)]\n"
+        "bm = BM25([str(i) for i in range(400)], texts)\n"
+        "query = ' '.join(words[:40])\n"
+        "print(repr(bm.score_array(query).tolist()))\n"
+    )
+    outs = set()
+    for seed in ("1", "2", "3", "4"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        outs.add(run.stdout)
+    assert len(outs) == 1

@@ -145,3 +145,73 @@ def test_every_bundled_entry_points_at_an_indexed_rule_paragraph(real_index_dir:
         )
     ]
     assert missing == []
+
+
+def test_the_organisations_question_files_are_read_from_beside_its_documents(
+    tmp_path: Path,
+) -> None:
+    from assistant.answering.build import build_topics, topic_folders
+    from assistant.runtime import open_store
+    from ingest.pipeline import run_ingest
+    from tests.conftest import make_settings
+
+    corpus = tmp_path / "corpus"
+    (corpus / "policies").mkdir(parents=True)
+    (corpus / "policies" / "P-1.md").write_text(
+        "---\nid: P-1\ntitle: Laptops\ntype: policy\n---\n\n## 1. Laptops\n\n"
+        "Every laptop that holds patient data is encrypted before it leaves the building, "
+        "and the service desk keeps the recovery key in the vault.\n",
+        encoding="utf-8",
+    )
+    ask = "Who keeps the key if my work laptop locks me out?"
+    _write(corpus / "questions", f"- locator: P-1 §1\n  asks:\n    - {ask}\n")
+    settings = make_settings(tmp_path / "data", [corpus])
+    emb = fakes.HashingEmbedder(EmbeddingSettings(provider=fakes.FAKE_PROVIDER))
+    report = run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False)
+    assert report.ok and report.documents == 1  # the questions are not a document
+    assert topic_folders(settings) == [DEFAULT_TOPICS_DIR, corpus / "questions"]
+    topics = build_topics(settings, emb)
+    assert topics is not None and "P-1 §1" in topics.locators
+    assert topics.rank(emb.embed_query(ask), 1, 0.0)[0][0] == "P-1 §1"
+    assert len(topics) == len(TopicIndex.build(DEFAULT_TOPICS_DIR, emb)) + 1
+    settings.retrieval.corpus_questions = None
+    assert topic_folders(settings) == [DEFAULT_TOPICS_DIR]
+
+
+@pytest.mark.slow
+def test_every_bundled_organisation_question_points_at_its_documents_section(
+    real_index_dir: Path,
+) -> None:
+    from assistant.runtime import open_index
+    from assistant.settings import PROJECT_ROOT, Settings
+
+    folder = PROJECT_ROOT / "corpus" / "questions"
+    topics = load_topics(folder)
+    assert len(topics) > 300 and sum(len(t.asks) for t in topics) > 900
+    settings = Settings()
+    settings.use_data_dir(real_index_dir)
+    index = open_index(settings)
+    for t in topics:
+        assert all(6 <= len(a.split()) <= 30 for a in t.asks), t.locator
+        hits = index.find_locator(t.locator, Scope.unrestricted())
+        assert hits, t.locator
+        assert all(index.document(c.doc_id).doc_type in ("policy", "baa") for c in hits)
+        assert all(c.locator.split(" §")[0] == t.locator.split(" §")[0] for c in hits), t.locator
+
+
+def test_each_question_index_ranking_keeps_its_own_lead() -> None:
+    """The rules' best match and the organisation's best match both get (nearly) the full
+    boost, so a policy section that restates a rule does not push the rule out, nor the rule
+    the policy; a ranking that trails the other is scaled by its gap."""
+    from assistant.retrieval.retriever import topic_gains
+
+    s = RetrievalSettings(topic_weight=2.0, rrf_k=60, topic_spread=0.05, topic_kind_spread=0.1)
+    full = 2.0 / 61
+    # best first: policy 0.80, rule 0.78, policy 0.70, rule 0.45 (below the floor of 0.5)
+    gains = topic_gains([0.80, 0.78, 0.70, 0.45], [False, True, False, True], s)
+    assert gains[0] == pytest.approx(full)
+    assert gains[1] == pytest.approx(full * np.exp(-0.02 / 0.1))  # the rule's own lead
+    assert gains[1] > full * np.exp(-0.02 / 0.05)  # more than a near-tie in one ranking gets
+    assert gains[2] == pytest.approx(full * np.exp(-0.10 / 0.05))
+    assert gains[3] == 0.0
+    assert topic_gains([], [], s) == []

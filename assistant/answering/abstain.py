@@ -9,7 +9,11 @@ Signals, calibrated on evals/calibration.yaml (see ``scripts/calibrate_abstentio
   default: conversational questions vary too much for it to separate well);
 - ``best_topic``: how close the question comes to a question of the plain-language question index
   (staff questions the documents answer): a question asked the way staff ask clears the dense
-  floor or outweighs an unknown name when it matches one of those closely.
+  floor or outweighs an unknown name when it matches one of those closely;
+- ``unknown_named``: laws, rules and standards the question names ("the EU AI Act", "the FTC
+  Health Breach Notification Rule", "the CCPA", "PCI DSS requirements") whose own name the
+  documents never contain: what such a law says cannot come from them, however close the rest of
+  the question comes to a HIPAA passage, so the assistant says which name it does not know.
 A passage the question names by locator is always answered from.
 """
 
@@ -43,6 +47,42 @@ class Evidence:
     located: bool
     salient_unknown: tuple[str, ...] = ()
     best_topic: float = 0.0
+    unknown_named: tuple[str, ...] = ()
+
+
+# What a named law, rule or standard is called after its name: "... Act", "... Rule", and after an
+# acronym also the lower-case "rule", "requirements", "certification" ("ONC HTI-1 rule").
+_KIND = r"(?:Acts?|Rules?|Regulations?|Directives?|Laws?|Codes?|Standards?|Frameworks?|Bills?)"
+_KIND_AFTER_ACRONYM = (
+    r"(?:acts?|rules?|regulations?|directives?|laws?|standards?|frameworks?|requirements?"
+    r"|certification|codes?|opt-outs?|exemptions?)"
+)
+_KIND_WORDS = re.compile(rf"\b(?:{_KIND}|{_KIND_AFTER_ACRONYM})\b")
+_NAME_WORD = r"(?:[A-Z][\w'’-]*|\d[\w-]*)"
+_ACRONYM = r"(?:[A-Z][A-Z0-9-]*[A-Z0-9](?![a-z]))"
+_NAMED = (
+    # "the EU AI Act", "Colorado AI Act", "FTC Health Breach Notification Rule", "Texas HB 300"
+    re.compile(rf"((?:{_NAME_WORD}\s+){{0,5}}{_NAME_WORD})\s+{_KIND}\b"),
+    # "the ONC HTI-1 rule", "PCI DSS requirements", "HITRUST certification", "CCPA opt-out"
+    re.compile(rf"((?:{_ACRONYM}\s+){{0,3}}{_ACRONYM})\s+{_KIND_AFTER_ACRONYM}\b"),
+    # "Does the CCPA apply ...", "what does GDPR require", "the NIST AI RMF say"
+    re.compile(
+        rf"\b(?:the\s+|does\s+|do\s+)((?:{_NAME_WORD}\s+){{0,3}}{_ACRONYM})\s+"
+        r"(?:apply|applies|cover|covers|require|requires|say|says|allow|allows|treat|classify"
+        r"|regulate|regulates|permit|permits|define|defines|mandate|mandates)\b"
+    ),
+)
+
+
+def named_instruments(question: str) -> list[str]:
+    """Names of laws, rules or standards the question refers to, in order, without repeats."""
+    out: list[str] = []
+    for i, pattern in enumerate(_NAMED):
+        for m in pattern.finditer(question):
+            name = (m.group(0) if i < 2 else m.group(1)).strip()  # "EU AI Act"; "CCPA"
+            if name not in out:
+                out.append(name)
+    return out
 
 
 _RAW = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
@@ -84,7 +124,17 @@ def measure(
     bridge_found = bool(content_terms(" ".join(retrieval.plan.expansion)) & found)
     hits = sum(1 for t in terms if t in found or (bridge_found and t in bridged))
     coverage = hits / len(terms) if terms else 0.0
+    unknown_named = tuple(
+        name
+        for name in named_instruments(question)
+        if any(
+            lexical.df(t, readable) == 0
+            for t in tokenize(_KIND_WORDS.sub(" ", name))
+            if not t[0].isdigit() and t not in GENERIC
+        )
+    )
     return Evidence(
+        unknown_named=unknown_named,
         best_dense=retrieval.best_dense,
         coverage=coverage,
         unknown=unknown,
@@ -98,6 +148,8 @@ def decide(ev: Evidence, settings: AnswerSettings) -> str:
     """Empty string to answer; otherwise the reason to abstain."""
     if ev.located:
         return ""
+    if ev.unknown_named:
+        return f"the documents do not cover {', '.join(ev.unknown_named[:3])}"
     if ev.best_dense < settings.abstain_min_dense and ev.best_topic < settings.abstain_min_topic:
         return f"no passage is close to the question (best similarity {ev.best_dense:.2f})"
     if ev.coverage < settings.abstain_min_coverage:

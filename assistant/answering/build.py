@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from assistant.answering.chain import AnswerChain, Answerer, Condenser
@@ -47,11 +48,20 @@ def build_chain(settings: Settings, index: Index, chat_model: Any | None = None)
 def build_topics(settings: Settings, embedder: Embedder) -> TopicIndex | None:
     """The question index, embedded with the index's embedder (cached by content hash, so only
     the first start after a change embeds; ``ingest`` does that ahead of time)."""
-    folder = settings.retrieval.topics_dir
-    if folder is None or not settings.retrieval.topic_weight:
+    folders = topic_folders(settings)
+    if not folders or not settings.retrieval.topic_weight:
         return None
     cache = EmbeddingCache(settings.paths.data_dir / "embedding-cache.sqlite")
     try:
-        return TopicIndex.build(folder, embedder, cache)
+        return TopicIndex.build(folders, embedder, cache)
     finally:
         cache.close()
+
+
+def topic_folders(settings: Settings) -> list[Path]:
+    """The bundled question index (the rules), then each corpus folder's own ``questions/``."""
+    r = settings.retrieval
+    folders = [r.topics_dir] if r.topics_dir is not None else []
+    if r.corpus_questions:
+        folders += [d / r.corpus_questions for d in settings.paths.corpus_dirs]
+    return [f for f in folders if f.is_dir()]

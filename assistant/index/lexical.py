@@ -146,7 +146,7 @@ class BM25:
     def score_array(self, query: str) -> np.ndarray:
         """The BM25 score of every row (0 where no query term occurs)."""
         out = np.zeros(len(self.ids), dtype=np.float64)
-        for term in set(tokenize(query)):
+        for term in sorted(set(tokenize(query))):  # a fixed order: the same sums every run
             rows = self._rows.get(term)
             if rows is None:
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,10 @@ class Index:
         self._row = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self.lexical = BM25([c.chunk_id for c in self.chunks], [c.embed_text for c in self.chunks])
         self._allowed: dict[Scope, tuple[frozenset[int], np.ndarray]] = {}
+        self._exact = settings.retrieval.dense_search == "exact"
+        self._matrix: np.ndarray | None = None  # one unit vector per chunk row, loaded on use
+        self._matrix_lock = threading.Lock()
+        self._has_vector = np.zeros(len(self.chunks), dtype=bool)
         self._by_root: dict[str, list[int]] = {}
         for row, chunk in enumerate(self.chunks):
             roots = {root(loc) for loc in (chunk.locator, *(s.locator for s in chunk.spans))}
@@ -149,6 +154,8 @@ class Index:
         (much faster in Chroma); when too few remain, it is asked again with the full filter.
         Every hit is checked against the scope either way."""
         vec = self._embedder.embed_query(query) if vector is None else vector
+        if self._exact:
+            return self._exact_dense(np.asarray(vec, dtype=np.float32), k, scope)
         allowed = self.allowed_rows(scope)
         typed = len(self.allowed_rows(Scope(None, scope.doc_types, scope.vendors)))
         share = len(allowed) / typed if typed else 0.0
@@ -165,6 +172,46 @@ class Index:
             found = self._store.query(self.generation.collection, vec, k, where=self._where(scope))
             hits = self._kept(found, allowed)
         return hits[:k]
+
+    def _exact_dense(self, vec: np.ndarray, k: int, scope: Scope) -> list[Hit]:
+        """Every readable passage scored (cosine), best first, ties by index row: exact, and
+        the same in every process (an approximate graph search is neither)."""
+        matrix = self._vectors()
+        mask = self.allowed_mask(scope) & self._has_vector
+        readable = int(mask.sum())
+        if not readable or k <= 0:
+            return []
+        # all rows at once (a gather of the readable rows would copy most of the matrix)
+        scores = matrix @ (vec / max(float(np.linalg.norm(vec)), 1e-12))
+        scores[~mask] = -np.inf
+        take = min(k, readable)
+        best = np.argpartition(-scores, take - 1)[:take]
+        best = best[np.lexsort((best, -scores[best]))]
+        return [
+            Hit(self.chunks[r], self.document(self.chunks[r].doc_id), float(scores[r]), "dense")
+            for r in best.tolist()
+        ]
+
+    def _vectors(self) -> np.ndarray:
+        """The collection's embeddings as a matrix aligned with ``chunks`` (read once)."""
+        if self._matrix is not None:
+            return self._matrix
+        with self._matrix_lock:
+            if self._matrix is None:
+                ids, vectors = self._store.vectors(self.generation.collection)
+                dim = vectors.shape[1] if vectors.size else self._embedder.dimension
+                matrix = np.zeros((len(self.chunks), dim), dtype=np.float32)
+                has = np.zeros(len(self.chunks), dtype=bool)
+                for chunk_id, v in zip(ids, vectors, strict=True):
+                    row = self._row.get(chunk_id)
+                    if row is not None:
+                        matrix[row] = v / max(float(np.linalg.norm(v)), 1e-12)
+                        has[row] = True
+                if not has.all():
+                    log.warning("%d passages have no vector in the store", int((~has).sum()))
+                self._has_vector = has
+                self._matrix = matrix
+        return self._matrix
 
     def _kept(self, found: list[tuple[str, float]], allowed: frozenset[int]) -> list[Hit]:
         hits = []

@@ -34,6 +34,10 @@ class VectorStore(Protocol):
         self, name: str, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]: ...
 
+    def vectors(self, name: str) -> tuple[list[str], np.ndarray]:
+        """Every id of the collection with its embedding (rows in the order of the ids)."""
+        ...
+
     def count(self, name: str) -> int: ...
 
     def metadata(self, name: str) -> dict[str, Any] | None: ...
@@ -171,6 +175,25 @@ class ChromaStore:
         ids = res["ids"][0] if res["ids"] else []
         dists = res["distances"][0] if res.get("distances") else [0.0] * len(ids)
         return [(i, float(d)) for i, d in zip(ids, dists, strict=False)]
+
+    def vectors(self, name: str) -> tuple[list[str], np.ndarray]:
+        col = self._get(name)
+        ids: list[str] = []
+        parts: list[np.ndarray] = []
+        page = 5000
+        offset = 0
+        while True:
+            got = col.get(include=["embeddings"], limit=page, offset=offset)
+            batch = list(got["ids"] or [])
+            if not batch:
+                break
+            ids.extend(batch)
+            parts.append(np.asarray(got["embeddings"], dtype=np.float32))
+            offset += len(batch)
+            if len(batch) < page:
+                break
+        matrix = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+        return ids, matrix
 
     def count(self, name: str) -> int:
         return int(self._get(name).count())

@@ -79,6 +79,9 @@ class HybridRetriever:
                 if len(first) >= 4:
                     self._vendors.setdefault(first, doc.vendor)
 
+    def _is_rule(self, chunk: Chunk) -> bool:
+        return self.index.document(chunk.doc_id).doc_type == "rule"
+
     def plan(self, question: str) -> QueryPlan:
         return analyze(
             question,
@@ -137,20 +140,26 @@ class HybridRetriever:
         lead = 0.0
         if self.topics is not None and s.topic_weight:
             # Only entries whose passage the caller may read count, even for the lead.
-            found = [
-                (sim, hits[0])
-                for loc, sim in self.topics.rank(vector, s.topic_candidates, -1.0)
-                if (hits := self.index.find_locator(loc, scope))
-            ]
+            # The rules' questions and the organisation's own are two rankings, each with its
+            # own candidates and lead: a policy section that restates a rule does not take the
+            # rule's place.
+            found: list[tuple[float, Chunk]] = []
+            taken: dict[bool, int] = {}
+            for loc, sim in self.topics.rank(vector, 4 * s.topic_candidates, -1.0):
+                hits = self.index.find_locator(loc, scope)
+                kind = bool(hits) and self._is_rule(hits[0])
+                if not hits or taken.get(kind, 0) >= s.topic_candidates:
+                    continue
+                taken[kind] = taken.get(kind, 0) + 1
+                found.append((sim, hits[0]))
             lead = found[0][0] if found else 0.0
-            # By similarity, not rank: a clear best match leads; near-ties share the lead.
-            for sim, chunk in found:
-                if sim < s.topic_min_similarity:
-                    break
-                cid = chunk.chunk_id
-                gain = s.topic_weight / (s.rrf_k + 1) * math.exp((sim - lead) / s.topic_spread)
-                fused[cid] = fused.get(cid, 0.0) + gain
-                chunks.setdefault(cid, (chunk, self.index.document(chunk.doc_id)))
+            kinds = [self._is_rule(chunk) for _, chunk in found]
+            gains = topic_gains([sim for sim, _ in found], kinds, s)
+            for (_, chunk), gain in zip(found, gains, strict=True):
+                if gain:
+                    cid = chunk.chunk_id
+                    fused[cid] = fused.get(cid, 0.0) + gain
+                    chunks.setdefault(cid, (chunk, self.index.document(chunk.doc_id)))
         # Documents or vendors named in the question: their passages move up.
         boost = s.named_document_boost / (s.rrf_k + 1)
         for cid, (chunk, doc) in chunks.items():
@@ -222,6 +231,29 @@ class HybridRetriever:
             top_dense=max((h.score for h in dense), default=0.0),
             top_topic=max(lead, 0.0),
         )
+
+
+def topic_gains(sims: list[float], kinds: list[bool], s: RetrievalSettings) -> list[float]:
+    """The boost of each question-index match (best first; ``kinds``: which ranking it belongs
+    to, the rules' or the organisation's). By similarity, not rank: each ranking's best match
+    gets the full weight, near-ties share it (``topic_spread``), and a ranking whose best match
+    trails the other's is scaled down by its gap (``topic_kind_spread``). Matches below
+    ``topic_min_similarity`` get nothing."""
+    if not sims:
+        return []
+    lead = max(sims)
+    leads: dict[bool, float] = {}
+    for sim, kind in zip(sims, kinds, strict=True):
+        leads[kind] = max(leads.get(kind, sim), sim)
+    full = s.topic_weight / (s.rrf_k + 1)
+    return [
+        0.0
+        if sim < s.topic_min_similarity
+        else full
+        * math.exp((sim - leads[kind]) / s.topic_spread)
+        * math.exp((leads[kind] - lead) / s.topic_kind_spread)
+        for sim, kind in zip(sims, kinds, strict=True)
+    ]
 
 
 def _with_quotas(

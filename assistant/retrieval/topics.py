@@ -1,6 +1,7 @@
 """The plain-language question index: questions in staff words, each linked to the passage that
 answers it by locator. The bundled files (``topics/*.yaml``) cover the HIPAA rules' paragraphs,
-written from the regulation alone; an organisation may add files for its own documents. A staff
+written from the regulation alone; an organisation keeps files for its own documents in a
+``questions/`` folder beside them (``retrieval.corpus_questions``), read the same way. A staff
 question is compared with these questions, not with the regulation's own wording, which it
 rarely shares; the best-matching questions vote for their passages."""
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,9 +97,14 @@ class TopicIndex:
 
     @classmethod
     def build(
-        cls, folder: Path, embedder: Embedder, cache: EmbeddingCache | None = None
+        cls,
+        folders: Path | Sequence[Path],
+        embedder: Embedder,
+        cache: EmbeddingCache | None = None,
     ) -> TopicIndex:
-        topics = load_topics(folder)
+        """From the ``*.yaml`` files of each folder in turn (a missing folder adds nothing)."""
+        paths = [folders] if isinstance(folders, Path) else list(folders)
+        topics = [t for folder in paths for t in load_topics(folder)]
         return cls(topics, embed_asks((a for t in topics for a in t.asks), embedder, cache))
 
     def __len__(self) -> int:
