@@ -206,3 +206,20 @@ def test_bm25_scores_are_the_same_in_every_process() -> None:
         )
         outs.add(run.stdout)
     assert len(outs) == 1
+
+
+def test_a_vendor_is_named_by_a_distinctive_word_of_its_name(org_index: Index) -> None:
+    from assistant.retrieval.retriever import HybridRetriever
+    from assistant.retrieval.vocabulary import Vocabulary
+    from assistant.settings import RetrievalSettings
+
+    retriever = HybridRetriever(org_index, RetrievalSettings(), Vocabulary.load())
+
+    def named(question: str) -> list[str]:
+        return retriever.plan(question).vendors
+
+    assert named("Can the scribe vendor train on our visit notes?") == ["Acme Scribe"]
+    assert named("What must the imaging AI company hand over first?") == ["Meridian Imaging"]
+    assert named("Does Clarion keep our prompts?") == ["Clarion AI"]
+    assert named("Does Tessellate pool our data?") == ["Tessellate"]
+    assert named("Can an AI vendor keep our data?") == []  # "AI" names no one

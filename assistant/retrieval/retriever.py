@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,15 @@ from assistant.safety.placeholders import without_placeholders
 from assistant.settings import RetrievalSettings
 
 log = logging.getLogger(__name__)
+
+# Words of company names that name no one in particular.
+_GENERIC_NAME_WORDS = frozenset(
+    (
+        "health", "healthcare", "analytics", "medical", "systems", "solutions", "technologies",
+        "technology", "data", "group", "labs", "corp", "corporation", "company", "inc", "llc",
+        "software", "cloud", "services", "partners", "global",
+    )
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -73,11 +83,17 @@ class HybridRetriever:
                 prefix = f"{doc.vendor} BAA" if doc.doc_type == "baa" and doc.vendor else doc_id
                 self._doc_prefixes[doc_id.upper()] = prefix
             if doc.vendor:
-                name = doc.vendor.lower()
-                self._vendors[name] = doc.vendor
-                first = name.split()[0]
-                if len(first) >= 4:
-                    self._vendors.setdefault(first, doc.vendor)
+                self._vendors[doc.vendor.lower()] = doc.vendor
+        # A vendor is also named by a distinctive word of its name ("the scribe vendor" is Acme
+        # Scribe, "the imaging AI company" Meridian Imaging) when no other vendor shares it.
+        owners: dict[str, set[str]] = {}
+        for vendor in set(self._vendors.values()):
+            for word in re.findall(r"[a-z][a-z-]{3,}", vendor.lower()):
+                if word not in _GENERIC_NAME_WORDS:
+                    owners.setdefault(word, set()).add(vendor)
+        for word, named in sorted(owners.items()):
+            if len(named) == 1:
+                self._vendors.setdefault(word, next(iter(named)))
 
     def _is_rule(self, chunk: Chunk) -> bool:
         return self.index.document(chunk.doc_id).doc_type == "rule"
