@@ -140,8 +140,12 @@ def test_exact_dense_search_scores_every_readable_passage(
     """The default search: every passage the scope allows, scored by cosine against the store's
     own vectors, best first and ties in row order; the store's filtered search agrees."""
     scope = Scope(frozenset(groups), frozenset(doc_types) if doc_types else None)
-    ids, matrix = org_index._store.vectors(org_index.generation.collection)
-    by_id = dict(zip(ids, matrix, strict=True))
+    by_id = {
+        i: v
+        for ids, vectors in org_index._store.vector_pages(org_index.generation.collection)
+        for i, v in zip(ids, vectors, strict=True)
+    }
+    assert len(by_id) == len(org_index.chunks)
     allowed = org_index.allowed_rows(scope)
     for question in ("breach notification to the vendor", "encryption of laptops", "ai tools"):
         vec = org_index.embed_query(question)

@@ -149,10 +149,12 @@ class Index:
     ) -> list[Hit]:
         """``vector``: the query's embedding, when the caller already has it.
 
-        When the caller may read most of what the type filters leave, the store is asked for a
-        few more than ``k`` without the access-group filter and the rows are filtered here
-        (much faster in Chroma); when too few remain, it is asked again with the full filter.
-        Every hit is checked against the scope either way."""
+        By default (``retrieval.dense_search=exact``) every passage the scope allows is scored
+        here (see ``_exact_dense``). With ``hnsw``, the store searches: when the caller may read
+        most of what the type filters leave, it is asked for a few more than ``k`` without the
+        access-group filter and the rows are filtered here (much faster in Chroma); when too few
+        remain, it is asked again with the full filter. Every hit is checked against the scope
+        either way."""
         vec = self._embedder.embed_query(query) if vector is None else vector
         if self._exact:
             return self._exact_dense(np.asarray(vec, dtype=np.float32), k, scope)
@@ -198,15 +200,20 @@ class Index:
             return self._matrix
         with self._matrix_lock:
             if self._matrix is None:
-                ids, vectors = self._store.vectors(self.generation.collection)
-                dim = vectors.shape[1] if vectors.size else self._embedder.dimension
-                matrix = np.zeros((len(self.chunks), dim), dtype=np.float32)
+                matrix: np.ndarray | None = None
                 has = np.zeros(len(self.chunks), dtype=bool)
-                for chunk_id, v in zip(ids, vectors, strict=True):
-                    row = self._row.get(chunk_id)
-                    if row is not None:
-                        matrix[row] = v / max(float(np.linalg.norm(v)), 1e-12)
-                        has[row] = True
+                for ids, vectors in self._store.vector_pages(self.generation.collection):
+                    if matrix is None:
+                        matrix = np.zeros((len(self.chunks), vectors.shape[1]), dtype=np.float32)
+                    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+                    vectors = vectors / np.maximum(norms, 1e-12)
+                    for chunk_id, v in zip(ids, vectors, strict=True):
+                        row = self._row.get(chunk_id)
+                        if row is not None:
+                            matrix[row] = v
+                            has[row] = True
+                if matrix is None:
+                    matrix = np.zeros((len(self.chunks), 1), dtype=np.float32)
                 if not has.all():
                     log.warning("%d passages have no vector in the store", int((~has).sum()))
                 self._has_vector = has

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -34,8 +34,9 @@ class VectorStore(Protocol):
         self, name: str, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]: ...
 
-    def vectors(self, name: str) -> tuple[list[str], np.ndarray]:
-        """Every id of the collection with its embedding (rows in the order of the ids)."""
+    def vector_pages(self, name: str) -> Iterator[tuple[list[str], np.ndarray]]:
+        """Every id of the collection with its embedding, a page at a time (rows in the order
+        of the ids), so a reader can copy them out without holding them all twice."""
         ...
 
     def count(self, name: str) -> int: ...
@@ -176,24 +177,19 @@ class ChromaStore:
         dists = res["distances"][0] if res.get("distances") else [0.0] * len(ids)
         return [(i, float(d)) for i, d in zip(ids, dists, strict=False)]
 
-    def vectors(self, name: str) -> tuple[list[str], np.ndarray]:
+    def vector_pages(self, name: str) -> Iterator[tuple[list[str], np.ndarray]]:
         col = self._get(name)
-        ids: list[str] = []
-        parts: list[np.ndarray] = []
-        page = 5000
+        page = 2000
         offset = 0
         while True:
             got = col.get(include=["embeddings"], limit=page, offset=offset)
             batch = list(got["ids"] or [])
             if not batch:
-                break
-            ids.extend(batch)
-            parts.append(np.asarray(got["embeddings"], dtype=np.float32))
+                return
+            yield batch, np.asarray(got["embeddings"], dtype=np.float32)
             offset += len(batch)
             if len(batch) < page:
-                break
-        matrix = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
-        return ids, matrix
+                return
 
     def count(self, name: str) -> int:
         return int(self._get(name).count())
