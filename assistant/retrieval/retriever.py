@@ -159,7 +159,7 @@ class HybridRetriever:
             # The rules' questions and the organisation's own are two rankings, each with its
             # own candidates and lead: a policy section that restates a rule does not take the
             # rule's place.
-            found: list[tuple[float, Chunk]] = []
+            found: list[tuple[float, Chunk, bool]] = []
             taken: dict[bool, int] = {}
             for loc, sim in self.topics.rank(vector, 4 * s.topic_candidates, -1.0):
                 hits = self.index.find_locator(loc, scope)
@@ -167,11 +167,10 @@ class HybridRetriever:
                 if not hits or taken.get(kind, 0) >= s.topic_candidates:
                     continue
                 taken[kind] = taken.get(kind, 0) + 1
-                found.append((sim, hits[0]))
+                found.append((sim, hits[0], kind))
             lead = found[0][0] if found else 0.0
-            kinds = [self._is_rule(chunk) for _, chunk in found]
-            gains = topic_gains([sim for sim, _ in found], kinds, s)
-            for (_, chunk), gain in zip(found, gains, strict=True):
+            gains = topic_gains([f[0] for f in found], [f[2] for f in found], s)
+            for (_, chunk, _), gain in zip(found, gains, strict=True):
                 if gain:
                     cid = chunk.chunk_id
                     fused[cid] = fused.get(cid, 0.0) + gain
