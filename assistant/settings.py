@@ -253,12 +253,12 @@ class AnswerSettings(_Group):
         description="'extractive' (offline, no LLM: quotes the best sentences) or 'llm'.",
     )
     abstain_min_dense: float = Field(
-        default=0.50,
+        default=0.44,
         description="Abstain when no retrieved passage reaches this cosine similarity to the "
         "question (unless the question index matches, abstain_min_topic). The abstain_* "
         "defaults were calibrated with the default embedder and question index on "
-        "evals/calibration.yaml (scripts/calibrate_abstention.py: 23 of 33 unanswerable "
-        "questions abstained, 2 of 55 answerable); recalibrate after changing either.",
+        "evals/calibration.yaml (scripts/calibrate_abstention.py: 26 of 33 unanswerable "
+        "questions abstained, none of 55 answerable); recalibrate after changing either.",
     )
     abstain_min_coverage: float = Field(
         default=0.0,
@@ -273,12 +273,12 @@ class AnswerSettings(_Group):
         "nowhere in the index, answer only if a passage reaches this cosine similarity.",
     )
     abstain_min_topic: float = Field(
-        default=0.55,
+        default=0.50,
         description="Answer despite a low passage similarity when a question of the question "
         "index reaches this similarity (above 1 = never).",
     )
     abstain_unknown_terms_min_topic: float = Field(
-        default=0.55,
+        default=0.50,
         description="Answer despite a name the index never mentions when a question of the "
         "question index reaches this similarity (above 1 = never).",
     )

@@ -44,7 +44,8 @@ def main() -> int:
                 f"{'A' if should_answer else 'N'} dense={ev.best_dense:.3f} "
                 f"topic={ev.best_topic:.3f} cov={ev.coverage:.2f} "
                 f"salient-unknown={','.join(ev.salient_unknown) or '-'} "
-                f"named-unknown={'; '.join(ev.unknown_named) or '-'}  {q}"
+                f"named-unknown={'; '.join(ev.unknown_named) or '-'} "
+                f"unstated={'; '.join(ev.unstated) or '-'}  {q}"
             )
     never = 1.1
     best = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answering.abstain import Evidence, decide, named_instruments
+from assistant.answering.answer_kinds import asked_kinds, unstated_kinds
 from assistant.settings import AnswerSettings
 
 
@@ -43,3 +44,42 @@ def test_a_named_law_the_documents_lack_is_a_refusal_however_close_the_rest() ->
     assert reason == "the documents do not cover EU AI Act"
     # a paragraph named by its locator is always answered from
     assert decide(_evidence(unknown_named=("EU AI Act",), located=True), s) == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("How much are we paying Acme Scribe per clinician per month?", ["an amount of money"]),
+        ("How much does the Acme Scribe license cost per seat?", ["an amount of money"]),
+        ("How much did Anthem pay in its 2018 HIPAA settlement?", ["an amount of money"]),
+        ("What is Medicare's reimbursement rate for telehealth visits?", ["an amount of money"]),
+        ("What's the price of the Clarion enterprise tier?", ["an amount of money"]),
+        ("What uptime does Clarion guarantee in its SLA?", ["a percentage"]),
+        ("What percentage of charts must the auditors sample?", ["a percentage"]),
+        # what is allowed is a rule, not a figure
+        ("How much can we charge a patient for a copy of her records?", []),
+        ("How much PHI can we send to the vendor?", []),
+        ("A supplement company will pay us to promote its product. Can we do that?", []),
+        ("What is the minimum necessary standard?", []),
+    ],
+)
+def test_questions_that_ask_for_a_figure_are_recognised(question: str, kinds: list[str]) -> None:
+    assert [k.name for k in asked_kinds(question)] == kinds
+
+
+def test_a_figure_asked_for_and_stated_nowhere_is_a_refusal() -> None:
+    q = "How much are we paying Acme Scribe per clinician per month?"
+    about = "Acme Scribe provides ambient documentation to Lakemont clinicians under this BAA."
+    assert unstated_kinds(q, [about]) == ("an amount of money",)
+    assert unstated_kinds(q, [about, "The subscription is $120 per clinician per month."]) == ()
+    assert unstated_kinds(q, ["Fees: 1,500 dollars a year."]) == ()
+    uptime = "What uptime does Clarion guarantee?"
+    assert unstated_kinds(uptime, ["Clarion shall keep the service available."]) == (
+        "a percentage",
+    )
+    assert unstated_kinds(uptime, ["Availability of 99.9% each month."]) == ()
+    assert unstated_kinds("Can Clarion keep our prompts?", [about]) == ()
+    s = AnswerSettings()
+    reason = decide(_evidence(best_topic=0.95, unstated=("an amount of money",)), s)
+    assert reason == "none of the passages found states an amount of money"
+    assert decide(_evidence(unstated=("a percentage",), located=True), s) == ""

@@ -67,6 +67,8 @@ def test_named_paragraph_is_quoted_from_that_paragraph(
         "How many vacation days do nurses get?",
         # a named law the documents never mention, however HIPAA-like the rest of the question
         "Does the Colorado AI Act apply to our sepsis prediction model?",
+        # a price: the BAA is about Clarion, but names no figure
+        "How much does Lakemont Assist cost us each month?",
     ],
 )
 def test_abstains_when_the_documents_do_not_answer(
@@ -84,6 +86,16 @@ def test_a_named_law_the_documents_contain_is_answered(
     cited = [c["locator"] for c in result["citations"]]
     assert any(loc.startswith("45 CFR 164.312") for loc in cited), cited  # technical safeguards
     assert any(loc.startswith("SEC-210") for loc in cited), cited  # the encryption policy
+
+
+def test_a_figure_the_documents_state_is_answered(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    question = "How much would we pay in civil money penalties for a violation?"
+    result = ask(data_dir, capsys, question)
+    assert not result["abstained"], result.get("abstain_reason")
+    cited = [c["locator"] for c in result["citations"]]
+    assert any(loc.startswith("45 CFR 160.404") for loc in cited), cited
 
 
 def test_the_eval_suite_passes_its_thresholds(

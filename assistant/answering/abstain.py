@@ -13,7 +13,10 @@ Signals, calibrated on evals/calibration.yaml (see ``scripts/calibrate_abstentio
 - ``unknown_named``: laws, rules and standards the question names ("the EU AI Act", "the FTC
   Health Breach Notification Rule", "the CCPA", "PCI DSS requirements") whose own name the
   documents never contain: what such a law says cannot come from them, however close the rest of
-  the question comes to a HIPAA passage, so the assistant says which name it does not know.
+  the question comes to a HIPAA passage, so the assistant says which name it does not know;
+- ``unstated``: the kinds of value the question asks for (an amount of money, a percentage) that no
+  retrieved passage states (``answer_kinds``): "How much are we paying Acme Scribe?" is not
+  answered by a passage about Acme Scribe that names no price.
 A passage the question names by locator is always answered from.
 """
 
@@ -23,6 +26,7 @@ import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
+from assistant.answering.answer_kinds import unstated_kinds
 from assistant.answering.text import content_terms
 from assistant.index.lexical import BM25, tokenize
 from assistant.retrieval.retriever import Retrieval
@@ -48,6 +52,7 @@ class Evidence:
     salient_unknown: tuple[str, ...] = ()
     best_topic: float = 0.0
     unknown_named: tuple[str, ...] = ()
+    unstated: tuple[str, ...] = ()
 
 
 # What a named law, rule or standard is called after its name: "... Act", "... Rule", and after an
@@ -100,8 +105,6 @@ def salient_words(question: str) -> set[str]:
     return out
 
 
-
-
 def measure(
     retrieval: Retrieval, lexical: BM25, top: int = 3, readable: AbstractSet[int] | None = None
 ) -> Evidence:
@@ -135,6 +138,7 @@ def measure(
     )
     return Evidence(
         unknown_named=unknown_named,
+        unstated=unstated_kinds(question, (p.chunk.text for p in retrieval.passages)),
         best_dense=retrieval.best_dense,
         coverage=coverage,
         unknown=unknown,
@@ -150,6 +154,8 @@ def decide(ev: Evidence, settings: AnswerSettings) -> str:
         return ""
     if ev.unknown_named:
         return f"the documents do not cover {', '.join(ev.unknown_named[:3])}"
+    if ev.unstated:
+        return f"none of the passages found states {' or '.join(ev.unstated)}"
     if ev.best_dense < settings.abstain_min_dense and ev.best_topic < settings.abstain_min_topic:
         return f"no passage is close to the question (best similarity {ev.best_dense:.2f})"
     if ev.coverage < settings.abstain_min_coverage:

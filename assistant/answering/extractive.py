@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from assistant.answering.answer_kinds import asked_kinds
 from assistant.answering.text import Sentence, content_terms, sentences
 from assistant.answering.types import Passage
 from assistant.documents import Chunk
@@ -26,6 +27,8 @@ _NORMATIVE = re.compile(
     r"only|never|not permitted|is permitted)\b",
     re.I,
 )
+# A unit that ends a sentence or a list item ("...; or" in the rules' lists), not a fragment.
+_COMPLETE = re.compile(r"(?:[.;)]|;\s+(?:or|and))$")
 _LEADING_DESIGNATORS = re.compile(r"^(?:\([0-9a-zA-Z]{1,4}\)\s*)+")
 
 
@@ -67,13 +70,14 @@ class ExtractiveAnswerer:
         q_terms = content_terms(question)
         x_terms = content_terms(" ".join(expansion)) - q_terms
         asked = list(asked_locators)
+        figures = asked_kinds(question)  # "How much ...": the sentences that state an amount
         used = list(passages)[: self.settings.max_passages_used]
         candidates: list[_Candidate] = []
         for rank, passage in enumerate(used):
             chunk = chunks.get(passage.chunk_id)
             for sent in _units(passage.text):
                 words = len(sent.text.split())
-                if words < 6 or not re.search(r"[.;)]$", sent.text):
+                if words < 6 or not _COMPLETE.search(sent.text):
                     continue  # headings, questions, lead-ins without their list, fragments
                 score = self._score(sent.text, q_terms, x_terms, rank)
                 if _LIST_ITEM.match(sent.text) and _after_lead_in(passage.text, sent.start):
@@ -87,7 +91,11 @@ class ExtractiveAnswerer:
             return ""
         candidates.sort(key=lambda c: -c.score)
         best = candidates[0].score
-        chosen: list[_Candidate] = [candidates[0]]
+        # "How much ...?" is answered by a sentence that states an amount: the best such sentence
+        # leads when it is anywhere near the best.
+        stating = [c for c in candidates if any(k.stated.search(c.sentence.text) for k in figures)]
+        lead = stating[0] if stating and stating[0].score >= 0.5 * best else candidates[0]
+        chosen: list[_Candidate] = [lead]
 
         def take(c: _Candidate) -> None:
             if c not in chosen and len(chosen) < self.settings.max_sentences:

@@ -1,0 +1,40 @@
+"""The offline answerer's choice of sentences, on hand-made passages."""
+
+from __future__ import annotations
+
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.types import Passage
+from assistant.settings import AnswerSettings
+
+
+def _passage(n: int, locator: str, text: str, doc_type: str = "rule") -> Passage:
+    return Passage(
+        n=n, chunk_id=f"c{n}", doc_id="d", locator=locator, title="t", doc_type=doc_type,
+        version="1", page=None, text=text, heading_path=(), score=1.0, dense=None, lexical=None,
+    )  # fmt: skip
+
+
+def _answer(question: str, passages: list[Passage]) -> str:
+    answerer = ExtractiveAnswerer(AnswerSettings(max_sentences=1), idf=lambda term: 1.0)
+    return answerer.answer(question, passages, expansion=(), chunks={})
+
+
+def test_a_rule_list_item_ending_in_or_can_be_quoted() -> None:
+    item = "(A) In the amount of less than $100 or more than $50,000 for each violation; or"
+    answer = _answer("What is the penalty amount for each violation?", [_passage(1, "x", item)])
+    assert "$50,000 for each violation" in answer and "[1]" in answer
+
+
+def test_a_question_asking_for_a_figure_prefers_the_sentence_that_states_one() -> None:
+    about = _passage(
+        1, "a", "The vendor charges the hospital for the scribe service as the order form sets out."
+    )
+    figure = _passage(2, "b", "The vendor charges the hospital $120 monthly for the scribe work.")
+    answer = _answer(
+        "How much does the vendor charge the hospital for the scribe service?", [about, figure]
+    )
+    assert "$120" in answer
+    # the same passages, asked what is allowed: no figure is asked for, the closer wording wins
+    assert "$120" not in _answer(
+        "Can the vendor charge the hospital for the ambient scribe service?", [about, figure]
+    )
