@@ -214,6 +214,13 @@ class RetrievalSettings(_Group):
         description="Weight of the ranking of passages by their closest question in the question "
         "index (0 = off).",
     )
+    topic_lexical_weight: float = Field(
+        default=0.3,
+        ge=0,
+        description="How much the words a question shares with an entry's questions (BM25, "
+        "relative to the best entry's) add to its similarity in the question-index ranking "
+        "(0 = by meaning alone).",
+    )
     topic_candidates: int = Field(
         default=8, ge=1, description="Passages that ranking contributes."
     )
@@ -253,11 +260,11 @@ class AnswerSettings(_Group):
         description="'extractive' (offline, no LLM: quotes the best sentences) or 'llm'.",
     )
     abstain_min_dense: float = Field(
-        default=0.44,
+        default=0.50,
         description="Abstain when no retrieved passage reaches this cosine similarity to the "
         "question (unless the question index matches, abstain_min_topic). The abstain_* "
         "defaults were calibrated with the default embedder and question index on "
-        "evals/calibration.yaml (scripts/calibrate_abstention.py: 26 of 33 unanswerable "
+        "evals/calibration.yaml (scripts/calibrate_abstention.py: 27 of 33 unanswerable "
         "questions abstained, none of 55 answerable); recalibrate after changing either.",
     )
     abstain_min_coverage: float = Field(

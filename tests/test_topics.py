@@ -73,13 +73,35 @@ def test_ranking_takes_each_paragraph_by_its_closest_question_and_merges_repeats
     index = TopicIndex(topics, vectors)
     assert len(index) == 2
     ranked = index.rank(_unit(0, 0.1, 1), k=5, min_similarity=-1)
-    assert [loc for loc, _ in ranked] == ["45 CFR 160.103", "45 CFR 164.312(b)"]
-    assert ranked[0][1] == pytest.approx(float(_unit(0, 0.1, 1) @ _unit(0, 0, 1)))
+    assert [m.locator for m in ranked] == ["45 CFR 160.103", "45 CFR 164.312(b)"]
+    assert ranked[0].similarity == pytest.approx(float(_unit(0, 0.1, 1) @ _unit(0, 0, 1)))
+    assert ranked[0].score == ranked[0].similarity  # by meaning alone
     assert index.rank(_unit(0, 0.1, 1), k=1, min_similarity=-1) == ranked[:1]
     # below the floor: nothing
     assert index.rank(_unit(0, -1, -1), k=5, min_similarity=0.3) == []
     with pytest.raises(ValueError):
         TopicIndex(topics, vectors[:2])
+
+
+def test_words_shared_with_an_entrys_questions_lift_it_by_the_lexical_weight() -> None:
+    topics = [
+        Topic("45 CFR 164.312(b)", ("Do we have to keep audit logs of prompts?",)),
+        Topic("45 CFR 164.308(a)(3)(ii)(C)", ("When a contractor's engagement ends, must we "
+                                             "remove their access?",)),
+    ]  # fmt: skip
+    index = TopicIndex(topics, np.stack([_unit(1, 0), _unit(0, 1)]))
+    question = "The contractor's engagement ended: do we pull their access?"
+    closer_in_meaning = _unit(1, 0.8)  # a small model that misreads the question
+    by_meaning = index.rank(closer_in_meaning, 2, -1.0)
+    assert [m.locator for m in by_meaning] == ["45 CFR 164.312(b)", "45 CFR 164.308(a)(3)(ii)(C)"]
+    both = index.rank(closer_in_meaning, 2, -1.0, question, lexical_weight=0.3)
+    assert [m.locator for m in both] == ["45 CFR 164.308(a)(3)(ii)(C)", "45 CFR 164.312(b)"]
+    first, second = both
+    assert first.score == pytest.approx(first.similarity + 0.3)  # it shares the most words
+    assert second.score == pytest.approx(second.similarity)  # it shares none
+    assert first.similarity == pytest.approx(by_meaning[1].similarity)  # meaning unchanged
+    # a question sharing no word with any entry ranks by meaning alone
+    assert index.rank(closer_in_meaning, 2, -1.0, "xyzzy", 0.3) == by_meaning
 
 
 def test_questions_are_embedded_once_then_read_from_the_cache(tmp_path: Path) -> None:

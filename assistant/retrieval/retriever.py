@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,21 +15,12 @@ from assistant.index.reader import Index, Scope
 from assistant.retrieval.query import QueryPlan, analyze, find_cfr_locators
 from assistant.retrieval.rerank import Reranker
 from assistant.retrieval.topics import TopicIndex
+from assistant.retrieval.vendors import described_vendors, descriptors, name_aliases
 from assistant.retrieval.vocabulary import Vocabulary
 from assistant.safety.placeholders import without_placeholders
 from assistant.settings import RetrievalSettings
 
 log = logging.getLogger(__name__)
-
-# Words of company names that name no one in particular.
-_GENERIC_NAME_WORDS = frozenset(
-    (
-        "health", "healthcare", "analytics", "medical", "systems", "solutions", "technologies",
-        "technology", "data", "group", "labs", "corp", "corporation", "company", "inc", "llc",
-        "software", "cloud", "services", "partners", "global",
-    )
-)  # fmt: skip
-
 
 @dataclass(frozen=True)
 class ScoredPassage:
@@ -76,36 +66,39 @@ class HybridRetriever:
         self.topics = topics
         self._demote = tuple(f" {name}" for name in settings.demote_sections)
         self._doc_prefixes: dict[str, str] = {}
-        self._vendors: dict[str, str] = {}
+        openings: dict[str, str] = {}
         for doc_id, entry in index.entries.items():
             doc = entry.document
             if doc.doc_type in ("policy", "baa"):
                 prefix = f"{doc.vendor} BAA" if doc.doc_type == "baa" and doc.vendor else doc_id
                 self._doc_prefixes[doc_id.upper()] = prefix
-            if doc.vendor:
-                self._vendors[doc.vendor.lower()] = doc.vendor
-        # A vendor is also named by a distinctive word of its name ("the scribe vendor" is Acme
-        # Scribe, "the imaging AI company" Meridian Imaging) when no other vendor shares it.
-        owners: dict[str, set[str]] = {}
-        for vendor in set(self._vendors.values()):
-            for word in re.findall(r"[a-z][a-z-]{3,}", vendor.lower()):
-                if word not in _GENERIC_NAME_WORDS:
-                    owners.setdefault(word, set()).add(vendor)
-        for word, named in sorted(owners.items()):
-            if len(named) == 1:
-                self._vendors.setdefault(word, next(iter(named)))
+                if doc.doc_type == "baa" and doc.vendor:
+                    # the agreement's opening, before its first section, says what the vendor does
+                    opening = [
+                        c.text
+                        for c in index.find_locator(prefix, Scope.unrestricted())
+                        if c.doc_id == doc_id and c.locator == prefix
+                    ]
+                    openings[doc.vendor] = " ".join([openings.get(doc.vendor, ""), *opening])
+        names = (e.document.vendor for e in index.entries.values() if e.document.vendor)
+        self._vendors = name_aliases(names)
+        self._described = descriptors(openings)
 
     def _is_rule(self, chunk: Chunk) -> bool:
         return self.index.document(chunk.doc_id).doc_type == "rule"
 
     def plan(self, question: str) -> QueryPlan:
-        return analyze(
+        plan = analyze(
             question,
             doc_prefixes=self._doc_prefixes,
             vendors=self._vendors,
             expansion=self.vocabulary.expand(question),
             bridged_words=self.vocabulary.known_words(question),
         )
+        for vendor in described_vendors(question, self._described):
+            if vendor not in plan.vendors:
+                plan.vendors.append(vendor)
+        return plan
 
     def retrieve(self, question: str, scope: Scope, k: int | None = None) -> Retrieval:
         k = k or self.settings.k
@@ -161,14 +154,17 @@ class HybridRetriever:
             # rule's place.
             found: list[tuple[float, Chunk, bool]] = []
             taken: dict[bool, int] = {}
-            for loc, sim in self.topics.rank(vector, 4 * s.topic_candidates, -1.0):
-                hits = self.index.find_locator(loc, scope)
+            matches = self.topics.rank(
+                vector, 4 * s.topic_candidates, -1.0, question, s.topic_lexical_weight
+            )
+            for match in matches:
+                hits = self.index.find_locator(match.locator, scope)
                 kind = bool(hits) and self._is_rule(hits[0])
                 if not hits or taken.get(kind, 0) >= s.topic_candidates:
                     continue
                 taken[kind] = taken.get(kind, 0) + 1
-                found.append((sim, hits[0], kind))
-            lead = found[0][0] if found else 0.0
+                found.append((match.score, hits[0], kind))
+                lead = max(lead, match.similarity)  # by meaning alone, for abstention
             gains = topic_gains([f[0] for f in found], [f[2] for f in found], s)
             for (_, chunk, _), gain in zip(found, gains, strict=True):
                 if gain:

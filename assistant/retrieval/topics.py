@@ -3,7 +3,9 @@ answers it by locator. The bundled files (``topics/*.yaml``) cover the HIPAA rul
 written from the regulation alone; an organisation keeps files for its own documents in a
 ``questions/`` folder beside them (``retrieval.corpus_questions``), read the same way. A staff
 question is compared with these questions, not with the regulation's own wording, which it
-rarely shares; the best-matching questions vote for their passages."""
+rarely shares; the best-matching questions vote for their passages. Both by meaning (embeddings)
+and by words (BM25 over the questions): staff words a question shares with an entry's questions
+("contractor", "engagement", "access") tell as much as the small embedding model does."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import yaml
@@ -19,6 +22,7 @@ import yaml
 from assistant.embeddings import Embedder
 from assistant.errors import ConfigError
 from assistant.index.embed_cache import EmbeddingCache
+from assistant.index.lexical import BM25
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,12 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when bui
 class Topic:
     locator: str
     asks: tuple[str, ...]
+
+
+class TopicMatch(NamedTuple):
+    locator: str
+    score: float  # what the ranking is by: similarity plus the share of the lexical weight
+    similarity: float  # cosine similarity of the entry's closest question
 
 
 def load_topics(folder: Path) -> list[Topic]:
@@ -94,6 +104,8 @@ class TopicIndex:
         if vectors.shape[0] != len(self._owner):
             raise ValueError("one vector per question is needed")
         self._vectors = vectors
+        asks = [a for t in topics for a in t.asks]
+        self._lexical = BM25([str(i) for i in range(len(asks))], asks)
 
     @classmethod
     def build(
@@ -110,13 +122,35 @@ class TopicIndex:
     def __len__(self) -> int:
         return len(self.locators)
 
-    def rank(self, vector: np.ndarray, k: int, min_similarity: float) -> list[tuple[str, float]]:
-        """The ``k`` locators whose best question is closest to ``vector`` (cosine, unit vectors),
-        best first, leaving out those below ``min_similarity``."""
+    def rank(
+        self,
+        vector: np.ndarray,
+        k: int,
+        min_similarity: float,
+        question: str = "",
+        lexical_weight: float = 0.0,
+    ) -> list[TopicMatch]:
+        """The ``k`` entries whose best question is closest to ``vector`` (cosine, unit vectors),
+        best first, leaving out those scoring below ``min_similarity``. With ``question`` and a
+        ``lexical_weight``, an entry's score adds that weight times its best question's BM25
+        score over the best of all (the entry sharing most words with ``question`` gets it all).
+        """
         if not len(self._owner) or k <= 0:
             return []
         sims = self._vectors @ np.asarray(vector, dtype=np.float32)
         best = np.full(len(self.locators), -1.0, dtype=np.float32)
         np.maximum.at(best, self._owner, sims)
-        order = np.argsort(-best, kind="stable")[:k]
-        return [(self.locators[i], float(best[i])) for i in order if best[i] >= min_similarity]
+        score = best
+        if question and lexical_weight:
+            shared = self._lexical.score_array(question).astype(np.float32)
+            words = np.zeros(len(self.locators), dtype=np.float32)
+            np.maximum.at(words, self._owner, shared)
+            top = float(words.max())
+            if top > 0:
+                score = best + np.float32(lexical_weight / top) * words
+        order = np.argsort(-score, kind="stable")[:k]
+        return [
+            TopicMatch(self.locators[i], float(score[i]), float(best[i]))
+            for i in order
+            if score[i] >= min_similarity
+        ]
