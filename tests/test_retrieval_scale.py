@@ -227,3 +227,9 @@ def test_a_vendor_is_named_by_a_distinctive_word_of_its_name(org_index: Index) -
     assert named("Does Clarion keep our prompts?") == ["Clarion AI"]
     assert named("Does Tessellate pool our data?") == ["Tessellate"]
     assert named("Can an AI vendor keep our data?") == []  # "AI" names no one
+    # by what the opening of its BAA says it does, when no other vendor's says the same
+    assert named("What's the latest the readmission-risk vendor can report a breach?") == [
+        "Tessellate"
+    ]
+    assert named("Can the radiology AI company send scans abroad?") == ["Meridian Imaging"]
+    assert named("Can the LLM platform vendor keep prompts?") == []  # every BAA could say it
