@@ -146,6 +146,26 @@ class RetrievalSettings(_Group):
         description="Weight of the extra dense and lexical rankings over the rule text alone "
         "(0 = off).",
     )
+    query_adapter: bool = Field(
+        default=True,
+        description="Fit a linear map of question embeddings on the question index (each "
+        "question towards the passage it names) and search the passages with the mapped "
+        "question as well: staff wording finds the rule's wording more often. Fitted once per "
+        "index and kept in the data folder.",
+    )
+    adapted_dense_weight: float = Field(
+        default=1.0,
+        ge=0,
+        description="Weight of the dense ranking by the mapped question (the rule-only ranking "
+        "uses it too, whenever the adapter is on).",
+    )
+    adapter_strength: float = Field(
+        default=3.0,
+        ge=0,
+        description="How close the query adapter stays to leaving questions as they are (its "
+        "fit's penalty on the distance from the identity). 3 is where questions of passages "
+        "held out of the fit find them most often (1: 72%, 3: 74%, 10: 74%, 30: 73%).",
+    )
     rule_candidates: int = Field(default=5, ge=1, description="Candidates of those rankings.")
     named_document_boost: float = Field(
         default=1.0,

@@ -11,6 +11,7 @@ from assistant.answering.llm import HeuristicCondenser, LLMAnswerer, LLMCondense
 from assistant.embeddings import Embedder
 from assistant.index.embed_cache import EmbeddingCache
 from assistant.index.reader import Index
+from assistant.retrieval.adapter import QueryAdapter, adapter_key, load_or_fit
 from assistant.retrieval.rerank import CrossEncoderReranker, Reranker
 from assistant.retrieval.retriever import HybridRetriever
 from assistant.retrieval.topics import TopicIndex
@@ -26,12 +27,14 @@ def build_chain(settings: Settings, index: Index, chat_model: Any | None = None)
         reranker = CrossEncoderReranker(
             settings.retrieval.reranker_model, settings.embedding.device
         )
+    topics = build_topics(settings, index.embedder)
     retriever = HybridRetriever(
         index,
         settings.retrieval,
         Vocabulary.load(settings.retrieval.vocabulary_file),
         reranker,
-        build_topics(settings, index.embedder),
+        topics,
+        build_adapter(settings, index, topics),
     )
     answerer: Answerer
     condenser: Condenser
@@ -56,6 +59,35 @@ def build_topics(settings: Settings, embedder: Embedder) -> TopicIndex | None:
         return TopicIndex.build(folders, embedder, cache)
     finally:
         cache.close()
+
+
+def build_adapter(
+    settings: Settings, index: Index, topics: TopicIndex | None
+) -> QueryAdapter | None:
+    """The query adapter fitted on the question index's pairs (each question, the first
+    passage its locator names), saved in the data folder; none without a question index."""
+    r = settings.retrieval
+    if topics is None or not r.query_adapter:
+        return None
+    questions, targets = topics.training_pairs(index.row_of_locator)
+    if not len(targets):
+        return None
+    generation = index.generation
+    parts = [
+        generation.gen_id,
+        generation.fingerprint,
+        index.embedder.model_id,
+        f"strength={r.adapter_strength}",
+        *(f"{t.locator}\0{'|'.join(t.asks)}" for t in topics.topics),
+    ]
+    return load_or_fit(
+        settings.paths.data_dir / "adapters",
+        adapter_key(parts),
+        questions,
+        targets,
+        index.passage_vectors,
+        strength=r.adapter_strength,
+    )
 
 
 def topic_folders(settings: Settings) -> list[Path]:

@@ -236,6 +236,15 @@ class Index:
             Hit(self.by_id[i], self.document(self.by_id[i].doc_id), s, "lexical") for i, s in found
         ]
 
+    def row_of_locator(self, locator: str) -> int | None:
+        """The row of the first passage ``find_locator`` gives for ``locator`` (any scope)."""
+        found = self.find_locator(locator, Scope.unrestricted())
+        return self._row[found[0].chunk_id] if found else None
+
+    def passage_vectors(self) -> np.ndarray:
+        """Every passage's unit vector, by row (zeros where the store has none)."""
+        return self._vectors()
+
     def find_locator(self, locator: str, scope: Scope) -> list[Chunk]:
         """Chunks whose locator, or a paragraph span inside them, is ``locator`` or under it."""
         allowed = self.allowed_rows(scope)

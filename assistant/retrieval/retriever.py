@@ -12,6 +12,7 @@ from typing import Protocol
 
 from assistant.documents import Chunk, SourceDocument
 from assistant.index.reader import Index, Scope
+from assistant.retrieval.adapter import QueryAdapter
 from assistant.retrieval.query import QueryPlan, analyze, find_cfr_locators
 from assistant.retrieval.rerank import Reranker
 from assistant.retrieval.topics import TopicIndex
@@ -58,12 +59,14 @@ class HybridRetriever:
         vocabulary: Vocabulary,
         reranker: Reranker | None = None,
         topics: TopicIndex | None = None,
+        adapter: QueryAdapter | None = None,
     ) -> None:
         self.index = index
         self.settings = settings
         self.vocabulary = vocabulary
         self.reranker = reranker
         self.topics = topics
+        self.adapter = adapter
         self._demote = tuple(f" {name}" for name in settings.demote_sections)
         self._doc_prefixes: dict[str, str] = {}
         openings: dict[str, str] = {}
@@ -129,12 +132,26 @@ class HybridRetriever:
             fused[cid] = fused.get(cid, 0.0) + s.lexical_weight / (s.rrf_k + rank + 1)
             lex_score[cid] = hit.score
             chunks[cid] = (hit.chunk, hit.document)
+        # The question carried by the query adapter towards the passages that answer such
+        # questions: one more dense ranking (the plain one keeps its similarities).
+        adapted = self.adapter.apply(vector) if self.adapter is not None else None
+        if adapted is not None and s.adapted_dense_weight:
+            mapped = self.index.dense(question, s.dense_candidates, scope, adapted)
+            for rank, hit in enumerate(mapped):
+                cid = hit.chunk.chunk_id
+                fused[cid] = fused.get(cid, 0.0) + s.adapted_dense_weight / (s.rrf_k + rank + 1)
+                chunks.setdefault(cid, (hit.chunk, hit.document))
         # The rule's own wording rarely matches staff words as well as a policy that restates
         # it does: rankings over the rule text alone give its best paragraphs a fair place.
         if s.rule_ranking_weight and (scope.doc_types is None or "rule" in scope.doc_types):
             rule_scope = Scope(scope.groups, frozenset({"rule"}), scope.vendors)
             for ranked in (
-                self.index.dense(question, s.rule_candidates, rule_scope, vector),
+                self.index.dense(
+                    question,
+                    s.rule_candidates,
+                    rule_scope,
+                    vector if adapted is None else adapted,
+                ),
                 self.index.lexical_search(plan.lexical_query, s.rule_candidates, rule_scope),
             ):
                 for rank, hit in enumerate(ranked):
@@ -142,7 +159,8 @@ class HybridRetriever:
                     fused[cid] = fused.get(cid, 0.0) + s.rule_ranking_weight / (s.rrf_k + rank + 1)
                     chunks.setdefault(cid, (hit.chunk, hit.document))
                     if hit.source == "dense":
-                        dense_score.setdefault(cid, hit.score)
+                        if adapted is None:  # a mapped question's similarity is not the plain one
+                            dense_score.setdefault(cid, hit.score)
                     else:
                         lex_score.setdefault(cid, hit.score)
         # Passages whose plain-language questions come closest to this one.

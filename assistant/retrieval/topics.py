@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -121,6 +121,23 @@ class TopicIndex:
 
     def __len__(self) -> int:
         return len(self.locators)
+
+    def training_pairs(
+        self, row_of: Callable[[str], int | None]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(question vectors, passage rows): each question with the row ``row_of`` gives its
+        entry's locator; entries whose passage is not in the index are left out."""
+        keep: list[int] = []
+        rows: list[int] = []
+        i = 0
+        for topic in self.topics:
+            row = row_of(topic.locator)
+            for _ in topic.asks:
+                if row is not None:
+                    keep.append(i)
+                    rows.append(row)
+                i += 1
+        return self._vectors[keep], np.asarray(rows, dtype=np.int64)
 
     def rank(
         self,
