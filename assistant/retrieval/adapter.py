@@ -1,15 +1,16 @@
 """A query adapter learned from the question index: a linear map of question embeddings that
 brings a staff question closer to the passage that answers it.
 
-The small embedding model places "how long do we keep the risk assessment write-ups?" far from
-the rule's "retain the documentation ... for 6 years". The question index holds thousands of
+The small embedding model places "do we cut off a contractor's logins when the project ends?"
+far from the rule's "procedures for terminating access to electronic protected health
+information". The question index holds thousands of
 such pairs (a staff question, the passage its locator names); a 384x384 matrix fitted on them
 (softmax over the passages, kept near the identity) carries what they share to questions and
 passages the index has never seen: on passages held out of the fit, their questions find the
 passage in the top 5 dense results 74% of the time, against 57% without the map.
 
 The adapted vector feeds one more dense ranking; the plain one, its similarities and abstention
-stay as they were. Fitting is plain numpy (about ten seconds for the bundled corpus) and
+stay as they were. Fitting is plain numpy (15-20 seconds for the bundled corpus) and
 deterministic; the result is kept in the data folder under a key of everything it depends on
 (the index generation, the model, the questions), so ``ingest`` fits it once and every process
 after loads it."""
