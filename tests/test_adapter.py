@@ -84,7 +84,8 @@ def test_a_fit_is_saved_once_and_read_back_and_a_new_one_replaces_it(
 ) -> None:
     questions, targets, passages = _distorted_pairs(n_passages=40)
     key = adapter_key(["generation-1", "strength=1.0"])
-    first = load_or_fit(tmp_path, key, questions, targets, lambda: passages, strength=1.0)
+    first = load_or_fit(tmp_path, key, lambda: (questions, targets), lambda: passages, strength=1.0)
+    assert first is not None
     assert [p.name for p in tmp_path.iterdir()] == [f"query-adapter-{key}.npy"]
 
     def no_fit(*args: object, **kwargs: object) -> np.ndarray:
@@ -92,18 +93,22 @@ def test_a_fit_is_saved_once_and_read_back_and_a_new_one_replaces_it(
 
     monkeypatch.setattr(adapter_module, "fit_matrix", no_fit)
     # read back: neither fitted nor are the passage vectors read
-    again = load_or_fit(tmp_path, key, questions, targets, no_fit, strength=1.0)
+    again = load_or_fit(tmp_path, key, no_fit, no_fit, strength=1.0)
+    assert again is not None
     assert np.array_equal(first.matrix, again.matrix)
     # anything the fit depends on changes the key: a new index generation, or the settings
     assert adapter_key(["generation-2", "strength=1.0"]) != key
     other = adapter_key(["generation-1", "strength=2.0"])
     assert other != key
     monkeypatch.undo()
-    load_or_fit(tmp_path, other, questions, targets, lambda: passages, strength=2.0)
+    load_or_fit(tmp_path, other, lambda: (questions, targets), lambda: passages, strength=2.0)
     assert [p.name for p in tmp_path.iterdir()] == [f"query-adapter-{other}.npy"]
     # a damaged file is fitted again, not trusted
     (tmp_path / f"query-adapter-{other}.npy").write_bytes(b"not an array")
-    redone = load_or_fit(tmp_path, other, questions, targets, lambda: passages, strength=2.0)
+    redone = load_or_fit(
+        tmp_path, other, lambda: (questions, targets), lambda: passages, strength=2.0
+    )
+    assert redone is not None
     assert redone.matrix.shape == (16, 16)
 
 

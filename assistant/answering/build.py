@@ -69,9 +69,6 @@ def build_adapter(
     r = settings.retrieval
     if topics is None or not r.query_adapter:
         return None
-    questions, targets = topics.training_pairs(index.row_of_locator)
-    if not len(targets):
-        return None
     generation = index.generation
     parts = [
         generation.gen_id,
@@ -83,8 +80,7 @@ def build_adapter(
     return load_or_fit(
         settings.paths.data_dir / "adapters",
         adapter_key(parts),
-        questions,
-        targets,
+        lambda: topics.training_pairs(index.row_of_locator),
         index.passage_vectors,
         strength=r.adapter_strength,
     )

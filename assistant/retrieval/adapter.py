@@ -111,20 +111,24 @@ def adapter_key(parts: Sequence[str]) -> str:
 def load_or_fit(
     folder: Path,
     key: str,
-    questions: np.ndarray,
-    targets: np.ndarray,
+    pairs: Callable[[], tuple[np.ndarray, np.ndarray]],
     passages: Callable[[], np.ndarray],
     *,
     strength: float,
-) -> QueryAdapter:
+) -> QueryAdapter | None:
     """The adapter saved under ``key`` in ``folder``, or a new fit saved there (older fits are
-    removed: one index, one adapter). ``passages`` gives the passage vectors, read only to fit."""
+    removed: one index, one adapter); none when there is nothing to fit on. ``pairs`` gives the
+    (question vectors, passage rows) and ``passages`` the passage vectors, both read only to
+    fit: a start that finds the file does neither."""
     path = folder / f"query-adapter-{key}.npy"
     if path.is_file():
         try:
             return QueryAdapter(np.load(path, allow_pickle=False))
         except (OSError, ValueError) as exc:
             log.warning("query adapter %s unreadable (%s); fitting again", path.name, exc)
+    questions, targets = pairs()
+    if not len(targets):
+        return None
     log.info("fitting the query adapter on %d questions", len(questions))
     started = time.perf_counter()
     matrix = fit_matrix(questions, targets, passages(), strength=strength)
