@@ -389,6 +389,64 @@ def test_concurrent_threads_never_fork_the_chain(db: Path) -> None:
     assert {r.event.user for r in records} == {f"t{k}" for k in range(8)}
 
 
+def test_new_file_opened_by_many_writers_at_once(tmp_path: Path) -> None:
+    # Writers switching the same new file to WAL at once can deadlock; SQLite then says
+    # "database is locked" without waiting. Before the retry this failed ~1 round in 40.
+    for round_ in range(30):
+        path = tmp_path / f"a{round_}.sqlite"
+        start = threading.Barrier(8)
+        errors: list[BaseException] = []
+
+        def work(
+            k: int,
+            path: Path = path,
+            start: threading.Barrier = start,
+            errors: list[BaseException] = errors,
+        ) -> None:
+            trail = AuditTrail(path)
+            start.wait()
+            try:
+                trail.record(event(k, user=f"w{k}"))
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                trail.close()
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, f"round {round_}: {errors[0]}"
+        assert AuditTrail(path).verify().rows_checked == 8
+
+
+class _LockedThenFine:
+    """Stands in for a connection whose WAL switch is refused ``n`` times."""
+
+    def __init__(self, n: int, message: str = "database is locked") -> None:
+        self.n, self.message, self.calls = n, message, 0
+
+    def execute(self, sql: str) -> None:
+        self.calls += 1
+        if self.calls <= self.n:
+            raise sqlite3.OperationalError(self.message)
+
+
+def test_wal_switch_retries_a_deadlock_until_the_busy_timeout(tmp_path: Path) -> None:
+    conn = _LockedThenFine(3)
+    AuditTrail(tmp_path / "a.sqlite")._enter_wal(conn)  # type: ignore[arg-type]
+    assert conn.calls == 4
+    stuck = _LockedThenFine(10**9)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        AuditTrail(tmp_path / "a.sqlite", busy_timeout_s=0.2)._enter_wal(stuck)  # type: ignore[arg-type]
+    assert stuck.calls > 1
+    other = _LockedThenFine(1, "disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk"):
+        AuditTrail(tmp_path / "a.sqlite")._enter_wal(other)  # type: ignore[arg-type]
+    assert other.calls == 1
+
+
 def test_concurrent_processes_never_fork_the_chain(db: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_record_many, args=(str(db), 40, f"p{k}")) for k in range(4)]

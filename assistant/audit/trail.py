@@ -30,8 +30,10 @@ import hmac
 import json
 import logging
 import os
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -410,7 +412,7 @@ class AuditTrail:
         os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         conn = self._connect()
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
+            self._enter_wal(conn)
             conn.execute("PRAGMA synchronous = FULL")  # a committed row survives power loss
             try:
                 conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
@@ -425,6 +427,24 @@ class AuditTrail:
             raise
         self._conn, self._pid = conn, os.getpid()
         return conn
+
+    def _enter_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch a new file to WAL. Two connections switching the same new file at once
+        can deadlock (each holds a shared lock and wants the exclusive one); SQLite then
+        answers "database is locked" at once, without waiting on the busy timeout. Retry
+        with a jittered pause until the busy timeout is spent. A file already in WAL mode
+        needs no lock here."""
+        deadline = time.monotonic() + self._busy_timeout_s
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(random.uniform(0.005, 0.05))
 
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
