@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 import pytest
 
+from assistant.commands.eval import _depths
 from assistant.embeddings import build_embedder
-from assistant.evaluation.dataset import load_dataset
+from assistant.evaluation.dataset import Item, load_dataset
+from assistant.evaluation.metrics import depth_scores
 from assistant.evaluation.runner import run_eval
+from assistant.evaluation.systems import Retrieved
 from assistant.index.reader import Index
 from assistant.retrieval.retriever import HybridRetriever, Retrieval
 from assistant.runtime import open_store
@@ -57,6 +61,14 @@ def test_eval_writes_summary_report_and_chart(
     assert json.loads((out / "summary.json").read_text())["run"]["name"] == "t1"
     assert "| **hipaa-assistant (hybrid)** |" in (out / "report.md").read_text()
     assert (out / "recall_at_5.png").read_bytes()[:4] == b"\x89PNG"
+    # where the misses are: deeper candidate lists and the routed recall, for the project only
+    for group in ("policy", "all"):
+        deep = [project[group][f"recall@{d}"] for d in (5, 10, 20, 40)]
+        assert deep == sorted(deep) and 0.0 < deep[-1] <= 1.0
+        assert 0.0 <= project[group]["routed_recall@5"] <= 1.0
+    assert "routed_recall@5" not in s["retrieval"]["dense only"]["all"]
+    assert s["run"]["depths"] == [10, 20, 40]
+    assert "### Where the misses are (hipaa-assistant (hybrid))" in (out / "report.md").read_text()
 
 
 def test_a_broken_retriever_fails_the_eval_command(
@@ -141,3 +153,30 @@ def test_judge_metrics_are_recorded_and_refusals_reported_apart(
     refusal = next(r for r in result.summary["per_question"] if r["abstained"])
     assert all(v != v for v in refusal["judge"].values())  # NaN, not 0
     assert "refusals not scored" in (tmp_path / "judged" / "report.md").read_text()
+
+
+def _passage(loc: str, kind: str) -> Retrieved:
+    return Retrieved(loc, "", (loc,), kind)
+
+
+def test_depth_scores_show_candidates_and_routing() -> None:
+    item = Item("q", "multi", "?", "", ("45 CFR 164.312(d)", "AI-301 §4"), ("staff",))
+    org = [_passage(f"SEC-201 §{i}", "organisation") for i in range(1, 7)]
+    rules = [_passage(f"45 CFR 164.30{i}", "rule") for i in range(1, 6)]
+    deep = [*org, _passage("AI-301 §4.2", "organisation"), *rules]
+    deep += [_passage("45 CFR 164.312(d)", "rule"), *(_passage(f"X {i}", "") for i in range(30))]
+    kinds = {"rule", "organisation"}
+    got = depth_scores(item, deep, kinds, 5, (10, 20, 40))
+    # the policy paragraph inside the gold section is 7th, the rule paragraph 13th
+    assert got == {"recall@10": 0.5, "recall@20": 1.0, "recall@40": 1.0, "routed_recall@5": 0.0}
+    # routed to the rule alone, the rule paragraph is 6th of its kind: still out of the top 5
+    assert depth_scores(item, deep, {"rule"}, 5, (10,))["routed_recall@5"] == 0.0
+    assert depth_scores(item, deep, {"rule"}, 6, (10,))["routed_recall@6"] == 0.5
+
+
+def test_eval_depths_argument() -> None:
+    assert _depths("40,10,10") == (10, 40)
+    assert _depths("none") == () and _depths("0") == ()
+    for bad in ("ten", "5,-1"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _depths(bad)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from assistant.evaluation.metrics import DEPTHS
 from assistant.evaluation.runner import run_eval
 from assistant.runtime import open_index
 from assistant.settings import PROJECT_ROOT, Settings
@@ -20,11 +21,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-baselines", action="store_true", help="skip the baseline systems")
     p.add_argument("--k", type=int, default=5, help="passages per question")
     p.add_argument(
+        "--depths",
+        type=_depths,
+        default=DEPTHS,
+        help="deeper candidate lists the project's recall is also measured at, to show where its "
+        "misses are (comma-separated; 'none' skips them; default %(default)s)",
+    )
+    p.add_argument(
         "--judge",
         action="store_true",
         help="also score Faithfulness, ResponseRelevancy, FactualCorrectness with the configured "
         "llm (llm.provider / llm.model) as the judge",
     )
+
+
+def _depths(text: str) -> tuple[int, ...]:
+    if text.strip().lower() in ("", "none", "0"):
+        return ()
+    try:
+        depths = tuple(sorted({int(part) for part in text.split(",")}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if any(d < 1 for d in depths):
+        raise argparse.ArgumentTypeError(f"depths must be positive: {text!r}")
+    return depths
 
 
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
@@ -44,6 +64,7 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
         run_name=args.run_name,
         baselines=not args.no_baselines,
         k=args.k,
+        depths=args.depths,
         judge=judge,
     )
     s = result.summary

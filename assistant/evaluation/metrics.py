@@ -36,6 +36,29 @@ def retrieval_scores(item: Item, retrieved: Sequence[Retrieved], k: int) -> dict
     return out
 
 
+DEPTHS = (10, 20, 40)
+
+
+def depth_scores(
+    item: Item, deep: Sequence[Retrieved], gold_kinds: set[str], k: int, depths: Sequence[int]
+) -> dict[str, float]:
+    """Where the misses are, from one deeper retrieval (``deep``, best first):
+
+    - ``recall@N`` for each depth N: did the gold reach the candidates at all? What no
+      re-ordering of them (a reranker) can recover is missing here;
+    - ``routed_recall@k``: the recall of the top ``k`` among the passages of the gold's own
+      kinds of source (the rule, or the organisation's documents), as a perfect router between
+      them would reach."""
+    out: dict[str, float] = {}
+    for depth in depths:
+        covered = {g for r in deep[:depth] for g in matched_gold(r.locators, item.gold)}
+        out[f"recall@{depth}"] = len(covered) / len(item.gold)
+    routed = [r for r in deep if r.source_kind in gold_kinds][:k]
+    covered = {g for r in routed for g in matched_gold(r.locators, item.gold)}
+    out[f"routed_recall@{k}"] = len(covered) / len(item.gold)
+    return out
+
+
 def _ragas_context(item: Item, top: Sequence[Retrieved]) -> dict[str, float]:
     """Ragas IDBasedContextRecall / IDBasedContextPrecision, made hierarchy-aware by naming each
     retrieved passage by the gold locator it holds (if any)."""

@@ -48,6 +48,7 @@ def _markdown(s: dict[str, Any]) -> str:
             label = f"**{name}**" if name == s["project_system"] else name
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines.append("")
+    lines += _depth_table(s)
     proj = s["retrieval"][s["project_system"]].get("all", {})
     a, ab = s["answers"], s["abstention"]
     rows = [
@@ -99,6 +100,33 @@ def _markdown(s: dict[str, Any]) -> str:
         lines += ["", "## Questions whose gold passages were not all in the top 5", ""]
         lines += [f"- {r['id']}: retrieved {', '.join(r.get('retrieved', [])[:5])}" for r in misses]
     return "\n".join(lines) + "\n"
+
+
+def _depth_table(s: dict[str, Any]) -> list[str]:
+    """Where the project's misses are: gold outside the deeper candidates cannot be recovered by
+    re-ordering them; routed recall shows what a perfect rule/organisation router would give."""
+    k, depths = s["run"]["k"], s["run"].get("depths") or []
+    groups = s["retrieval"][s["project_system"]]
+    cols = [f"recall@{k}", f"routed_recall@{k}", *(f"recall@{d}" for d in depths)]
+    if not depths or not any(cols[1] in v for v in groups.values()):
+        return []
+    lines = [
+        f"### Where the misses are ({s['project_system']})",
+        "",
+        f"recall@N: the gold passages among the first N candidates, the most a reranker of them "
+        f"could recover. routed_recall@{k}: the top {k} among passages of the gold's own kind of "
+        f"source (the rule, or the organisation's policies and BAAs), as a perfect router between "
+        f"them would choose.",
+        "",
+        "| group | " + " | ".join(cols) + " |",
+        "| --- |" + " ---: |" * len(cols),
+    ]
+    for g in (*ANSWER_GROUPS, "all"):
+        if g in groups:
+            lines.append(
+                f"| {g} | " + " | ".join(_fmt(groups[g].get(c, math.nan)) for c in cols) + " |"
+            )
+    return [*lines, ""]
 
 
 def _chart(s: dict[str, Any], path: Path) -> None:

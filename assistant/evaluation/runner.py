@@ -25,6 +25,7 @@ from assistant.evaluation.systems import (
     ProjectSystem,
     System,
     TutorialPipeline,
+    source_kind,
 )
 from assistant.index.embed_cache import EmbeddingCache
 from assistant.index.reader import Index, Scope
@@ -76,6 +77,7 @@ def run_eval(
     run_name: str | None = None,
     baselines: bool = True,
     k: int = 5,
+    depths: tuple[int, ...] = m.DEPTHS,
     chain: AnswerChain | None = None,
     judge: m.JudgeMetrics | None = None,
 ) -> EvalResult:
@@ -91,7 +93,9 @@ def run_eval(
         answer_metrics = m.AnswerMetrics(embedder)
         per_item: list[dict[str, Any]] = []
         for item in items:
-            per_item.append(_evaluate_item(item, chain, systems, index, answer_metrics, k, judge))
+            per_item.append(
+                _evaluate_item(item, chain, systems, index, answer_metrics, k, depths, judge)
+            )
     finally:
         cache.close()
     summary = _summarise(items, per_item, systems)
@@ -99,6 +103,7 @@ def run_eval(
         "name": run_name or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ"),
         "questions": len(items),
         "k": k,
+        "depths": list(depths),
         "embedding_model": embedder.model_id,
         "answer_mode": chain.answerer.mode,
         "index_generation": index.generation.gen_id,
@@ -116,6 +121,15 @@ def run_eval(
     return result
 
 
+def _gold_kinds(index: Index, gold: tuple[str, ...]) -> set[str]:
+    everything = Scope.unrestricted()
+    return {
+        source_kind(index.document(chunk.doc_id).doc_type)
+        for g in gold
+        for chunk in index.find_locator(g, everything)[:1]
+    }
+
+
 def _evaluate_item(
     item: Item,
     chain: AnswerChain,
@@ -123,6 +137,7 @@ def _evaluate_item(
     index: Index,
     answer_metrics: m.AnswerMetrics,
     k: int,
+    depths: tuple[int, ...],
     judge: m.JudgeMetrics | None = None,
 ) -> dict[str, Any]:
     scope = Scope.for_groups(set(item.groups) | {"staff"})
@@ -136,6 +151,10 @@ def _evaluate_item(
                     [r.text for r in retrieved], _gold_texts(index, item.gold)
                 )
                 row["retrieved"] = [r.locators[0] for r in retrieved]
+                if depths:
+                    deep = system.retrieve(item.question, scope, max(depths))
+                    kinds = _gold_kinds(index, item.gold)
+                    scores.update(m.depth_scores(item, deep, kinds, k, depths))
             row["retrieval"][system.name] = scores
     answer = chain.ask(item.question, scope)
     valid, total = m.citation_validity(answer)
@@ -175,6 +194,7 @@ def _summarise(
             names = list(RETRIEVAL_METRICS)
             if isinstance(system, ProjectSystem):
                 names.append("non_llm_context_recall")
+                names += [n for n in chosen[0]["retrieval"][system.name] if n not in names]
             per_group[group] = {
                 name: round(m.mean([r["retrieval"][system.name][name] for r in chosen]), 4)
                 for name in names

@@ -3,6 +3,7 @@ baselines over the same documents, embeddings and access scope."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,12 +24,19 @@ class Retrieved:
     id: str
     text: str
     locators: tuple[str, ...]  # the passage's locator and every paragraph locator inside it
+    source_kind: str = ""  # "rule" or "organisation" (policies, BAAs); "" when not known
 
 
 class System(Protocol):
     name: str
 
     def retrieve(self, question: str, scope: Scope, k: int) -> list[Retrieved]: ...
+
+
+def source_kind(doc_type: str) -> str:
+    """The two kinds of source a question is answered from: the rule, or the organisation's own
+    documents (policies and BAAs). Guidance is neither."""
+    return {"rule": "rule", "policy": "organisation", "baa": "organisation"}.get(doc_type, "")
 
 
 def _from_chunk(chunk: Any) -> Retrieved:
@@ -42,7 +50,10 @@ class ProjectSystem:
         self.retriever = retriever
 
     def retrieve(self, question: str, scope: Scope, k: int) -> list[Retrieved]:
-        return [_from_chunk(p.chunk) for p in self.retriever.retrieve(question, scope, k).passages]
+        return [
+            dataclasses.replace(_from_chunk(p.chunk), source_kind=source_kind(p.document.doc_type))
+            for p in self.retriever.retrieve(question, scope, k).passages
+        ]
 
 
 class DenseOnly:
