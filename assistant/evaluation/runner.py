@@ -57,13 +57,17 @@ class EvalResult:
         return not self.failures
 
 
-def _gold_texts(index: Index, gold: tuple[str, ...]) -> list[str]:
+def _gold_chunks(index: Index, gold: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """Each gold locator with the first passage that holds it (none: left out)."""
     everything = Scope.unrestricted()
+    return [(g, chunk) for g in gold for chunk in index.find_locator(g, everything)[:1]]
+
+
+def _gold_texts(found: list[tuple[str, Any]]) -> list[str]:
     texts = []
-    for g in gold:
-        for chunk in index.find_locator(g, everything)[:1]:
-            span = next((s for s in chunk.spans if s.locator == g), None)
-            texts.append(chunk.text[span.start : span.end] if span else chunk.text)
+    for g, chunk in found:
+        span = next((s for s in chunk.spans if s.locator == g), None)
+        texts.append(chunk.text[span.start : span.end] if span else chunk.text)
     return texts
 
 
@@ -121,13 +125,8 @@ def run_eval(
     return result
 
 
-def _gold_kinds(index: Index, gold: tuple[str, ...]) -> set[str]:
-    everything = Scope.unrestricted()
-    return {
-        source_kind(index.document(chunk.doc_id).doc_type)
-        for g in gold
-        for chunk in index.find_locator(g, everything)[:1]
-    }
+def _gold_kinds(index: Index, found: list[tuple[str, Any]]) -> set[str]:
+    return {source_kind(index.document(chunk.doc_id).doc_type) for _, chunk in found}
 
 
 def _evaluate_item(
@@ -147,13 +146,14 @@ def _evaluate_item(
             retrieved = system.retrieve(item.question, scope, k)
             scores = m.retrieval_scores(item, retrieved, k)
             if isinstance(system, ProjectSystem):
+                found = _gold_chunks(index, item.gold)
                 scores["non_llm_context_recall"] = m.non_llm_context_recall(
-                    [r.text for r in retrieved], _gold_texts(index, item.gold)
+                    [r.text for r in retrieved], _gold_texts(found)
                 )
                 row["retrieved"] = [r.locators[0] for r in retrieved]
                 if depths:
                     deep = system.retrieve(item.question, scope, max(depths))
-                    kinds = _gold_kinds(index, item.gold)
+                    kinds = _gold_kinds(index, found)
                     scores.update(m.depth_scores(item, deep, kinds, k, depths))
             row["retrieval"][system.name] = scores
     answer = chain.ask(item.question, scope)

@@ -3,7 +3,6 @@ baselines over the same documents, embeddings and access scope."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,8 +38,9 @@ def source_kind(doc_type: str) -> str:
     return {"rule": "rule", "policy": "organisation", "baa": "organisation"}.get(doc_type, "")
 
 
-def _from_chunk(chunk: Any) -> Retrieved:
-    return Retrieved(chunk.chunk_id, chunk.text, (chunk.locator, *(s.locator for s in chunk.spans)))
+def _from_chunk(chunk: Any, kind: str = "") -> Retrieved:
+    locators = (chunk.locator, *(s.locator for s in chunk.spans))
+    return Retrieved(chunk.chunk_id, chunk.text, locators, kind)
 
 
 class ProjectSystem:
@@ -51,7 +51,7 @@ class ProjectSystem:
 
     def retrieve(self, question: str, scope: Scope, k: int) -> list[Retrieved]:
         return [
-            dataclasses.replace(_from_chunk(p.chunk), source_kind=source_kind(p.document.doc_type))
+            _from_chunk(p.chunk, source_kind(p.document.doc_type))
             for p in self.retriever.retrieve(question, scope, k).passages
         ]
 
