@@ -34,12 +34,12 @@ def inside(inner: str, outer: str) -> bool:
     return nxt in '("' or (nxt == "." and "§" in b)
 
 
-_ROOT = re.compile(r'^(.*?)(?:\(|\s*§|\s*"|$)')
+_ROOT = re.compile(r'^(.*?)(?:\(|\s*§|\s*"|\s+Art\.\s|$)')
 
 
 def root(locator: str) -> str:
     """The document-or-section part of a locator, for lookup: ``45 CFR 164.312(a)(2)`` ->
     ``45cfr164.312``; ``45 CFR 164.501 "Marketing" (1)`` -> ``45cfr164.501``; ``AI-301 §5.3`` ->
-    ``ai-301``."""
+    ``ai-301``; ``Acme BAA Art. IV`` -> ``acmebaa``."""
     m = _ROOT.match(locator)
     return norm(m.group(1) if m else locator)

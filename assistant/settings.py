@@ -102,6 +102,12 @@ class IngestSettings(_Group):
         "stream) may expand to when decompressed; beyond it the file is refused as a possible "
         "compression bomb (the largest official PDF holds under 3 MB).",
     )
+    max_unpacked_mb: int = Field(
+        default=64,
+        ge=1,
+        description="Most that a Word document's parts may expand to when unzipped; beyond it "
+        "the file is refused as a possible compression bomb (a 30-page policy holds under 1 MB).",
+    )
     pdf_seconds: float = Field(
         default=60.0,
         gt=0,

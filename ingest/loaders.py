@@ -6,14 +6,17 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from assistant.documents import Chunk, SourceDocument
 from assistant.errors import DocumentError
 from assistant.settings import Settings
+from ingest.docx_doc import read_docx
 from ingest.ecfr import parse_ecfr_xml
+from ingest.html_doc import read_html
 from ingest.markdown_doc import decode_text, markdown_blocks, parse_front_matter
 from ingest.metadata import build_document, locator_prefix, pdf_embedded_meta, sidecar_meta
-from ingest.numbered import build_tree
+from ingest.numbered import Block, build_tree
 from ingest.numbered_pdf import parse_numbered_pdf, parse_paged_pdf
 from ingest.official import OfficialSource
 from ingest.pdf_text import PdfText, read_pdf
@@ -21,8 +24,8 @@ from ingest.regulation_pdf import parse_regulation_pdf
 from ingest.tree import Node, chunk_tree
 
 # Bump when parsing or chunking changes, so unchanged files are re-parsed once.
-PARSER_VERSION = "6"
-CORPUS_SUFFIXES = {".md", ".markdown", ".txt", ".pdf"}
+PARSER_VERSION = "7"
+CORPUS_SUFFIXES = {".md", ".markdown", ".txt", ".pdf", ".docx", ".docm", ".html", ".htm"}
 MAX_FILE_BYTES = 32 * 1024 * 1024  # the default of settings.ingest.max_file_mb
 
 
@@ -99,20 +102,39 @@ def _load_corpus(
         doc = build_document(meta, path=file.path, sha256=digest, fmt="pdf", default_groups=groups)
         return doc, parse_numbered_pdf(pdf, locator_prefix(doc))
     if suffix in (".md", ".markdown", ".txt"):
-        text = decode_text(data)
-        meta, body = parse_front_matter(text)
-        meta = {**meta, **side}
+        front, body = parse_front_matter(decode_text(data))
         title, blocks = markdown_blocks(body)
-        doc = build_document(
-            meta,
-            path=file.path,
-            sha256=digest,
-            fmt="markdown",
-            default_groups=groups,
-            fallback_title=_strip_id(title, str(meta.get("id", ""))),
+        return _structured(file, digest, "markdown", {**front, **side}, title, blocks, settings)
+    if suffix in (".docx", ".docm"):
+        word = read_docx(data, settings.ingest.max_unpacked_mb << 20)
+        return _structured(
+            file, digest, "docx", {**word.meta, **side}, word.title, word.blocks, settings
         )
-        return doc, build_tree(blocks, locator_prefix(doc))
+    if suffix in (".html", ".htm"):
+        title, blocks, html_meta = read_html(data)
+        return _structured(file, digest, "html", {**html_meta, **side}, title, blocks, settings)
     raise DocumentError(f"unsupported file type '{suffix or file.path.name}'")
+
+
+def _structured(
+    file: SourceFile,
+    digest: str,
+    fmt: str,
+    meta: dict[str, Any],
+    title: str,
+    blocks: list[Block],
+    settings: Settings,
+) -> tuple[SourceDocument, list[Node]]:
+    """A document read as headings and paragraphs (Markdown, Word, HTML) -> its located tree."""
+    doc = build_document(
+        meta,
+        path=file.path,
+        sha256=digest,
+        fmt=fmt,
+        default_groups=settings.default_access_groups,
+        fallback_title=_strip_id(title, str(meta.get("id", ""))),
+    )
+    return doc, build_tree(blocks, locator_prefix(doc))
 
 
 def _read_pdf(data: bytes, settings: Settings) -> PdfText:

@@ -8,13 +8,13 @@ from typing import Any
 
 from assistant.errors import DocumentError
 from ingest.metadata import load_meta_yaml
-from ingest.numbered import Block, Heading, Paragraph, split_numbered
+from ingest.numbered import Block, Paragraph, classify_heading, with_run_in_headings
+from ingest.tables import pipe_rows, table_lines
 
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.S)
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)]|\((?:[a-z]{1,2}|[ivxlc]{1,6}|\d{1,2})\))\s+")
 _INLINE = re.compile(r"(\*\*|__|`)")
-_MAX_DEPTH = 6
 
 
 _TEXT_CONTROLS = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
@@ -85,9 +85,13 @@ def markdown_blocks(body: str) -> tuple[str, list[Block]]:
     title = ""
     blocks: list[Block] = []
     para: list[str] = []
+    table: list[str] = []
     in_fence = False
 
     def flush() -> None:
+        if table:
+            blocks.extend(Paragraph(_INLINE.sub("", t)) for t in table_lines(pipe_rows(table)))
+            table.clear()
         if para:
             text = " ".join(line.strip() for line in para)
             blocks.append(Paragraph(_INLINE.sub("", text)))
@@ -105,12 +109,15 @@ def markdown_blocks(body: str) -> tuple[str, list[Block]]:
             if level == 1 and not title:
                 title = text
                 continue
-            numbered = split_numbered(text) if level <= _MAX_DEPTH else None
-            if numbered:
-                blocks.append(Heading(numbered[0], numbered[1]))
-            else:
-                blocks.append(Heading("", text))
+            blocks.append(classify_heading(text, level))
             continue
+        if not in_fence and line.lstrip().startswith("|"):
+            if para:
+                flush()
+            table.append(line)
+            continue
+        if table:
+            flush()
         if not line.strip():
             flush()
         elif _BULLET.match(line) and para:
@@ -119,4 +126,4 @@ def markdown_blocks(body: str) -> tuple[str, list[Block]]:
         else:
             para.append(line)
     flush()
-    return title, blocks
+    return title, with_run_in_headings(blocks)

@@ -16,6 +16,10 @@ from assistant.errors import DocumentError
 PDF_META_KEY = "HipaaAssistantMeta"
 _FOLDER_TYPES = {"baas": "baa", "baa": "baa", "policies": "policy", "policy": "policy"}
 _ID_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# "SHP-HR-03 Workforce Training.docx": a leading policy number, then words
+_ID_IN_NAME = re.compile(
+    r"^([A-Z][A-Z0-9]*(?:[-.][A-Z0-9]+)*-?\d[A-Z0-9]*)[\s_]+(?:[-\u2013\u2014]\s*)?\w"
+)
 MAX_META_BYTES = 256 * 1024
 MAX_META_VALUES = 2000
 MAX_META_DEPTH = 8
@@ -148,12 +152,12 @@ def build_document(
         raise DocumentError(
             f"unknown document type '{doc_type}' (use one of {', '.join(DOC_TYPES)})"
         )
-    doc_id = _as_text(meta.get("id") or meta.get("doc_id")) or _ID_SAFE.sub("-", path.stem)
+    doc_id = _as_text(meta.get("id") or meta.get("doc_id")) or id_from_name(path.stem)
     groups = _as_list(meta.get("access_groups")) or tuple(default_groups)
     return SourceDocument(
         doc_id=doc_id,
         doc_type=doc_type,  # type: ignore[arg-type]
-        title=_as_text(meta.get("title")) or fallback_title or path.stem,
+        title=_as_text(meta.get("title")) or fallback_title or title_from_name(path.stem),
         path=str(path),
         sha256=sha256,
         version=_as_text(meta.get("version")),
@@ -165,6 +169,20 @@ def build_document(
         implements=_as_list(meta.get("implements")),
         fmt=fmt,
     )
+
+
+def id_from_name(stem: str) -> str:
+    """A document id from a file name: its leading policy number when it has one
+    (``SHP-HR-03 Workforce Training`` -> ``SHP-HR-03``), else the name made safe."""
+    m = _ID_IN_NAME.match(stem)
+    return m.group(1) if m else _ID_SAFE.sub("-", stem)
+
+
+def title_from_name(stem: str) -> str:
+    """``SHP-HR-03 Workforce Training`` -> ``Workforce Training``."""
+    m = _ID_IN_NAME.match(stem)
+    rest = stem[len(m.group(1)) :].strip(" _-\u2013\u2014") if m else ""
+    return rest or stem
 
 
 def locator_prefix(doc: SourceDocument) -> str:

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import re
 
-from ingest.numbered import Block, Heading, Paragraph, build_tree, split_numbered
+from ingest.numbered import (
+    ARTICLE_HEADING,
+    Block,
+    Heading,
+    Paragraph,
+    article_value,
+    build_tree,
+    classify_heading,
+    split_numbered,
+    split_run_in,
+    successors,
+    with_run_in_headings,
+)
 from ingest.pdf_text import PdfText, clean, page_lines, rejoin, resolve_soft_hyphens, vocabulary
 from ingest.tree import Node
 
-_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
-
-
-def _successors(last: str) -> set[str]:
-    if not last:
-        return {"1", "1.1"}
-    parts = [int(p) for p in last.split(".")]
-    out = {".".join(map(str, [*parts, 1]))}
-    for i in range(len(parts)):
-        nxt = [*parts[:i], parts[i] + 1]
-        out.add(".".join(map(str, nxt)))
-        out.add(".".join(map(str, [*nxt, 1])))
-    return out
+_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)]|\((?:[a-z]{1,2}|[ivxlc]{1,6}|\d{1,2})\))\s+")
+_RUN_IN_START = re.compile(r"^(?:Section|SECTION|§)\s*\d{1,2}(?:\.\d{1,2}){1,3}\.?\s+[A-Z]")
 
 
 def numbered_pdf_blocks(pdf: PdfText) -> list[Block]:
@@ -42,7 +43,7 @@ def numbered_pdf_blocks(pdf: PdfText) -> list[Block]:
         numbered = split_numbered(text)
         if (
             numbered
-            and numbered[0] in _successors(last)
+            and numbered[0] in successors(last)
             and len(numbered[1].split()) <= 16
             and numbered[1][:1].isupper()  # "5 business days of discovery..." is body text
             and not text.endswith((",", ";", "."))
@@ -51,13 +52,24 @@ def numbered_pdf_blocks(pdf: PdfText) -> list[Block]:
             last = numbered[0]
             blocks.append(Heading(numbered[0], numbered[1], ln.page))
             continue
-        if _BULLET.match(text) and para:
+        article = ARTICLE_HEADING.match(text)
+        if article and text.upper() == text and len(text.split()) <= 16:
+            flush()  # "ARTICLE IV - TERM AND TERMINATION"
+            heading = classify_heading(text, page=ln.page)
+            last = str(article_value(heading.number))
+            blocks.append(heading)
+            continue
+        run_in = split_run_in(text) if _RUN_IN_START.match(text) else None
+        if run_in is not None and run_in[0].number in successors(last):
+            flush()  # "Section 4.2 Breach Notification. Business Associate shall ..."
+            last = run_in[0].number
+        elif _BULLET.match(text) and para:
             flush()
         if not para:
             para_page = ln.page
         para.append(text)
     flush()
-    return blocks
+    return with_run_in_headings(blocks)
 
 
 def parse_numbered_pdf(pdf: PdfText, prefix: str) -> list[Node]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import Settings
-from ingest.loaders import load, read_bytes
+from ingest.loaders import SourceFile, load, read_bytes
 from ingest.pipeline import discover
 from tests.conftest import ROOT, make_settings
 
@@ -104,3 +104,42 @@ def test_pdfs_are_generated_from_their_markdown_sources() -> None:
         text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_unseen_organisations_files_are_generated_from_their_sources() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_eval_org.py"), "saguaro", "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_unseen_organisation_is_read_in_each_of_its_formats(tmp_path: Path) -> None:
+    """Saguaro keeps mostly Word files, some PDFs (one with a sidecar instead of embedded
+    metadata), a Markdown file, and one Word file with no metadata at all."""
+    settings = Settings(paths={"data_dir": tmp_path, "corpus_dirs": []})
+    folder = ROOT / "evals" / "orgs" / "saguaro" / "documents"
+    docs = {}
+    for path in sorted(folder.rglob("*")):
+        if path.suffix in (".docx", ".pdf", ".md"):
+            loaded = load(SourceFile(path, "corpus"), path.read_bytes(), settings)
+            docs[loaded.document.doc_id] = loaded
+    formats = sorted(d.document.fmt for d in docs.values())
+    assert formats.count("docx") >= 8 and "pdf" in formats and "markdown" in formats
+    assert len([d for d in docs.values() if d.document.doc_type == "policy"]) >= 8
+    baas = [d.document for d in docs.values() if d.document.doc_type == "baa"]
+    assert sorted(b.vendor for b in baas) == ["Ledgerline", "Parley Voice", "Quarry Analytics"]
+    assert all(b.access_groups == ("privacy-office", "legal") for b in baas)
+    assert docs["SHP-IR-01"].document.as_of == "2026-01-15"  # from its sidecar
+    assert docs["SHP-HR-03"].document.title == "Workforce Privacy Training and Sanctions"
+    locators = {s.locator for d in docs.values() for c in d.chunks for s in c.spans} | {
+        c.locator for d in docs.values() for c in d.chunks
+    }
+    assert {
+        "Ledgerline BAA §5.1",  # Article V, "Section 5.1 ..." run into its paragraph
+        "SHP-VM-02 §5.1(c)",  # a typed lettered item
+        "SHP-DA-03 §11.3",  # Word's automatic numbering
+        'SHP-HR-03 "Sanction Levels"',  # a bold line without a number
+        "Quarry Analytics BAA §8.2",  # a PDF contract
+    } <= locators

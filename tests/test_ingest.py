@@ -118,7 +118,8 @@ def _bad_files(folder: Path) -> dict[str, str]:
     buf = io.BytesIO()
     blank.write(buf)
     (folder / "scanned.pdf").write_bytes(buf.getvalue())
-    (folder / "notes.docx").write_bytes(b"PK\x03\x04 not supported")
+    (folder / "notes.docx").write_bytes(b"PK\x03\x04 not a zip")
+    (folder / "notes.odt").write_bytes(b"PK\x03\x04 not supported")
     return {
         "corrupt.pdf": "PDF",
         "truncated.pdf": "PDF",
@@ -127,7 +128,8 @@ def _bad_files(folder: Path) -> dict[str, str]:
         "junk.md": "binary",
         "not-really.pdf": "not a PDF",
         "scanned.pdf": "no text layer",
-        "notes.docx": "unsupported",
+        "notes.docx": "damaged",
+        "notes.odt": "unsupported",
     }
 
 

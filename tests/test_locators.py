@@ -27,6 +27,11 @@ from assistant.locators import inside, root
         ('45 CFR 164.501 "Marketing"', '45 CFR 164.501 "Payment"', False),
         ('45 CFR 164.504(a) "Summary health information" (1)', "45 CFR 164.504(a)", True),
         ("45 CFR 164.501", '45 CFR 164.501 "Marketing"', False),
+        # items, unnumbered headings and articles of organisations' documents
+        ("SHP-VM-02 §5.1(c)", "SHP-VM-02 §5.1", True),
+        ("SHP-VM-02 §5.1(c)", "SHP-VM-02 §5.1(d)", False),
+        ('HR-03 "Sanction Levels"', 'HR-03 "Sanction Levels"', True),
+        ('HR-03 "Sanction Levels"', 'HR-03 "Sanction"', False),
     ],
 )
 def test_inside(inner: str, outer: str, expected: bool) -> None:
@@ -38,3 +43,5 @@ def test_root_is_the_section_or_document() -> None:
     assert root("45 CFR 164.312(a)(2)") == "45cfr164.312"
     assert root("AI-301 §5.3") == "ai-301"
     assert root("Acme Scribe BAA §4.3") == "acmescribebaa"
+    assert root("Acme Scribe BAA Art. IV") == "acmescribebaa"
+    assert root('SHP-HR-03 "Sanction Levels"') == "shp-hr-03"
