@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -132,6 +132,31 @@ class ChromaSettings(_Group):
     )
 
 
+# The stages of retrieval, in the order they run (assistant/retrieval/pipeline.py), and the
+# weight each has in the fusion. Ranks and boosts add weight x (their reciprocal-rank value);
+# factors multiply by (their factor ** weight). The last two order the fused list and have no
+# weight (switch them off with `disabled`).
+RETRIEVAL_WEIGHTS: dict[str, float] = {
+    "dense": 1.0,
+    "lexical": 1.0,
+    "adapted_dense": 1.0,
+    "rule_dense": 0.5,
+    "rule_lexical": 0.5,
+    "question_index": 2.0,
+    "named_document": 1.0,
+    "vocabulary_bridge": 1.0,
+    "cited_rule": 0.4,
+    "section_demotion": 1.0,
+    "guidance_weight": 1.0,
+}
+RETRIEVAL_STAGES: tuple[str, ...] = (
+    *RETRIEVAL_WEIGHTS,
+    "named_locator",
+    "source_quotas",
+    "source_routing",
+)
+
+
 class RetrievalSettings(_Group):
     k: int = Field(default=5, ge=1, le=50, description="Passages returned to the answerer.")
     dense_candidates: int = Field(default=40, ge=1, description="Dense (vector) candidates.")
@@ -144,13 +169,17 @@ class RetrievalSettings(_Group):
     )
     lexical_candidates: int = Field(default=40, ge=1, description="Lexical (BM25) candidates.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
-    dense_weight: float = Field(default=1.0, ge=0, description="Weight of the dense ranking.")
-    lexical_weight: float = Field(default=1.0, ge=0, description="Weight of the lexical ranking.")
-    rule_ranking_weight: float = Field(
-        default=0.5,
-        ge=0,
-        description="Weight of the extra dense and lexical rankings over the rule text alone "
-        "(0 = off).",
+    weights: dict[str, float] = Field(
+        default_factory=lambda: dict(RETRIEVAL_WEIGHTS),
+        description="Fusion weight of each retrieval stage by name (a ranking's first place is "
+        "worth weight / (rrf_k + 1)); names left out keep their default, 0 switches a stage "
+        "off. Stages: " + ", ".join(RETRIEVAL_WEIGHTS) + ".",
+    )
+    disabled: list[str] = Field(
+        default_factory=list,
+        description="Retrieval stages switched off by name (any of "
+        + ", ".join(RETRIEVAL_STAGES)
+        + "); the eval's ablation switches each off in turn.",
     )
     query_adapter: bool = Field(
         default=True,
@@ -159,12 +188,6 @@ class RetrievalSettings(_Group):
         "question as well: staff wording finds the rule's wording more often. Fitted once per "
         "index and kept in the data folder.",
     )
-    adapted_dense_weight: float = Field(
-        default=1.0,
-        ge=0,
-        description="Weight of the dense ranking by the mapped question (the rule-only ranking "
-        "uses it too, whenever the adapter is on).",
-    )
     adapter_strength: float = Field(
         default=3.0,
         ge=0,
@@ -172,24 +195,8 @@ class RetrievalSettings(_Group):
         "fit's penalty on the distance from the identity). 3 is where questions of passages "
         "held out of the fit find them most often (1: 72%, 3: 74%, 10: 74%, 30: 73%).",
     )
-    rule_candidates: int = Field(default=5, ge=1, description="Candidates of those rankings.")
-    named_document_boost: float = Field(
-        default=1.0,
-        ge=0,
-        description="Extra fusion weight (in ranks at the top) for documents or vendors the "
-        "question names.",
-    )
-    related_locator_boost: float = Field(
-        default=1.0,
-        ge=0,
-        description="Extra fusion weight for passages holding a rule paragraph that the "
-        "vocabulary bridge links to the question's words (e.g. 'vendor' -> 164.502(e)).",
-    )
-    cited_rule_boost: float = Field(
-        default=0.4,
-        ge=0,
-        description="Fusion weight for a rule paragraph that a top-ranked policy or BAA passage "
-        "cites (citation following; 0 = off).",
+    rule_candidates: int = Field(
+        default=5, ge=1, description="Candidates of the rankings over the rule text alone."
     )
     cited_rule_from_top: int = Field(
         default=5, ge=0, description="How many top passages are followed to the rules they cite."
@@ -217,6 +224,24 @@ class RetrievalSettings(_Group):
         default_factory=lambda: ["Purpose", "Scope", "Revision History", "Related Policies"],
         description="Policy sections that rarely answer a question; their fused score is halved.",
     )
+    route_margin: float = Field(
+        default=0.05,
+        description="source_routing: when the closest policy or BAA passage beats the closest "
+        "rule passage by this much cosine similarity, the top k holds the organisation's best "
+        "passages and routed_rule_passages rule passages (instead of the quotas). Set on the "
+        "question indexes, not on eval questions: 81% of the organisation's questions and 16% of "
+        "the rules' clear it.",
+    )
+    routed_rule_passages: int = Field(
+        default=2,
+        ge=0,
+        description="source_routing: places the rule keeps in the top k of a routed question.",
+    )
+    route_order_margin: float = Field(
+        default=0.15,
+        description="source_routing: from this lead on, the organisation's passages also come "
+        "first in the top k (58% of the organisation's index questions, 6% of the rules').",
+    )
     locator_max_chunks: int = Field(
         default=3, ge=1, description="Passages placed first for a locator named in the question."
     )
@@ -234,12 +259,6 @@ class RetrievalSettings(_Group):
         description="Folder, inside each corpus folder, of the organisation's own question-index "
         "files (staff questions linked to its policy and contract sections; none = not read).",
     )
-    topic_weight: float = Field(
-        default=2.0,
-        ge=0,
-        description="Weight of the ranking of passages by their closest question in the question "
-        "index (0 = off).",
-    )
     topic_lexical_weight: float = Field(
         default=0.3,
         ge=0,
@@ -247,9 +266,7 @@ class RetrievalSettings(_Group):
         "relative to the best entry's) add to its similarity in the question-index ranking "
         "(0 = by meaning alone).",
     )
-    topic_candidates: int = Field(
-        default=8, ge=1, description="Passages that ranking contributes."
-    )
+    topic_candidates: int = Field(default=8, ge=1, description="Passages that ranking contributes.")
     topic_min_similarity: float = Field(
         default=0.5,
         ge=-1,
@@ -278,6 +295,32 @@ class RetrievalSettings(_Group):
         default_factory=lambda: ["staff"],
         description="Access groups of a caller that names none (the CLI without --groups).",
     )
+
+    @field_validator("weights")
+    @classmethod
+    def _known_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(RETRIEVAL_WEIGHTS))
+        if unknown:
+            raise ValueError(
+                f"unknown retrieval stage(s) {unknown}; known: {list(RETRIEVAL_WEIGHTS)}"
+            )
+        if any(w < 0 for w in value.values()):
+            raise ValueError("retrieval weights must not be negative")
+        return {**RETRIEVAL_WEIGHTS, **value}
+
+    @field_validator("disabled")
+    @classmethod
+    def _known_stages(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(RETRIEVAL_STAGES))
+        if unknown:
+            raise ValueError(
+                f"unknown retrieval stage(s) {unknown}; known: {list(RETRIEVAL_STAGES)}"
+            )
+        return value
+
+    def active(self, stage: str) -> bool:
+        """Whether a stage runs: not disabled and (for fused stages) a weight above 0."""
+        return stage not in self.disabled and self.weights.get(stage, 1.0) > 0
 
 
 class AnswerSettings(_Group):

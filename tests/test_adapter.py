@@ -141,7 +141,7 @@ def test_the_mapped_question_adds_a_ranking_and_the_similarities_stay_plain(
         return next((x.score for x in r.passages if x.chunk.chunk_id == target.chunk_id), 0.0)
 
     # first in the mapped ranking: the passage gains exactly that ranking's first place
-    gain = settings.adapted_dense_weight / (settings.rrf_k + 1)
+    gain = settings.weights["adapted_dense"] / (settings.rrf_k + 1)
     assert score(mapped) == pytest.approx(score(plain) + gain, abs=1e-5)
     plain_ids = [x.chunk.chunk_id for x in plain.passages]
     was = plain_ids.index(target.chunk_id) if target.chunk_id in plain_ids else len(plain_ids)
@@ -152,7 +152,7 @@ def test_the_mapped_question_adds_a_ranking_and_the_similarities_stay_plain(
     assert hit.dense is None or hit.dense == pytest.approx(float(q @ p), abs=1e-5)
     off = HybridRetriever(
         index,
-        settings.model_copy(update={"adapted_dense_weight": 0.0}),
+        settings.model_copy(update={"disabled": ["adapted_dense"]}),
         Vocabulary.load(),
         adapter=adapter,
     ).retrieve(question, Scope(None, frozenset({"policy", "baa"})), 60)

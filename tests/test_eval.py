@@ -50,6 +50,7 @@ def test_eval_writes_summary_report_and_chart(
     project = s["retrieval"][s["project_system"]]
     assert project["policy"]["recall@5"] == 1.0 and project["baa"]["hit@1"] == 1.0
     assert set(s["baselines"]) == {
+        "plain hybrid (dense + BM25)",
         "dense only",
         "BM25 only",
         "LangChain tutorial (1000/200 + Chroma)",

@@ -101,10 +101,16 @@ def test_a_figure_the_documents_state_is_answered(
 def test_the_eval_suite_passes_its_thresholds(
     data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """CI's retrieval and answer evals on the bundled corpus + mirror, with the baselines."""
+    """CI's retrieval and answer evals, with the baselines, on every reported profile: the bundled
+    corpus + mirror with and without its question files, and the unseen organisation (its own
+    index, built here from its Word/PDF files and the mirror's official texts)."""
     rc = cli.main(["--data-dir", str(data_dir), "eval", "--out", str(tmp_path), "--run-name", "ci"])
     out = capsys.readouterr().out
     print(out)
     assert rc == 0, out
-    summary = json.loads((tmp_path / "ci" / "summary.json").read_text())
+    suite = json.loads((tmp_path / "ci" / "summary.json").read_text())
+    assert set(suite["profiles"]) == {"lakemont", "lakemont-no-questions", "saguaro"}
+    summary = json.loads((tmp_path / "ci" / "lakemont" / "summary.json").read_text())
     assert summary["dataset"]["rule"] >= 40 and summary["answers"]["citation_validity"] == 1.0
+    saguaro = json.loads((tmp_path / "ci" / "saguaro" / "summary.json").read_text())
+    assert saguaro["run"]["questions"] >= 80 and saguaro["answers"]["citation_validity"] == 1.0

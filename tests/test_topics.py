@@ -142,7 +142,10 @@ def test_the_passage_a_staff_question_matches_is_retrieved(tmp_path: Path) -> No
     assert wanted not in plain
     # off by setting: the same as without
     off = HybridRetriever(
-        index, settings.model_copy(update={"topic_weight": 0.0}), Vocabulary.load(), topics=topics
+        index,
+        settings.model_copy(update={"weights": {**settings.weights, "question_index": 0.0}}),
+        Vocabulary.load(),
+        topics=topics,
     )
     assert [p.chunk.chunk_id for p in off.retrieve(ask, everything, 5).passages] == plain
     # the scope still rules: a filter to BAAs keeps the policy out
@@ -225,10 +228,10 @@ def test_each_question_index_ranking_keeps_its_own_lead() -> None:
     """The rules' best match and the organisation's best match both get (nearly) the full
     boost, so a policy section that restates a rule does not push the rule out, nor the rule
     the policy; a ranking that trails the other is scaled by its gap."""
-    from assistant.retrieval.retriever import topic_gains
+    from assistant.retrieval.rankers import topic_gains
 
-    s = RetrievalSettings(topic_weight=2.0, rrf_k=60, topic_spread=0.05, topic_kind_spread=0.1)
-    full = 2.0 / 61
+    s = RetrievalSettings(rrf_k=60, topic_spread=0.05, topic_kind_spread=0.1)
+    full = 1.0 / 61  # a first place, in reciprocal-rank units (the fusion applies the weight)
     # best first: policy 0.80, rule 0.78, policy 0.70, rule 0.45 (below the floor of 0.5)
     gains = topic_gains([0.80, 0.78, 0.70, 0.45], [False, True, False, True], s)
     assert gains[0] == pytest.approx(full)

@@ -52,7 +52,7 @@ def build_topics(settings: Settings, embedder: Embedder) -> TopicIndex | None:
     """The question index, embedded with the index's embedder (cached by content hash, so only
     the first start after a change embeds; ``ingest`` does that ahead of time)."""
     folders = topic_folders(settings)
-    if not folders or not settings.retrieval.topic_weight:
+    if not folders or not settings.retrieval.active("question_index"):
         return None
     cache = EmbeddingCache(settings.paths.data_dir / "embedding-cache.sqlite")
     try:
@@ -84,6 +84,16 @@ def build_adapter(
         index.passage_vectors,
         strength=r.adapter_strength,
     )
+
+
+def prepare_after_ingest(settings: Settings, embedder: Embedder, fit_adapter: bool) -> None:
+    """What ``ingest`` does ahead of the server: embed the question index and, for a new index
+    generation, fit the query adapter (so a start does neither)."""
+    from assistant.runtime import open_index
+
+    topics = build_topics(settings, embedder)
+    if fit_adapter:
+        build_adapter(settings, open_index(settings, embedder), topics)
 
 
 def topic_folders(settings: Settings) -> list[Path]:

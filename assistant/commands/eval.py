@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
+from assistant.errors import ConfigError
 from assistant.evaluation.metrics import DEPTHS
 from assistant.evaluation.runner import run_eval
 from assistant.runtime import open_index
@@ -14,7 +16,21 @@ EVALS = PROJECT_ROOT / "evals"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", type=Path, default=EVALS / "dataset", help="folder of *.yaml")
+    p.add_argument(
+        "--profile",
+        help="comma-separated profiles of evals/profiles.yaml to run (default: every reported "
+        "one: each organisation, with and without its question files)",
+    )
+    p.add_argument(
+        "--ablation",
+        action="store_true",
+        help="also switch each retrieval stage off in turn, per profile (the ablation table)",
+    )
+    p.add_argument(
+        "--dataset",
+        type=Path,
+        help="a folder of *.yaml to run on the configured index instead of the profiles",
+    )
     p.add_argument("--thresholds", type=Path, default=EVALS / "thresholds.yaml")
     p.add_argument("--out", type=Path, default=EVALS / "results", help="results folder")
     p.add_argument("--run-name", help="name of the run folder (default: a timestamp)")
@@ -48,13 +64,48 @@ def _depths(text: str) -> tuple[int, ...]:
 
 
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
-    index = open_index(settings)
     judge = None
     if args.judge:
         from assistant.answering.llm import build_chat_model
+        from assistant.embeddings import build_embedder
         from assistant.evaluation.metrics import JudgeMetrics
 
-        judge = JudgeMetrics(build_chat_model(settings.llm), index.embedder)
+        judge = JudgeMetrics(build_chat_model(settings.llm), build_embedder(settings.embedding))
+    if args.dataset is not None:
+        return _single(settings, args, judge)
+    from assistant.evaluation.profiles import load_profiles
+    from assistant.evaluation.suite import run_suite
+
+    profiles = load_profiles()
+    if args.profile:
+        names = [n.strip() for n in args.profile.split(",") if n.strip()]
+        unknown = [n for n in names if n not in profiles]
+        if unknown:
+            raise ConfigError(f"unknown profile(s) {unknown}; known: {list(profiles)}")
+        chosen = [profiles[n] for n in names]
+    else:
+        chosen = [p for p in profiles.values() if p.report]
+    suite = run_suite(
+        settings,
+        chosen,
+        out_root=args.out,
+        run_name=args.run_name,
+        baselines=not args.no_baselines,
+        k=args.k,
+        depths=args.depths,
+        ablation=args.ablation,
+        judge=judge,
+    )
+    for name, result in suite.results.items():
+        _print_result(name, result.summary)
+    print(f"report: {suite.out_dir}")
+    for failure in suite.failures:
+        print(f"BELOW THRESHOLD: {failure}")
+    return 0 if suite.ok else 1
+
+
+def _single(settings: Settings, args: argparse.Namespace, judge: Any) -> int:
+    index = open_index(settings)
     result = run_eval(
         settings,
         index,
@@ -67,17 +118,23 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
         depths=args.depths,
         judge=judge,
     )
-    s = result.summary
+    _print_result("", result.summary)
+    print(f"report: {result.out_dir}")
+    for failure in result.failures:
+        print(f"BELOW THRESHOLD: {failure}")
+    return 0 if result.ok else 1
+
+
+def _print_result(profile: str, s: dict[str, Any]) -> None:
     project = s["retrieval"][s["project_system"]]
+    if profile:
+        print(f"== {profile}")
     for name in (s["project_system"], *s["baselines"]):
         groups = s["retrieval"][name]
         cells = "  ".join(f"{g}={groups[g]['recall@5']:.2f}" for g in groups)
         print(f"recall@5  {name:40} {cells}")
     print(
         f"answers: citation validity {s['answers']['citation_validity']}, "
-        f"abstention F1 {s['abstention']['f1']}, MRR (all) {project['all']['mrr']}"
+        f"abstention F1 {s['abstention']['f1']}, MRR (all) {project['all']['mrr']}, "
+        f"answerable refused {s['answers']['abstained_when_answerable']}"
     )
-    print(f"report: {result.out_dir}")
-    for failure in result.failures:
-        print(f"BELOW THRESHOLD: {failure}")
-    return 0 if result.ok else 1

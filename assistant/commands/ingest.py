@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import argparse
 
-from assistant.answering.build import build_adapter, build_topics
+from assistant.answering.build import prepare_after_ingest
 from assistant.embeddings import build_embedder
-from assistant.runtime import open_index, open_store
+from assistant.runtime import open_store
 from assistant.settings import Settings
 from ingest.pipeline import IngestReport, run_ingest
 
@@ -21,9 +21,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     print_report(report)
     if report.ok:
         # the server then starts without embedding the question index or fitting the adapter
-        topics = build_topics(settings, embedder)
-        if not report.noop:
-            build_adapter(settings, open_index(settings, embedder), topics)
+        prepare_after_ingest(settings, embedder, fit_adapter=not report.noop)
     return 0 if report.ok else 1
 
 

@@ -22,6 +22,7 @@ from assistant.evaluation.dataset import GROUPS, Item, load_dataset
 from assistant.evaluation.systems import (
     BM25Only,
     DenseOnly,
+    PlainHybrid,
     ProjectSystem,
     System,
     TutorialPipeline,
@@ -93,7 +94,12 @@ def run_eval(
     cache = EmbeddingCache(settings.paths.data_dir / "embedding-cache.sqlite")
     try:
         if baselines:
-            systems += [DenseOnly(index), BM25Only(index), TutorialPipeline(index, embedder, cache)]
+            systems += [
+                PlainHybrid(index, settings.retrieval),
+                DenseOnly(index),
+                BM25Only(index),
+                TutorialPipeline(index, embedder, cache),
+            ]
         answer_metrics = m.AnswerMetrics(embedder)
         per_item: list[dict[str, Any]] = []
         for item in items:
@@ -205,11 +211,12 @@ def _summarise(
     valid = sum(r["citations_valid"] for r in rows)
     total = sum(r["citations_total"] for r in rows)
     abst = m.abstention([(r["should_abstain"], r["abstained"]) for r in rows])
+    answerable = sum(1 for r in rows if not r["should_abstain"])
+    refused = sum(1 for r in rows if r["abstained"] and not r["should_abstain"])
     answers = {
         "answered": len(answered),
-        "abstained_when_answerable": sum(
-            1 for r in rows if r["abstained"] and not r["should_abstain"]
-        ),
+        "abstained_when_answerable": refused,
+        "refused_share": round(refused / answerable, 4) if answerable else math.nan,
         "semantic_similarity": round(
             m.mean([r["answer"]["semantic_similarity"] for r in answered]), 4
         ),
@@ -260,14 +267,31 @@ def check_thresholds(summary: dict[str, Any], path: Path) -> list[str]:
             got = project.get(group, {}).get(metric)
             if got is None or got < minimum:
                 failures.append(f"retrieval {metric} on {group}: {got} < {minimum}")
-    for name, minimum in (spec.get("answers") or {}).items():
-        got = summary["answers"].get(name)
-        if got is None or (isinstance(got, float) and math.isnan(got)) or got < minimum:
-            failures.append(f"answers {name}: {got} < {minimum}")
+    for name, bound in (spec.get("answers") or {}).items():
+        key = name.removesuffix("_max")
+        got = summary["answers"].get(key)
+        if got is None or (isinstance(got, float) and math.isnan(got)):
+            failures.append(f"answers {key}: not measured")
+        elif name.endswith("_max") and got > bound:
+            failures.append(f"answers {key}: {got} > {bound}")
+        elif not name.endswith("_max") and got < bound:
+            failures.append(f"answers {key}: {got} < {bound}")
     for name, minimum in (spec.get("abstention") or {}).items():
         got = summary["abstention"].get(name)
         if got is None or got < minimum:
             failures.append(f"abstention {name}: {got} < {minimum}")
+    for base, metrics in (spec.get("ahead_by") or {}).items():
+        if base not in summary["retrieval"]:
+            failures.append(f"baseline '{base}' was not run")
+            continue
+        for metric, groups in metrics.items():
+            for group, margin in groups.items():
+                ours = project.get(group, {}).get(metric, 0.0)
+                theirs = summary["retrieval"][base].get(group, {}).get(metric, 0.0)
+                if ours - theirs < margin - 1e-9:
+                    failures.append(
+                        f"{metric} on {group}: {ours} is not {margin} ahead of '{base}' ({theirs})"
+                    )
     for metric in spec.get("ahead_of_baselines") or []:
         for base in summary["baselines"]:
             for group, values in summary["retrieval"][base].items():

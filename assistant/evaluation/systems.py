@@ -14,6 +14,7 @@ from assistant.embeddings import Embedder
 from assistant.index.embed_cache import EmbeddingCache
 from assistant.index.reader import Index, Scope
 from assistant.retrieval.retriever import HybridRetriever
+from assistant.settings import RETRIEVAL_STAGES, RetrievalSettings
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,27 @@ class ProjectSystem:
 
     def __init__(self, retriever: HybridRetriever) -> None:
         self.retriever = retriever
+
+    def retrieve(self, question: str, scope: Scope, k: int) -> list[Retrieved]:
+        return [
+            _from_chunk(p.chunk, source_kind(p.document.doc_type))
+            for p in self.retriever.retrieve(question, scope, k).passages
+        ]
+
+
+class PlainHybrid:
+    """Dense and BM25 fused by reciprocal rank over the same chunks, with every other stage of
+    the project switched off (no question index, adapter, vocabulary, boosts, pins or quotas):
+    what an organisation's documents get from hybrid search alone."""
+
+    name = "plain hybrid (dense + BM25)"
+
+    def __init__(self, index: Index, settings: RetrievalSettings) -> None:
+        from assistant.retrieval.vocabulary import Vocabulary
+
+        off = [s for s in RETRIEVAL_STAGES if s not in ("dense", "lexical")]
+        plain = settings.model_copy(update={"disabled": off})
+        self.retriever = HybridRetriever(index, plain, Vocabulary([]))
 
     def retrieve(self, question: str, scope: Scope, k: int) -> list[Retrieved]:
         return [

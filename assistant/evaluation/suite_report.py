@@ -1,0 +1,85 @@
+"""The suite's report: one overview row per profile, then the ablation table per profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from assistant.evaluation.runner import dump
+
+ABLATION_GROUPS = ("rule", "policy", "baa", "multi")
+
+
+def write_suite_report(summary: dict[str, Any], out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(dump(summary) + "\n", encoding="utf-8")
+    (out / "report.md").write_text(markdown(summary), encoding="utf-8")
+    return out
+
+
+def _cell(value: Any) -> str:
+    return "–" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def markdown(s: dict[str, Any]) -> str:
+    lines = [
+        f"# Evaluation suite {s['run']['name']}",
+        "",
+        "Each profile is one organisation's documents, with or without its question files, and "
+        "its own golden questions; each profile's full report is in its folder.",
+        "",
+        "| profile | questions | recall@5 rule | policy | baa | multi | MRR (all) | plain hybrid "
+        "recall@5 policy / baa | answerable refused | unanswerable abstained | thresholds |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name, p in s["profiles"].items():
+        r = p["recall@5"]
+        plain = p["baselines_recall@5"].get("plain hybrid (dense + BM25)", {})
+        plain_cell = f"{_cell(plain.get('policy'))} / {_cell(plain.get('baa'))}" if plain else "–"
+        verdict = "met" if not p["threshold_failures"] else f"{len(p['threshold_failures'])} below"
+        lines.append(
+            f"| [{name}]({name}/report.md) | {p['questions']} | "
+            + " | ".join(_cell(r.get(g)) for g in ("rule", "policy", "baa", "multi"))
+            + f" | {_cell(p['mrr'].get('all'))} | {plain_cell} | {p['refused']} | "
+            f"{p['abstained']} | {verdict} |"
+        )
+    lines.append("")
+    for name, p in s["profiles"].items():
+        lines.append(f"- **{name}**: {p['description']}.")
+        for failure in p["threshold_failures"]:
+            lines.append(f"  - FAILED: {failure}")
+    lines.append("")
+    if s.get("ablation"):
+        lines += [
+            "## Ablation: each retrieval stage switched off in turn",
+            "",
+            "recall@5 and MRR per question group with the stage off (its change against all "
+            "stages in brackets); answerable questions refused and unanswerable ones abstained "
+            "on. A stage earns its place where switching it off costs something on documents it "
+            "was not tuned on (Saguaro; Lakemont without its question files).",
+            "",
+        ]
+        for name, rows in s["ablation"].items():
+            lines += [f"### {name}", ""]
+            groups = [g for g in ABLATION_GROUPS if f"recall@5 {g}" in rows[0]]
+            head = " | ".join(f"recall@5 {g}" for g in groups)
+            mrr_head = " | ".join(f"MRR {g}" for g in groups)
+            lines.append(f"| configuration | {head} | {mrr_head} | refused | abstained |")
+            lines.append("| --- |" + " ---: |" * (2 * len(groups) + 2))
+            full = rows[0]
+            for row in rows:
+                cells = []
+                for metric in ("recall@5", "mrr"):
+                    for g in groups:
+                        value = row.get(f"{metric} {g}")
+                        delta = value - full[f"{metric} {g}"] if value is not None else None
+                        shown = _cell(value)
+                        if row is not full and delta is not None and abs(delta) >= 0.005:
+                            shown += f" ({delta:+.2f})"
+                        cells.append(shown)
+                lines.append(
+                    f"| {row['config']} | " + " | ".join(cells) + f" | {row['refused']} | "
+                    f"{row['abstained']} |"
+                )
+            lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,91 @@
+"""The last steps of retrieval, on the fused order: a locator the question names comes first
+(``named_locator``), each kind of source keeps a place in the top k (``source_quotas``), and a
+question plainly about the organisation's own documents gets them first (``source_routing``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from assistant.index.reader import Index
+from assistant.retrieval.stages import Query
+from assistant.settings import RetrievalSettings
+
+
+def named_locator_hits(index: Index, query: Query, settings: RetrievalSettings) -> list[str]:
+    """The passages holding each locator the question names, in the question's order."""
+    located: list[str] = []
+    for loc in query.plan.locators:
+        for chunk in index.find_locator(loc, query.scope)[: settings.locator_max_chunks]:
+            if chunk.chunk_id not in located:
+                located.append(chunk.chunk_id)
+    return located
+
+
+def with_quotas(
+    ordered: list[str],
+    k: int,
+    quotas: dict[tuple[str, ...], int],
+    depth: int,
+    kind: Callable[[str], str],
+) -> list[str]:
+    """Make sure the first ``k`` hold at least the quota of each kind of source when such
+    passages rank within ``depth`` (the rule beside the organisation's own documents). A promoted
+    passage takes the place of the lowest one whose kind stays above its own quota."""
+    head, tail = list(ordered[:k]), list(ordered[k:depth])
+
+    def count(kinds: tuple[str, ...]) -> int:
+        return sum(1 for c in head if kind(c) in kinds)
+
+    def spare(c: str) -> bool:
+        return all(kind(c) not in kinds or count(kinds) > want for kinds, want in quotas.items())
+
+    for kinds, want in quotas.items():
+        for cand in [c for c in tail if kind(c) in kinds]:
+            if count(kinds) >= want:
+                break
+            lowest = max(
+                (i for i, c in enumerate(head) if kind(c) not in kinds and spare(c)), default=None
+            )
+            if lowest is None:
+                break
+            demoted = head.pop(lowest)
+            head.append(cand)
+            tail.remove(cand)
+            tail.insert(0, demoted)
+    return head + tail + list(ordered[depth:])
+
+
+def organisation_lead(similarity: dict[str, float], kind: Callable[[str], str]) -> float:
+    """How much closer the question comes to the organisation's documents than to the rule: the
+    best cosine similarity of a policy or BAA passage minus the best of a rule passage, among the
+    passages the dense search found (0 when either kind is missing)."""
+    best: dict[str, float] = {}
+    for cid, sim in similarity.items():
+        side = "organisation" if kind(cid) in ("policy", "baa") else kind(cid)
+        best[side] = max(best.get(side, -1.0), sim)
+    if "organisation" not in best or "rule" not in best:
+        return 0.0
+    return best["organisation"] - best["rule"]
+
+
+def organisation_first(
+    ordered: list[str],
+    k: int,
+    rule_places: int,
+    kind: Callable[[str], str],
+    org_leads: bool = False,
+) -> list[str]:
+    """The top ``k`` for a question plainly about the organisation's own documents: its best
+    passages in their fused order, then ``rule_places`` rule passages (so the rule a policy
+    implements can still be cited); in fused order, or with the organisation's first when
+    ``org_leads``. Everything after the top ``k`` keeps its fused order."""
+    org = [c for c in ordered if kind(c) in ("policy", "baa")]
+    rule = [c for c in ordered if kind(c) not in ("policy", "baa")]
+    take_rule = rule[: min(rule_places, len(rule))]
+    head = org[: k - len(take_rule)] + take_rule
+    if len(head) < k:
+        head += [c for c in ordered if c not in head][: k - len(head)]
+    chosen = set(head)
+    if not org_leads:
+        head = [c for c in ordered if c in chosen]
+    return head + [c for c in ordered if c not in chosen]

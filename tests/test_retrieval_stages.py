@@ -1,0 +1,169 @@
+"""Each retrieval stage alone: what it scores, that it leaves its inputs as they were, and the one
+fusion step that combines them with the weights in settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from assistant.index.reader import Index, Scope
+from assistant.retrieval.boosts import CitedRule, GuidanceWeight, NamedDocument, SectionDemotion
+from assistant.retrieval.ordering import named_locator_hits, with_quotas
+from assistant.retrieval.query import QueryPlan
+from assistant.retrieval.rankers import Dense, Lexical, RuleDense, VocabularyBridge
+from assistant.retrieval.retriever import HybridRetriever
+from assistant.retrieval.stages import Contribution, Query, combine, read_only, rrf_units
+from assistant.retrieval.vocabulary import Vocabulary
+from assistant.settings import RETRIEVAL_STAGES, RetrievalSettings
+from tests.conftest import index_org_corpus
+
+ALL = Scope.unrestricted()
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory: pytest.TempPathFactory) -> Index:
+    return index_org_corpus(tmp_path_factory.mktemp("stages") / "data")[1]
+
+
+def _query(index: Index, text: str, plan: QueryPlan | None = None, scope: Scope = ALL) -> Query:
+    return Query(text, plan or QueryPlan(text), scope, index.embed_query(text))
+
+
+def test_rrf_units_and_the_fusion_step() -> None:
+    assert rrf_units(["a", "b", "a"], 60) == {"a": 1 / 61, "b": 1 / 62}
+    fused: Mapping[str, float] = read_only({"a": 1.0})
+    added = combine(fused, "rank", 2.0, Contribution({"a": 0.5, "b": 0.25}))
+    assert added == {"a": 2.0, "b": 0.5} and fused == {"a": 1.0}  # a new table; input kept
+    scaled = combine(added, "factor", 2.0, Contribution({"a": 0.5, "zzz": 0.1}))
+    assert scaled == {"a": 0.5, "b": 0.5}  # 2.0 * 0.5**2; a factor adds no candidate
+    assert combine(added, "factor", 0.0, Contribution({"a": 0.5})) == added
+    with pytest.raises(TypeError):
+        fused["a"] = 2.0  # type: ignore[index]
+
+
+def test_dense_and_lexical_rank_by_meaning_and_by_words(org: Index) -> None:
+    s = RetrievalSettings()
+    q = _query(org, "How fast must a vendor report a breach to us?")
+    dense = Dense(org, s).run(q, {})
+    lexical = Lexical(org, s).run(q, {})
+    assert len(dense.scores) == s.dense_candidates and len(lexical.scores) == s.lexical_candidates
+    assert max(dense.scores.values()) == pytest.approx(1 / 61)
+    assert dense.top_similarity == max(dense.similarity.values())
+    assert set(lexical.lexical) == set(lexical.scores) and not lexical.similarity
+    # the scope rules: nothing outside it
+    policies = _query(org, q.text, scope=Scope(None, frozenset({"policy"})))
+    for cid in Dense(org, s).run(policies, {}).scores:
+        assert org.document(org.by_id[cid].doc_id).doc_type == "policy"
+
+
+def test_rule_rankings_stay_out_of_a_scope_without_rules(org: Index) -> None:
+    q = _query(org, "encryption", scope=Scope(None, frozenset({"baa"})))
+    assert RuleDense(org, RetrievalSettings()).run(q, {}).scores == {}
+
+
+def test_named_document_boosts_only_candidates_of_the_named_vendor(org: Index) -> None:
+    baa = next(c for c in org.chunks if org.document(c.doc_id).vendor == "Clarion AI")
+    policy = next(c for c in org.chunks if org.document(c.doc_id).doc_type == "policy")
+    fused = read_only({baa.chunk_id: 0.01, policy.chunk_id: 0.02})
+    plan = QueryPlan("Can Clarion keep our data?", vendors=["Clarion AI"])
+    out = NamedDocument(org, RetrievalSettings()).run(_query(org, plan.question, plan), fused)
+    assert out.scores == {baa.chunk_id: 1 / 61}
+    nothing = NamedDocument(org, RetrievalSettings()).run(_query(org, "x"), fused)
+    assert nothing.scores == {}
+
+
+def test_cited_rule_follows_the_citations_of_leading_policy_passages(org: Index) -> None:
+    citing = next(
+        c
+        for c in org.chunks
+        if "45 CFR 164.5" in c.text and org.document(c.doc_id).doc_type == "policy"
+    )
+    target = next(c for c in org.chunks if c.chunk_id != citing.chunk_id)
+    asked: list[str] = []
+
+    class RuleLookup:  # the organisation corpus alone holds no rule text: stand in for it
+        by_id = org.by_id
+        document = staticmethod(org.document)
+
+        @staticmethod
+        def find_locator(loc: str, scope: Scope) -> list[object]:
+            asked.append(loc)
+            return [target]
+
+    stage = CitedRule(RuleLookup(), RetrievalSettings(cited_rule_from_top=1))  # type: ignore[arg-type]
+    out = stage.run(_query(org, "x"), read_only({citing.chunk_id: 1.0, target.chunk_id: 0.5}))
+    assert asked and all(loc.startswith("45 CFR 164.") for loc in asked)
+    assert out.scores == {target.chunk_id: len(asked) / 61}
+
+
+def test_section_demotion_and_guidance_weight_are_factors(org: Index) -> None:
+    purpose = next(c for c in org.chunks if c.heading_path and " Purpose" in c.heading_path[-1])
+    other = next(c for c in org.chunks if c.heading_path and " Purpose" not in c.heading_path[-1])
+    fused = read_only({purpose.chunk_id: 1.0, other.chunk_id: 1.0})
+    out = SectionDemotion(org, RetrievalSettings()).run(_query(org, "x"), fused)
+    assert out.scores == {purpose.chunk_id: 0.5}
+    assert GuidanceWeight(org, RetrievalSettings()).run(_query(org, "x"), fused).scores == {}
+
+
+def test_vocabulary_bridge_and_named_locators(org: Index) -> None:
+    plan = QueryPlan("What does AI-301 §5.5 say?", locators=["AI-301 §5.5"])
+    hits = named_locator_hits(org, _query(org, plan.question, plan), RetrievalSettings())
+    assert hits and all(org.by_id[h].doc_id == "AI-301" for h in hits)
+    bridged = QueryPlan("q", related_locators=["AI-301 §5.5"])
+    out = VocabularyBridge(org, RetrievalSettings()).run(_query(org, "q", bridged), {})
+    assert set(out.scores) == set(hits)
+
+
+def test_quotas_promote_the_missing_kind_within_depth() -> None:
+    kinds = {"p1": "policy", "p2": "policy", "p3": "policy", "r1": "rule"}
+    out = with_quotas(["p1", "p2", "p3", "r1"], 3, {("rule",): 1}, 10, kinds.__getitem__)
+    assert out[:3] == ["p1", "p2", "r1"] and out[3] == "p3"
+    assert with_quotas(["p1", "p2", "p3", "r1"], 3, {("rule",): 1}, 3, kinds.__getitem__)[:3] == [
+        "p1",
+        "p2",
+        "p3",
+    ]
+
+
+def test_every_stage_can_be_switched_off_and_unknown_names_fail(org: Index, tmp_path: Path) -> None:
+    question = "Can Clarion use our data to train its models?"
+    full = HybridRetriever(org, RetrievalSettings(), Vocabulary.load())
+    assert [s.name for s in full.stages] == [
+        n
+        for n in RETRIEVAL_STAGES
+        if n not in ("question_index", "named_locator", "source_quotas", "source_routing")
+    ]
+    base = full.retrieve(question, ALL, 5)
+    assert {"dense", "lexical", "named_document"} <= set(base.stage_ms)
+    for name in RETRIEVAL_STAGES:
+        off = HybridRetriever(org, RetrievalSettings(disabled=[name]), Vocabulary.load())
+        result = off.retrieve(question, ALL, 5)
+        assert name not in result.stage_ms
+    only_lexical = RetrievalSettings(disabled=[n for n in RETRIEVAL_STAGES if n != "lexical"])
+    lex = HybridRetriever(org, only_lexical, Vocabulary.load()).retrieve(question, ALL, 5)
+    assert all(p.dense is None for p in lex.passages) and all(p.lexical for p in lex.passages)
+    with pytest.raises(ValueError, match="unknown retrieval stage"):
+        RetrievalSettings(disabled=["dense", "magic"])
+    with pytest.raises(ValueError, match="unknown retrieval stage"):
+        RetrievalSettings(weights={"magic": 1.0})
+    partial = RetrievalSettings(weights={"dense": 2.0})
+    assert partial.weights["dense"] == 2.0 and partial.weights["lexical"] == 1.0
+
+
+def test_source_routing_gives_an_organisation_question_its_documents() -> None:
+    from assistant.retrieval.ordering import organisation_first, organisation_lead
+
+    kinds = {"r1": "rule", "r2": "rule", "r3": "rule", "p1": "policy", "b1": "baa", "p2": "policy"}
+    kind = kinds.__getitem__
+    assert organisation_lead({"r1": 0.50, "p1": 0.62, "b1": 0.40}, kind) == pytest.approx(0.12)
+    assert organisation_lead({"p1": 0.62}, kind) == 0.0  # no rule passage to compare with
+    fused = ["r1", "r2", "r3", "p1", "b1", "p2"]
+    # three of the organisation's passages and two of the rule's, in fused order ...
+    assert organisation_first(fused, 5, 2, kind)[:5] == ["r1", "r2", "p1", "b1", "p2"]
+    # ... or with the organisation's first when it leads clearly
+    routed = organisation_first(fused, 5, 2, kind, org_leads=True)
+    assert routed == ["p1", "b1", "p2", "r1", "r2", "r3"]
+    # fewer passages than places: all of them, in fused order
+    assert organisation_first(["r1", "r2", "p1"], 5, 1, kind) == ["r1", "r2", "p1"]
