@@ -97,6 +97,11 @@ class UserStore:
             for name, rec in sorted(self._load().items())
         ]
 
+    def account(self, name: str) -> Account | None:
+        """The user called ``name`` (no password checked: for commands run on the server)."""
+        rec = self._load().get(name)
+        return Account(name, tuple(rec.groups)) if rec else None
+
     def authenticate(self, name: str, password: str) -> Account | None:
         rec = self._load().get(name)
         stored = rec.password_hash.encode() if rec else _DUMMY_HASH

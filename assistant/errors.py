@@ -27,3 +27,7 @@ class IndexBusyError(AssistantError):
 
 class DocumentError(AssistantError):
     """One source file could not be read; the reason is safe to show."""
+
+
+class NotAllowedError(AssistantError):
+    """The caller's groups do not allow what they asked to do."""

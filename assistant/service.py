@@ -18,8 +18,9 @@ from assistant.answering.chain import AnswerChain
 from assistant.answering.types import Answer
 from assistant.audit import AuditEvent, AuditTrail
 from assistant.documents import DOC_TYPES
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, NotAllowedError
 from assistant.index.reader import Index, Scope
+from assistant.retrieval.confirmed import Confirmation, append_question, confirmed_file
 from assistant.safety import GuardResult, PhiGuard
 from assistant.settings import Settings
 
@@ -175,6 +176,47 @@ class AssistantService:
             blocked=False,
         )
         return Reply(answer, guard)
+
+    def confirm_question(self, question: str, locator: str, caller: Caller) -> Confirmation:
+        """A privacy officer's confirmation that the passage cited as ``locator`` answers
+        ``question``: redacted by the PHI guard, written to the organisation's question file,
+        audited, and in effect for the next question (no re-ingest)."""
+        allowed = set(self.settings.retrieval.confirm_groups)
+        if not caller.groups & allowed:
+            raise NotAllowedError(
+                f"only members of {', '.join(sorted(allowed))} may confirm questions"
+            )
+        text = clean_question(question, self.settings.server.max_question_chars)
+        locator = " ".join(locator.split())
+        if not locator:
+            raise InputError("the locator is empty")
+        guard = self.guard.check(text)
+        if guard.blocked:
+            raise BlockedError(guard)
+        hits = self.index.find_locator(locator, make_scope(caller.groups))
+        if not hits:
+            raise InputError(f"no passage you can read is cited as {locator!r}")
+        path = confirmed_file(self.settings)
+        added = append_question(path, locator, guard.text)
+        if added:
+            self.chain.retriever.add_question(locator, guard.text)
+        log.info(
+            "question confirmed user=%s surface=%s chunk=%s added=%s redacted=%s",
+            caller.user,
+            caller.surface,
+            hits[0].chunk_id,
+            added,
+            ",".join(guard.kinds) or "-",
+        )
+        self._record(
+            caller,
+            guard,
+            mode="question-confirmed",
+            cited=(hits[0].chunk_id,),
+            abstained=False,
+            blocked=False,
+        )
+        return Confirmation(guard.text, locator, hits[0].chunk_id, added, path)
 
     def _record(
         self,

@@ -1,16 +1,22 @@
-"""Calibrate the abstention thresholds on evals/calibration.yaml against a built index.
+"""Calibrate the abstention thresholds on every eval profile's calibration questions at once.
 
-    python scripts/calibrate_abstention.py   # uses the configured data dir and embedder
+    python scripts/calibrate_abstention.py            # the configured data dir and embedder
+    python scripts/calibrate_abstention.py --verbose  # also each question's evidence
 
-Prints each question's evidence (best dense similarity, best question-index similarity, unknown
-words) and the thresholds that best separate answerable from unanswerable questions (F1 of
-abstention, with a wrong refusal weighing three times a missed one).
+Each profile (evals/profiles.yaml) names its calibration questions, kept apart from the dataset it
+reports: Lakemont's evals/calibration.yaml (with and without its question files) and the unseen
+organisation's development split. The thresholds chosen are the ones that best separate
+answerable from unanswerable questions over all of them together (F1 of abstention, a wrong
+refusal weighing three times a missed one, each profile weighing the same), so they hold for an
+organisation with question files and for one without. The result is reported per profile.
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -18,81 +24,137 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answering.abstain import (  # noqa: E402
-    Evidence,
-    decide,
-    measure,
-)
+from assistant.answering.abstain import Evidence, decide, measure  # noqa: E402
 from assistant.answering.build import build_chain  # noqa: E402
+from assistant.evaluation.dataset import load_dataset  # noqa: E402
+from assistant.evaluation.profiles import (  # noqa: E402
+    Profile,
+    load_profiles,
+    prepare_index,
+    profile_settings,
+)
 from assistant.index.reader import Scope  # noqa: E402
 from assistant.runtime import open_index  # noqa: E402
 from assistant.settings import AnswerSettings, Settings  # noqa: E402
 
+NEVER = 1.1
 
-def main() -> int:
-    data = yaml.safe_load((ROOT / "evals" / "calibration.yaml").read_text())
-    settings = Settings()
+
+@dataclass(frozen=True)
+class Row:
+    answerable: bool
+    evidence: Evidence
+    question: str
+
+
+def calibration_questions(path: Path) -> list[tuple[str, bool, tuple[str, ...]]]:
+    """(question, answerable, groups): a dataset folder, or {answerable, not_answerable} lists."""
+    if path.is_dir():
+        return [(i.question, i.answerable, i.groups) for i in load_dataset(path)]
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    everyone = ("staff", "privacy-office", "legal")
+    return [(q, True, everyone) for q in data["answerable"]] + [
+        (q, False, everyone) for q in data["not_answerable"]
+    ]
+
+
+def evidence_rows(base: Settings, profile: Profile, verbose: bool) -> list[Row]:
+    assert profile.calibration is not None
+    settings = profile_settings(base, profile)
+    prepare_index(base, settings, profile)
     index = open_index(settings)
     retriever = build_chain(settings, index).retriever
-    scope = Scope.for_groups({"staff", "privacy-office", "legal"})
-    rows: list[tuple[bool, Evidence, str]] = []
-    for label, should_answer in (("answerable", True), ("not_answerable", False)):
-        for q in data[label]:
-            ev = measure(retriever.retrieve(q, scope), index.lexical)
-            rows.append((should_answer, ev, q))
+    rows = []
+    for question, answerable, groups in calibration_questions(profile.calibration):
+        scope = Scope.for_groups(set(groups) | {"staff"})
+        readable = index.allowed_rows(Scope(scope.groups))
+        ev = measure(retriever.retrieve(question, scope), index.lexical, readable=readable)
+        rows.append(Row(answerable, ev, question))
+        if verbose:
             print(
-                f"{'A' if should_answer else 'N'} dense={ev.best_dense:.3f} "
-                f"topic={ev.best_topic:.3f} cov={ev.coverage:.2f} "
-                f"salient-unknown={','.join(ev.salient_unknown) or '-'} "
+                f"  {'A' if answerable else 'N'} dense={ev.best_dense:.3f} "
+                f"topic={ev.best_topic:.3f} salient-unknown={','.join(ev.salient_unknown) or '-'} "
                 f"named-unknown={'; '.join(ev.unknown_named) or '-'} "
-                f"unstated={'; '.join(ev.unstated) or '-'}  {q}"
+                f"unstated={'; '.join(ev.unstated) or '-'}  {question}"
             )
-    never = 1.1
-    best = None
-    for dense, unk, topic, unk_topic in itertools.product(
-        [x / 100 for x in range(20, 56, 2)],
-        [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, never],
-        [x / 100 for x in range(50, 81, 5)] + [never],
-        [x / 100 for x in range(50, 81, 5)] + [never],
-    ):
-        s = AnswerSettings(
+    return rows
+
+
+def counts(rows: list[Row], s: AnswerSettings) -> tuple[int, int, int]:
+    """(abstained rightly, abstained wrongly, answered wrongly)."""
+    tp = fp = fn = 0
+    for row in rows:
+        abstain = bool(decide(row.evidence, s))
+        tp += abstain and not row.answerable
+        fp += abstain and row.answerable
+        fn += (not abstain) and not row.answerable
+    return tp, fp, fn
+
+
+def weighted_f1(tp: int, fp: int, fn: int) -> float:
+    # Real traffic is mostly answerable questions: a wrong refusal costs more than here, where
+    # the two kinds are nearly balanced, so false abstentions weigh three times.
+    return 2 * tp / (2 * tp + 3 * fp + fn) if tp else 0.0
+
+
+def candidates() -> list[AnswerSettings]:
+    return [
+        AnswerSettings(
             abstain_min_dense=dense,
             abstain_min_coverage=0.0,  # off (see assistant/answering/abstain.py)
             abstain_unknown_terms_min_dense=unk,
             abstain_min_topic=topic,
             abstain_unknown_terms_min_topic=unk_topic,
         )
-        tp = fp = fn = 0
-        for should_answer, ev, _ in rows:
-            abstain = bool(decide(ev, s))
-            tp += abstain and not should_answer
-            fp += abstain and should_answer
-            fn += (not abstain) and not should_answer
-        # Real traffic is mostly answerable questions: a wrong refusal costs more than here,
-        # where the two kinds are nearly balanced, so false abstentions weigh three times.
-        f1 = 2 * tp / (2 * tp + 3 * fp + fn) if tp else 0.0
-        # prefer fewer false abstentions on ties, then the loosest thresholds
-        key = (f1, -fp, -dense, -unk, topic, unk_topic)
+        for dense, unk, topic, unk_topic in itertools.product(
+            [x / 100 for x in range(20, 61, 2)],
+            [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, NEVER],
+            [x / 100 for x in range(50, 81, 5)] + [NEVER],
+            [x / 100 for x in range(50, 81, 5)] + [NEVER],
+        )
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--verbose", action="store_true", help="print each question's evidence")
+    args = parser.parse_args(argv)
+    base = Settings()
+    profiles = [p for p in load_profiles().values() if p.calibration is not None]
+    rows: dict[str, list[Row]] = {}
+    for profile in profiles:
+        print(f"{profile.name}: {profile.calibration}")
+        rows[profile.name] = evidence_rows(base, profile, args.verbose)
+    best = None
+    for s in candidates():
+        per = [weighted_f1(*counts(r, s)) for r in rows.values()]
+        fps = sum(counts(r, s)[1] for r in rows.values())
+        # the mean over profiles; fewer false abstentions on ties, then the loosest thresholds
+        key = (round(sum(per) / len(per), 6), -fps, -s.abstain_min_dense, s.abstain_min_topic)
         if best is None or key > best[0]:
-            best = (key, dense, unk, topic, unk_topic, tp, fp, fn)
+            best = (key, s)
     assert best is not None
-    _, dense, unk, topic, unk_topic, tp, fp, fn = best
+    chosen = best[1]
     print(
-        f"\nbest: abstain_min_dense={dense} abstain_unknown_terms_min_dense={unk} "
-        f"abstain_min_topic={topic} abstain_unknown_terms_min_topic={unk_topic}  (abstained "
-        f"correctly {tp}, wrongly {fp}, missed {fn}; F1 {2 * tp / (2 * tp + fp + fn):.3f})"
+        f"\nbest: abstain_min_dense={chosen.abstain_min_dense} "
+        f"abstain_unknown_terms_min_dense={chosen.abstain_unknown_terms_min_dense} "
+        f"abstain_min_topic={chosen.abstain_min_topic} "
+        f"abstain_unknown_terms_min_topic={chosen.abstain_unknown_terms_min_topic}"
     )
-    chosen = AnswerSettings(
-        abstain_min_dense=dense,
-        abstain_min_coverage=0.0,
-        abstain_unknown_terms_min_dense=unk,
-        abstain_min_topic=topic,
-        abstain_unknown_terms_min_topic=unk_topic,
-    )
-    for should_answer, ev, q in rows:
-        reason = decide(ev, chosen)
-        if bool(reason) == should_answer:
-            print(f"  {'wrongly abstains' if should_answer else 'misses'}: {q}  ({reason or '-'})")
+    current = AnswerSettings()
+    for name, r in rows.items():
+        answerable = sum(1 for x in r if x.answerable)
+        for label, s in (("chosen", chosen), ("current defaults", current)):
+            tp, fp, fn = counts(r, s)
+            print(
+                f"  {name} ({label}): unanswerable abstained {tp}/{tp + fn}, answerable refused "
+                f"{fp}/{answerable}, F1 {2 * tp / (2 * tp + fp + fn) if tp else 0.0:.3f}"
+            )
+        for row in r:
+            reason = decide(row.evidence, chosen)
+            if bool(reason) == row.answerable:
+                what = "wrongly abstains" if row.answerable else "misses"
+                print(f"    {what}: {row.question}  ({reason or '-'})")
     return 0
 
 

@@ -113,12 +113,16 @@ def measure(
     question = PLACEHOLDER.sub(" ", retrieval.plan.question)
     terms = {t for t in content_terms(question) if t not in GENERIC}
     bridged = retrieval.plan.bridged_words
-    unknown = tuple(
-        sorted(
-            t
-            for t in terms
-            if lexical.df(t, readable) == 0 and not t[0].isdigit() and t not in bridged
+
+    def known(t: str) -> bool:
+        # "Philippine" is known when the documents say "Philippines" (the light stemmer keeps
+        # the two apart)
+        return lexical.df(t, readable) > 0 or any(
+            lexical.df(v, readable) > 0 for v in tokenize(t + "s") if v != t
         )
+
+    unknown = tuple(
+        sorted(t for t in terms if not known(t) and not t[0].isdigit() and t not in bridged)
     )
     found: set[str] = set()
     for p in retrieval.passages[:top]:

@@ -1,5 +1,5 @@
-"""Questions that ask for a value of a particular kind (an amount of money, a percentage), and
-whether a passage states one.
+"""Questions that ask for a value of a particular kind (an amount of money, a percentage, a phone
+number, an email address), and whether a passage states one.
 
 "How much are we paying Acme Scribe per clinician?" or "What uptime does Clarion guarantee?" is
 answered by a figure. When none of the passages found states a figure of that kind, whatever they
@@ -50,6 +50,20 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
             re.IGNORECASE,
         ),
         stated=re.compile(r"\d\s?%|\bper\s?cent\b", re.IGNORECASE),
+    ),
+    AnswerKind(
+        name="a phone number",
+        asked=re.compile(
+            r"\b(?:phone|telephone|fax|cell|mobile|direct)\s+(?:number|no\.?|line)\b"
+            r"|\bnumber\s+(?:to|I\s+should|should\s+I|do\s+I)\s+(?:call|dial|ring)\b",
+            re.IGNORECASE,
+        ),
+        stated=re.compile(r"\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\bext(?:ension|\.)?\s*\d{3,5}\b"),
+    ),
+    AnswerKind(
+        name="an email address",
+        asked=re.compile(r"\be-?mail\s+address(?:es)?\b", re.IGNORECASE),
+        stated=re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
     ),
 )
 

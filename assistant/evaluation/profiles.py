@@ -22,7 +22,15 @@ from assistant.settings import PROJECT_ROOT, Settings
 log = logging.getLogger(__name__)
 
 PROFILES_FILE = PROJECT_ROOT / "evals" / "profiles.yaml"
-_KEYS = {"description", "corpus", "question_files", "dataset", "thresholds", "report"}
+_KEYS = {
+    "description",
+    "corpus",
+    "question_files",
+    "dataset",
+    "thresholds",
+    "report",
+    "calibration",
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,7 @@ class Profile:
     question_files: bool = True
     thresholds: Path | None = None
     report: bool = True  # part of the reported suite (a dev split is not)
+    calibration: Path | None = None  # questions to calibrate abstention on (never the dataset)
 
     @property
     def own_index(self) -> bool:
@@ -69,7 +78,10 @@ def load_profiles(path: Path = PROFILES_FILE, root: Path = PROJECT_ROOT) -> dict
             question_files=bool(spec.get("question_files", True)),
             thresholds=where("thresholds"),
             report=bool(spec.get("report", True)),
+            calibration=where("calibration"),
         )
+        if out[str(name)].calibration == dataset:
+            raise ConfigError(f"{path.name}: profile {name!r} calibrates on its own dataset")
     return out
 
 

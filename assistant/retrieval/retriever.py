@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+
 from assistant.documents import Chunk, SourceDocument
 from assistant.index.reader import Index, Scope
 from assistant.retrieval.adapter import QueryAdapter
@@ -31,7 +33,7 @@ from assistant.retrieval.rankers import (
 )
 from assistant.retrieval.rerank import Reranker
 from assistant.retrieval.stages import Query, Stage, combine, read_only
-from assistant.retrieval.topics import TopicIndex
+from assistant.retrieval.topics import Topic, TopicIndex
 from assistant.retrieval.vendors import described_vendors, descriptors, name_aliases
 from assistant.retrieval.vocabulary import Vocabulary
 from assistant.safety.placeholders import without_placeholders
@@ -104,6 +106,16 @@ class HybridRetriever:
         names = (e.document.vendor for e in index.entries.values() if e.document.vendor)
         self._vendors = name_aliases(names)
         self._described = descriptors(openings)
+
+    def add_question(self, locator: str, question: str) -> None:
+        """One more question-index entry, in effect for the next retrieval (no re-ingest)."""
+        vector = self.index.embedder.embed([question])[0]
+        if self.topics is None:
+            topics = TopicIndex([Topic(locator, (question,))], np.asarray([vector], np.float32))
+        else:
+            topics = self.topics.with_question(locator, question, vector)
+        stages = build_stages(self.index, self.settings, topics)
+        self.topics, self.stages = topics, stages  # each request reads one or the other whole
 
     def plan(self, question: str) -> QueryPlan:
         """What the question names, and the vocabulary bridge's rule words for it (the bridge is

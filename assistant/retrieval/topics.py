@@ -44,26 +44,34 @@ class TopicMatch(NamedTuple):
 
 def load_topics(folder: Path) -> list[Topic]:
     """Every ``*.yaml`` in ``folder`` (sorted), validated: a list of {locator, asks}."""
-    topics: list[Topic] = []
     files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
-    for path in files:
-        try:
-            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"cannot read the question index file {path.name}: {exc}") from exc
-        if not isinstance(raw, list):
-            raise ConfigError(f"{path.name}: expected a list of {{locator, asks}} entries")
-        for i, entry in enumerate(raw, 1):
-            if not isinstance(entry, dict) or set(entry) != {"locator", "asks"}:
-                raise ConfigError(f"{path.name}: entry {i} must have exactly 'locator' and 'asks'")
-            locator = str(entry["locator"] or "").strip()
-            if not locator or "\n" in locator:
-                raise ConfigError(f"{path.name}: entry {i}: the locator must be one line of text")
-            asks = entry["asks"]
-            ok = isinstance(asks, list) and all(isinstance(a, str) and a.strip() for a in asks)
-            if not ok:
-                raise ConfigError(f"{path.name}: entry {i} ({locator}): 'asks' must list questions")
-            topics.append(Topic(locator, tuple(a.strip() for a in asks)))
+    return [t for path in files for t in load_topic_file(path)]
+
+
+def load_topic_file(path: Path) -> list[Topic]:
+    """One question file's entries, validated (none when the file does not exist)."""
+    if not path.exists():
+        return []
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read the question index file {path.name}: {exc}") from exc
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ConfigError(f"{path.name}: expected a list of {{locator, asks}} entries")
+    topics: list[Topic] = []
+    for i, entry in enumerate(raw, 1):
+        if not isinstance(entry, dict) or set(entry) != {"locator", "asks"}:
+            raise ConfigError(f"{path.name}: entry {i} must have exactly 'locator' and 'asks'")
+        locator = str(entry["locator"] or "").strip()
+        if not locator or "\n" in locator:
+            raise ConfigError(f"{path.name}: entry {i}: the locator must be one line of text")
+        asks = entry["asks"]
+        ok = isinstance(asks, list) and all(isinstance(a, str) and a.strip() for a in asks)
+        if not ok:
+            raise ConfigError(f"{path.name}: entry {i} ({locator}): 'asks' must list questions")
+        topics.append(Topic(locator, tuple(a.strip() for a in asks)))
     return topics
 
 
@@ -121,6 +129,11 @@ class TopicIndex:
 
     def __len__(self) -> int:
         return len(self.locators)
+
+    def with_question(self, locator: str, question: str, vector: np.ndarray) -> TopicIndex:
+        """A new index holding one more question (the running one is left as it is)."""
+        vectors = np.vstack([self._vectors, np.asarray(vector, dtype=np.float32)[None, :]])
+        return TopicIndex([*self.topics, Topic(locator, (question,))], vectors)
 
     def training_pairs(
         self, row_of: Callable[[str], int | None]

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.accounts import Account, UserStore
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, NotAllowedError
 from assistant.service import AssistantService, BlockedError, Caller, InputError
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,15 @@ class AskRequest(BaseModel):
     )
     vendors: list[str] | None = Field(default=None, description="Only these vendors' BAAs.")
     k: int | None = Field(default=None, ge=1, le=50, description="Passages to retrieve.")
+
+
+class ConfirmRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, description="A question as staff would ask it.")
+    locator: str = Field(
+        min_length=1, description="The passage that answers it, e.g. 'SHP-AI-01 §4.1'."
+    )
 
 
 def _unauthorized(detail: str) -> HTTPException:
@@ -58,9 +67,7 @@ def build_router(
         return account
 
     @router.post("/ask")
-    def ask(
-        body: AskRequest, account: Annotated[Account, Depends(caller_account)]
-    ) -> JSONResponse:
+    def ask(body: AskRequest, account: Annotated[Account, Depends(caller_account)]) -> JSONResponse:
         caller = Caller(account.name, frozenset(account.groups), "api")
         history = [h for h in body.history if h.strip()]
         try:
@@ -85,6 +92,36 @@ def build_router(
             log.warning("api: %s", type(exc).__name__, exc_info=True)
             return JSONResponse(status_code=503, content={"detail": str(exc)})
         return JSONResponse(content=reply.to_json())
+
+    @router.post("/questions")
+    def confirm(
+        body: ConfirmRequest, account: Annotated[Account, Depends(caller_account)]
+    ) -> JSONResponse:
+        """A privacy officer confirms that the passage cited as ``locator`` answers
+        ``question``: it joins the organisation's question index at once."""
+        caller = Caller(account.name, frozenset(account.groups), "api")
+        try:
+            done = service().confirm_question(body.question, body.locator, caller)
+        except NotAllowedError as exc:
+            return JSONResponse(status_code=403, content={"detail": str(exc)})
+        except BlockedError as exc:
+            return JSONResponse(
+                status_code=422,
+                content={"detail": str(exc), "redaction": {"kinds": list(exc.guard.kinds)}},
+            )
+        except InputError as exc:
+            return JSONResponse(status_code=422, content={"detail": str(exc)})
+        except AssistantError as exc:
+            log.warning("api: %s", type(exc).__name__, exc_info=True)
+            return JSONResponse(status_code=503, content={"detail": str(exc)})
+        return JSONResponse(
+            content={
+                "question": done.question,
+                "locator": done.locator,
+                "chunk_id": done.chunk_id,
+                "added": done.added,
+            }
+        )
 
     @router.get("/health")
     def health() -> dict[str, Any]:

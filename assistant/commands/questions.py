@@ -1,0 +1,46 @@
+"""`hipaa-assistant questions add|list`: the organisation's question index, grown by privacy
+officers confirming that a passage answers a question."""
+
+from __future__ import annotations
+
+import argparse
+
+from assistant.accounts import UserStore
+from assistant.errors import ConfigError
+from assistant.retrieval.confirmed import confirmed_file
+from assistant.retrieval.topics import load_topic_file
+from assistant.settings import Settings
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="questions_command", required=True)
+    a = sub.add_parser("add", help="confirm that the passage cited as LOCATOR answers QUESTION")
+    a.add_argument("question")
+    a.add_argument("--locator", required=True, help="e.g. 'SHP-AI-01 §4.1' or 'Acme BAA §5.2'")
+    a.add_argument("--user", required=True, help="who confirms (a user of privacy-office; audited)")
+    sub.add_parser("list", help="the confirmed questions, by locator")
+
+
+def cmd_questions(settings: Settings, args: argparse.Namespace) -> int:
+    if args.questions_command == "list":
+        path = confirmed_file(settings)
+        topics = load_topic_file(path)
+        if not topics:
+            print(f"no confirmed questions yet ({path})")
+        for topic in topics:
+            for ask in topic.asks:
+                print(f"{topic.locator}\t{ask}")
+        return 0
+    from assistant.service import AssistantService, Caller
+
+    account = UserStore(settings.server.resolve_users_file(settings.paths.data_dir)).account(
+        args.user
+    )
+    if account is None:
+        raise ConfigError(f"no user {args.user!r}: hipaa-assistant users add {args.user} ...")
+    service = AssistantService.build(settings)
+    caller = Caller(account.name, frozenset(account.groups), "cli")
+    done = service.confirm_question(args.question, args.locator, caller)
+    state = "added" if done.added else "already there"
+    print(f"{state}: {done.locator} <- {done.question!r} ({done.path})")
+    return 0
