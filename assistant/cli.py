@@ -31,6 +31,16 @@ def _parser() -> argparse.ArgumentParser:
     i = sub.add_parser("ingest", help="parse, chunk and index the corpus and fetched sources")
     i.add_argument("--rebuild", action="store_true", help="re-parse and re-embed everything")
     i.add_argument("--no-progress", action="store_true", help="no progress bar")
+    i.add_argument(
+        "--suggest-questions",
+        type=int,
+        nargs="?",
+        const=3,
+        default=0,
+        metavar="N",
+        help="then have the configured LLM draft N questions (default 3) per section of the "
+        "organisation's documents into questions/review/suggested.yaml, for a person to accept",
+    )
 
     s = sub.add_parser("sources", help="what is indexed: documents, versions, chunks, access")
     s.add_argument("--json", action="store_true", help="machine-readable output")

@@ -123,3 +123,53 @@ def test_the_api_and_the_cli_confirm_questions(
     assert cli.main(["--data-dir", data_dir, "questions", "list"]) == 0
     listed = capsys.readouterr().out
     assert f"TST-100 §2.2\t{QUESTION}" in listed and f"TST-100 §2.2\t{second}" in listed
+
+
+def test_drafted_questions_wait_for_a_person_to_accept_them(
+    service: AssistantService,
+    settings: Settings,
+    tiny_corpus: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.retrieval.suggest import parse_questions, review_file, suggest, write_review
+
+    assert parse_questions(
+        "1. Can I print at home?\n- Who approves it?\nSure, here you go:", 5
+    ) == [
+        "Can I print at home?",
+        "Who approves it?",
+    ]
+    replies = ["1. Can my kids use the work laptop?\n2. Do I need MFA at home?"] * 50
+    drafts = suggest(service.index, FakeListChatModel(responses=replies), count=2)
+    assert drafts and all(len(d.asks) == 2 for d in drafts)
+    path = review_file(settings)
+    assert write_review(path, drafts) == 2 * len(drafts)
+    assert path.parent.name == "review"  # beside the question files, not read with them
+    # not used until accepted
+    topics = service.chain.retriever.topics
+    assert topics is None or all("Can my kids" not in a for t in topics.topics for a in t.asks)
+    for name, value in {
+        "PATHS__CORPUS_DIRS": f'["{tiny_corpus}"]',
+        "EMBEDDING__PROVIDER": settings.embedding.provider,
+        "EMBEDDING__MODEL": settings.embedding.model,
+        "CHUNKING__MIN_WORDS": str(settings.chunking.min_words),
+        "AUDIT__PATH": str(settings.audit.path),
+    }.items():
+        monkeypatch.setenv(f"HIPAA_ASSISTANT_{name}", value)
+    store = UserStore(settings.server.resolve_users_file(settings.paths.data_dir), bcrypt_rounds=4)
+    store.add("pat", "pw-privacy", ("privacy-office", "staff"), replace=False)
+    data_dir = str(settings.paths.data_dir)
+    first = drafts[0].locator
+    assert (
+        cli.main(
+            ["--data-dir", data_dir, "questions", "accept", "--user", "pat", "--locator", first]
+        )
+        == 0
+    )
+    confirmed = load_topic_file(tiny_corpus / "questions" / "confirmed.yaml")
+    assert [t.locator for t in confirmed] == [first]
+    left = load_topic_file(path)
+    assert first not in [t.locator for t in left] and len(left) == len(drafts) - 1

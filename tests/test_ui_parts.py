@@ -215,3 +215,13 @@ def test_user_text_is_stored_redacted_and_feedback_exports(
     assert (
         main(["--data-dir", str(tmp_path / "data"), "feedback", "export", "--since", "soon"]) == 2
     )
+
+
+def test_a_privacy_officer_can_confirm_each_cited_policy_or_baa_passage() -> None:
+    answer = _answer()
+    (action,) = render.confirm_actions(answer, may_confirm=True)
+    assert action.locator == "Acme Scribe BAA §4.3" and action.question == "How fast?"
+    assert action.label.startswith("[1] Acme Scribe BAA §4.3")
+    assert render.confirm_actions(answer, may_confirm=False) == []
+    answer.abstained = True
+    assert render.confirm_actions(answer, may_confirm=True) == []

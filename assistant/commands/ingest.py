@@ -3,7 +3,7 @@ from __future__ import annotations
 import argparse
 
 from assistant.answering.build import prepare_after_ingest
-from assistant.embeddings import build_embedder
+from assistant.embeddings import Embedder, build_embedder
 from assistant.runtime import open_store
 from assistant.settings import Settings
 from ingest.pipeline import IngestReport, run_ingest
@@ -22,6 +22,8 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     if report.ok:
         # the server then starts without embedding the question index or fitting the adapter
         prepare_after_ingest(settings, embedder, fit_adapter=not report.noop)
+        if args.suggest_questions:
+            _suggest(settings, embedder, args.suggest_questions)
     return 0 if report.ok else 1
 
 
@@ -43,3 +45,23 @@ def print_report(report: IngestReport) -> None:
         f"{report.count('skipped')} skipped, {len(report.failed)} failed){rate}; "
         f"{state}; {report.seconds:.1f}s"
     )
+
+
+def _suggest(settings: Settings, embedder: Embedder, count: int) -> None:
+    from assistant.answering.llm import build_chat_model
+    from assistant.retrieval.suggest import review_file, suggest, write_review
+    from assistant.runtime import open_index
+    from assistant.safety import PhiGuard
+
+    guard = PhiGuard(settings.phi)
+    drafted = suggest(
+        open_index(settings, embedder),
+        build_chat_model(settings.llm),
+        count=count,
+        redact=lambda text: guard.check(text).text,
+        progress=lambda done, total: print(f"\rdrafting questions: {done}/{total}", end=""),
+    )
+    path = review_file(settings)
+    added = write_review(path, drafted)
+    print(f"\n{added} drafted questions to review in {path}")
+    print("accept them with: hipaa-assistant questions accept --user NAME [--locator LOCATOR]")

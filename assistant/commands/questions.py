@@ -8,6 +8,7 @@ import argparse
 from assistant.accounts import UserStore
 from assistant.errors import ConfigError
 from assistant.retrieval.confirmed import confirmed_file
+from assistant.retrieval.suggest import review_file, take_from_review
 from assistant.retrieval.topics import load_topic_file
 from assistant.settings import Settings
 
@@ -19,6 +20,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a.add_argument("--locator", required=True, help="e.g. 'SHP-AI-01 §4.1' or 'Acme BAA §5.2'")
     a.add_argument("--user", required=True, help="who confirms (a user of privacy-office; audited)")
     sub.add_parser("list", help="the confirmed questions, by locator")
+    sub.add_parser("review", help="the drafted questions waiting to be accepted")
+    c = sub.add_parser("accept", help="confirm drafted questions (all, or one locator's)")
+    c.add_argument("--user", required=True, help="who accepts them (privacy-office; audited)")
+    c.add_argument("--locator", help="only the drafts for this locator")
 
 
 def cmd_questions(settings: Settings, args: argparse.Namespace) -> int:
@@ -31,6 +36,15 @@ def cmd_questions(settings: Settings, args: argparse.Namespace) -> int:
             for ask in topic.asks:
                 print(f"{topic.locator}\t{ask}")
         return 0
+    if args.questions_command == "review":
+        path = review_file(settings)
+        drafts = load_topic_file(path)
+        if not drafts:
+            print(f"no drafted questions to review ({path})")
+        for topic in drafts:
+            for ask in topic.asks:
+                print(f"{topic.locator}\t{ask}")
+        return 0
     from assistant.service import AssistantService, Caller
 
     account = UserStore(settings.server.resolve_users_file(settings.paths.data_dir)).account(
@@ -40,6 +54,18 @@ def cmd_questions(settings: Settings, args: argparse.Namespace) -> int:
         raise ConfigError(f"no user {args.user!r}: hipaa-assistant users add {args.user} ...")
     service = AssistantService.build(settings)
     caller = Caller(account.name, frozenset(account.groups), "cli")
+    if args.questions_command == "accept":
+        path = review_file(settings)
+        drafts = [t for t in load_topic_file(path) if args.locator in (None, t.locator)]
+        if not drafts:
+            raise ConfigError(f"no drafted questions to accept in {path}")
+        added = 0
+        for topic in drafts:
+            for ask in topic.asks:
+                added += service.confirm_question(ask, topic.locator, caller).added
+        take_from_review(path, args.locator)
+        print(f"accepted {added} questions into {confirmed_file(settings)}")
+        return 0
     done = service.confirm_question(args.question, args.locator, caller)
     state = "added" if done.added else "already there"
     print(f"{state}: {done.locator} <- {done.question!r} ({done.path})")

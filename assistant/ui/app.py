@@ -228,6 +228,16 @@ async def _on_message(message: cl.Message) -> None:
         parts = render.citation_elements(answer, documents)
         msg.elements = [_element(p) for p in parts]  # type: ignore[misc]
         msg.content = render.answer_markdown(answer, reply.guard.notice, parts)
+        may_confirm = bool(caller.groups & set(resources.settings.retrieval.confirm_groups))
+        msg.actions = [
+            cl.Action(
+                name="confirm_question",
+                payload={"question": a.question, "locator": a.locator},
+                label=a.label,
+                tooltip="Add this question to the question index for this passage",
+            )
+            for a in render.confirm_actions(answer, may_confirm)
+        ]
         await msg.update()
     except AssistantError as exc:  # includes BlockedError: its text is the guard's notice
         log.info("ui: %s", type(exc).__name__)
@@ -235,6 +245,31 @@ async def _on_message(message: cl.Message) -> None:
     except Exception:
         log.exception("ui: unexpected error while answering")  # never the question text
         await _say(msg, FRIENDLY_ERROR)
+
+
+@cl.action_callback("confirm_question")
+async def _confirm(action: cl.Action) -> None:
+    """A privacy officer confirms that a cited passage answers the question just asked."""
+    try:
+        done = await asyncio.to_thread(
+            state.get().service.confirm_question,
+            str(action.payload.get("question", "")),
+            str(action.payload.get("locator", "")),
+            _caller(),
+        )
+        text = (
+            f"Added to the question index: {done.locator} answers this question."
+            if done.added
+            else f"Already in the question index for {done.locator}."
+        )
+        await action.remove()
+    except AssistantError as exc:
+        log.info("ui: confirm %s", type(exc).__name__)
+        text = str(exc)
+    except Exception:
+        log.exception("ui: unexpected error while confirming a question")
+        text = FRIENDLY_ERROR
+    await cl.Message(content=text, author="hipaa-assistant").send()
 
 
 async def _say(msg: cl.Message, text: str) -> None:

@@ -138,3 +138,25 @@ def retrieval_markdown(answer: Answer) -> str:
     if timing:
         lines += ["", f"_Timings: {timing}_"]
     return "\n".join(lines).strip()
+
+
+@dataclass(frozen=True)
+class ConfirmAction:
+    """A button under an answer: "this passage answers the question" (privacy office only)."""
+
+    label: str
+    question: str  # the redacted question, as the server kept it
+    locator: str
+
+
+def confirm_actions(answer: Answer, may_confirm: bool, limit: int = 4) -> list[ConfirmAction]:
+    """One per cited policy or BAA passage (the rules have their own question index), for a
+    caller who may confirm; none for a refusal."""
+    if not may_confirm or answer.abstained:
+        return []
+    out: list[ConfirmAction] = []
+    for c in answer.citations:
+        if c.doc_type not in ("policy", "baa") or any(a.locator == c.locator for a in out):
+            continue
+        out.append(ConfirmAction(f"[{c.n}] {c.locator} answers this", answer.question, c.locator))
+    return out[:limit]
