@@ -147,7 +147,6 @@ RETRIEVAL_WEIGHTS: dict[str, float] = {
     "vocabulary_bridge": 1.0,
     "cited_rule": 0.4,
     "section_demotion": 1.0,
-    "guidance_weight": 1.0,
 }
 RETRIEVAL_STAGES: tuple[str, ...] = (
     *RETRIEVAL_WEIGHTS,
@@ -214,11 +213,6 @@ class RetrievalSettings(_Group):
     )
     rule_depth: int = Field(
         default=25, ge=1, description="How deep the ranking is searched to fill those quotas."
-    )
-    doc_type_weights: dict[str, float] = Field(
-        default_factory=lambda: {"guidance": 0.7},
-        description="Multipliers of the fused score by source type: explanatory guidance ranks "
-        "below the rule and the organisation's own documents unless it fits clearly better.",
     )
     demote_sections: list[str] = Field(
         default_factory=lambda: ["Purpose", "Scope", "Revision History", "Related Policies"],

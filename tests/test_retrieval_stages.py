@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.index.reader import Index, Scope
-from assistant.retrieval.boosts import CitedRule, GuidanceWeight, NamedDocument, SectionDemotion
+from assistant.retrieval.boosts import CitedRule, NamedDocument, SectionDemotion
 from assistant.retrieval.ordering import named_locator_hits, with_quotas
 from assistant.retrieval.query import QueryPlan
 from assistant.retrieval.rankers import Dense, Lexical, RuleDense, VocabularyBridge
@@ -98,13 +98,12 @@ def test_cited_rule_follows_the_citations_of_leading_policy_passages(org: Index)
     assert out.scores == {target.chunk_id: len(asked) / 61}
 
 
-def test_section_demotion_and_guidance_weight_are_factors(org: Index) -> None:
+def test_section_demotion_is_a_factor(org: Index) -> None:
     purpose = next(c for c in org.chunks if c.heading_path and " Purpose" in c.heading_path[-1])
     other = next(c for c in org.chunks if c.heading_path and " Purpose" not in c.heading_path[-1])
     fused = read_only({purpose.chunk_id: 1.0, other.chunk_id: 1.0})
     out = SectionDemotion(org, RetrievalSettings()).run(_query(org, "x"), fused)
     assert out.scores == {purpose.chunk_id: 0.5}
-    assert GuidanceWeight(org, RetrievalSettings()).run(_query(org, "x"), fused).scores == {}
 
 
 def test_vocabulary_bridge_and_named_locators(org: Index) -> None:

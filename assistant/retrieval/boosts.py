@@ -3,9 +3,7 @@
 - ``named_document``: passages of a document or vendor the question names move up;
 - ``cited_rule``: the rule paragraphs that the leading policy or BAA passages cite join in
   (citation following: "... (45 CFR 164.312(b))");
-- ``section_demotion``: sections that rarely answer a question (Purpose, Scope ...) count less;
-- ``guidance_weight``: explanatory guidance counts less than the rule and the organisation's own
-  documents (multipliers by source type).
+- ``section_demotion``: sections that rarely answer a question (Purpose, Scope ...) count less.
 """
 
 from __future__ import annotations
@@ -76,21 +74,4 @@ class SectionDemotion:
             last = path[-1] if path else ""
             if any(w in last for w in words):
                 scores[cid] = 0.5
-        return Contribution(scores=scores)
-
-
-@dataclass(frozen=True)
-class GuidanceWeight:
-    index: Index
-    settings: RetrievalSettings
-    name: str = "guidance_weight"
-    kind: StageKind = "factor"
-
-    def run(self, query: Query, fused: Mapping[str, float]) -> Contribution:
-        weights = self.settings.doc_type_weights
-        scores: dict[str, float] = {}
-        for cid in fused:
-            doc_type = self.index.document(self.index.by_id[cid].doc_id).doc_type
-            if doc_type in weights:
-                scores[cid] = weights[doc_type]
         return Contribution(scores=scores)

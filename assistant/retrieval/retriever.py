@@ -14,7 +14,7 @@ import numpy as np
 from assistant.documents import Chunk, SourceDocument
 from assistant.index.reader import Index, Scope
 from assistant.retrieval.adapter import QueryAdapter
-from assistant.retrieval.boosts import CitedRule, GuidanceWeight, NamedDocument, SectionDemotion
+from assistant.retrieval.boosts import CitedRule, NamedDocument, SectionDemotion
 from assistant.retrieval.ordering import (
     named_locator_hits,
     organisation_first,
@@ -240,6 +240,5 @@ def build_stages(
         VocabularyBridge(index, settings),
         CitedRule(index, settings),
         SectionDemotion(index, settings),
-        GuidanceWeight(index, settings),
     ]
     return stages
