@@ -77,7 +77,7 @@ def test_killed_ingest_leaves_previous_index_answering(
     # Kill at several points: while parsing, while embedding, later in the run.
     killed = 0
     for after in (0.4, 1.5, 3.0, 5.0):
-        proc = _ingest_proc(settings, delay="0.01")
+        proc = _ingest_proc(settings, delay="0.05")
         time.sleep(after)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)

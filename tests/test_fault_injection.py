@@ -91,7 +91,7 @@ def _env(settings: Settings, delay: str) -> dict[str, str]:
             "FAKE_EMBED_DELAY": delay,
             # the question index is embedded after the ingest proper; it would only add a
             # first-run delay to the timing model here
-            "HIPAA_ASSISTANT_RETRIEVAL__TOPIC_WEIGHT": "0",
+            "HIPAA_ASSISTANT_RETRIEVAL__WEIGHTS": '{"question_index": 0}',
         }
     )
     return env
