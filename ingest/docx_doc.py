@@ -203,7 +203,11 @@ class _DocxWalker:
         if label:  # "(b)", "4.2.", "Article IV" shown by Word before the text
             shown = _join(label, text)
             heading = classify_heading(shown) if not label.startswith("(") else None
-            if heading is not None and (heading.article or _short_heading(heading)):
+            # a numbered line is a heading when it looks like one (bold, or an article); a plain
+            # numbered list ("1. Open the portal") stays a list in its section
+            if heading is not None and (
+                heading.article or (_short_heading(heading) and self._is_bold_line(p, style, text))
+            ):
                 self.blocks.append(heading)
                 return
             self.blocks.append(Paragraph(shown))

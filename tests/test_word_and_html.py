@@ -360,3 +360,23 @@ def test_html_pages_get_headings_items_tables_and_meta(tmp_path: Path) -> None:
 def test_binary_data_named_html_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match="binary"):
         _load(tmp_path, "x.html", bytes(range(256)) * 10)
+
+
+def test_a_plain_numbered_list_stays_in_its_section(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Laptop Rules", style="Title")
+    document.add_paragraph("1 Travel", style="Heading 1")
+    document.add_paragraph("Before a trip, do the following.")
+    for step in ("Back up your files", "Lock the screen", "Keep it in hand luggage"):
+        document.add_paragraph(step, style="List Number")
+    document.add_paragraph("2 Loss", style="Heading 1")
+    document.add_paragraph("Report a lost laptop within one hour to the Service Desk.")
+    out = io.BytesIO()
+    document.save(out)
+    loaded = _load(tmp_path, "TST-LAP-01 Laptop Rules.docx", out.getvalue())
+    locs = _locators(loaded)
+    assert {"TST-LAP-01 §1", "TST-LAP-01 §2"} <= locs and "TST-LAP-01 §3" not in locs
+    travel = next(c for c in loaded.chunks if "TST-LAP-01 §1" in _locators_of(c))
+    assert "Lock the screen" in travel.text
