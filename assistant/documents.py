@@ -27,11 +27,13 @@ class SourceDocument:
     access_groups: tuple[str, ...] = ("staff",)
     implements: tuple[str, ...] = ()
     fmt: str = ""
+    inferred: tuple[str, ...] = ()  # fields not in its metadata: "type", "vendor", "access"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["access_groups"] = list(self.access_groups)
         data["implements"] = list(self.implements)
+        data["inferred"] = list(self.inferred)
         return data
 
     @classmethod
@@ -39,6 +41,7 @@ class SourceDocument:
         data = dict(data)
         data["access_groups"] = tuple(data.get("access_groups", ()))
         data["implements"] = tuple(data.get("implements", ()))
+        data["inferred"] = tuple(data.get("inferred", ()))
         return cls(**data)
 
 

@@ -534,7 +534,13 @@ class Settings(BaseSettings):
     )
     default_access_groups: list[str] = Field(
         default_factory=lambda: ["staff"],
-        description="Access groups given to a document whose metadata names none.",
+        description="Access groups given to a policy or guidance document whose metadata names "
+        "none (flagged in `sources` as access: default).",
+    )
+    restricted_access_groups: list[str] = Field(
+        default_factory=lambda: ["privacy-office", "legal"],
+        description="Access groups given to a contract (a BAA, by its folder, metadata or "
+        "content) whose metadata names none: never the staff default.",
     )
     log_level: str = Field(default="WARNING", description="Log level of the command line.")
 

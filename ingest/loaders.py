@@ -16,7 +16,7 @@ from ingest.ecfr import parse_ecfr_xml
 from ingest.html_doc import read_html
 from ingest.markdown_doc import decode_text, markdown_blocks, parse_front_matter
 from ingest.metadata import build_document, locator_prefix, pdf_embedded_meta, sidecar_meta
-from ingest.numbered import Block, build_tree
+from ingest.numbered import Block, Paragraph, build_tree
 from ingest.numbered_pdf import parse_numbered_pdf, parse_paged_pdf
 from ingest.official import OfficialSource
 from ingest.pdf_text import PdfText, read_pdf
@@ -24,7 +24,7 @@ from ingest.regulation_pdf import parse_regulation_pdf
 from ingest.tree import Node, chunk_tree
 
 # Bump when parsing or chunking changes, so unchanged files are re-parsed once.
-PARSER_VERSION = "8"
+PARSER_VERSION = "9"
 CORPUS_SUFFIXES = {".md", ".markdown", ".txt", ".pdf", ".docx", ".docm", ".html", ".htm"}
 MAX_FILE_BYTES = 32 * 1024 * 1024  # the default of settings.ingest.max_file_mb
 
@@ -99,7 +99,15 @@ def _load_corpus(
     if suffix == ".pdf":
         pdf = _read_pdf(data, settings)
         meta = {**pdf_embedded_meta(pdf.info), **side}
-        doc = build_document(meta, path=file.path, sha256=digest, fmt="pdf", default_groups=groups)
+        doc = build_document(
+            meta,
+            path=file.path,
+            sha256=digest,
+            fmt="pdf",
+            default_groups=groups,
+            restricted_groups=settings.restricted_access_groups,
+            opening=" ".join(pdf.pages[:1]),
+        )
         return doc, parse_numbered_pdf(pdf, locator_prefix(doc))
     if suffix in (".md", ".markdown", ".txt"):
         front, body = parse_front_matter(decode_text(data))
@@ -126,6 +134,7 @@ def _structured(
     settings: Settings,
 ) -> tuple[SourceDocument, list[Node]]:
     """A document read as headings and paragraphs (Markdown, Word, HTML) -> its located tree."""
+    first = [b.text for b in blocks[:12] if isinstance(b, Paragraph)][:4]
     doc = build_document(
         meta,
         path=file.path,
@@ -133,6 +142,8 @@ def _structured(
         fmt=fmt,
         default_groups=settings.default_access_groups,
         fallback_title=_strip_id(title, str(meta.get("id", ""))),
+        restricted_groups=settings.restricted_access_groups,
+        opening="\n".join([title, *first]),
     )
     return doc, build_tree(blocks, locator_prefix(doc))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,9 @@ import yaml
 
 from assistant.documents import DOC_TYPES, SourceDocument
 from assistant.errors import DocumentError
+from ingest.contracts import looks_like_baa, vendor_of
+
+log = logging.getLogger(__name__)
 
 PDF_META_KEY = "HipaaAssistantMeta"
 _FOLDER_TYPES = {"baas": "baa", "baa": "baa", "policies": "policy", "policy": "policy"}
@@ -143,31 +147,53 @@ def build_document(
     fmt: str,
     default_groups: list[str],
     fallback_title: str = "",
+    restricted_groups: list[str] | None = None,
+    opening: str = "",
 ) -> SourceDocument:
-    """Validate and normalise metadata into a ``SourceDocument``."""
+    """Validate and normalise metadata into a ``SourceDocument``. What the metadata leaves out is
+    inferred and recorded in ``inferred``: the type from the folder or the document's own words
+    (``opening``: its title and first paragraphs), a BAA's vendor from its title or parties
+    clause, and the access groups: ``restricted_groups`` for a contract, ``default_groups``
+    otherwise."""
+    inferred: list[str] = []
+    title = _as_text(meta.get("title")) or fallback_title or title_from_name(path.stem)
     doc_type = _as_text(meta.get("type") or meta.get("doc_type"))
     if not doc_type:
-        doc_type = _FOLDER_TYPES.get(path.parent.name.lower(), "policy")
+        inferred.append("type")
+        doc_type = _FOLDER_TYPES.get(path.parent.name.lower(), "")
+        if not doc_type:
+            doc_type = "baa" if looks_like_baa(f"{title}\n{opening[:2000]}") else "policy"
     if doc_type not in DOC_TYPES:
         raise DocumentError(
             f"unknown document type '{doc_type}' (use one of {', '.join(DOC_TYPES)})"
         )
     doc_id = _as_text(meta.get("id") or meta.get("doc_id")) or id_from_name(path.stem)
-    groups = _as_list(meta.get("access_groups")) or tuple(default_groups)
+    groups = _as_list(meta.get("access_groups"))
+    if not groups:
+        inferred.append("access")
+        contract = doc_type == "baa" and restricted_groups is not None
+        groups = tuple(restricted_groups if contract and restricted_groups else default_groups)
+        log.info("%s names no access groups: given %s", path.name, ", ".join(groups))
+    vendor = _as_text(meta.get("vendor"))
+    if not vendor and doc_type == "baa":
+        vendor = vendor_of(title, opening[:2000]) or vendor_of(title_from_name(path.stem), "")
+        if vendor:
+            inferred.append("vendor")
     return SourceDocument(
         doc_id=doc_id,
         doc_type=doc_type,  # type: ignore[arg-type]
-        title=_as_text(meta.get("title")) or fallback_title or title_from_name(path.stem),
+        title=title,
         path=str(path),
         sha256=sha256,
         version=_as_text(meta.get("version")),
         as_of=_as_text(meta.get("effective") or meta.get("as_of")),
         owner=_as_text(meta.get("owner")),
-        vendor=_as_text(meta.get("vendor")),
+        vendor=vendor,
         url=_as_text(meta.get("url")),
         access_groups=groups,
         implements=_as_list(meta.get("implements")),
         fmt=fmt,
+        inferred=tuple(inferred),
     )
 
 

@@ -63,6 +63,7 @@ class IngestReport:
 def fingerprint(settings: Settings) -> str:
     raw = f"{PARSER_VERSION}|{settings.chunking.max_words}|{settings.chunking.min_words}"
     raw += f"|{','.join(settings.default_access_groups)}"
+    raw += f"|{','.join(settings.restricted_access_groups)}"
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 

@@ -29,8 +29,10 @@ def sources_listing(settings: Settings) -> list[dict[str, object]]:
                     "access_groups": list(d.access_groups),
                     "status": e.status,
                     "superseded_by": e.superseded_by,
-                    "note": e.note,
+                    "note": _inferred_note(d.inferred, d.vendor, e.note),
                     "sha256": e.file_sha256[:12],
+                    "vendor": d.vendor,
+                    "inferred": list(d.inferred),
                 }
             )
     records = fetched_records(settings.paths.sources_dir)
@@ -60,9 +62,23 @@ def sources_listing(settings: Settings) -> list[dict[str, object]]:
                 "superseded_by": [],
                 "note": note,
                 "sha256": "",
+                "vendor": "",
+                "inferred": [],
             }
         )
     return rows
+
+
+def _inferred_note(inferred: tuple[str, ...], vendor: str, note: str) -> str:
+    """What the document's metadata left out, said where `sources` shows it."""
+    parts = [note] if note else []
+    if "access" in inferred:
+        parts.append("access: default - set access_groups in front matter or a sidecar")
+    if "type" in inferred:
+        parts.append("type: inferred")
+    if "vendor" in inferred:
+        parts.append(f"vendor: inferred ({vendor})")
+    return "; ".join(parts)
 
 
 def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
