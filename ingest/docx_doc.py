@@ -296,7 +296,8 @@ def paragraph_text(p: Any) -> str:
     codes, hidden runs and comment marks left out."""
     parts: list[str] = []
     _collect(p, parts)
-    return _SPACES.sub(" ", "".join(parts)).strip()
+    text = "".join(parts).replace("\u00ad", "").replace("\ufb01", "fi").replace("\ufb02", "fl")
+    return _SPACES.sub(" ", text).strip()
 
 
 def _collect(el: Any, parts: list[str]) -> None:

@@ -15,6 +15,22 @@ _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.S)
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)]|\((?:[a-z]{1,2}|[ivxlc]{1,6}|\d{1,2})\))\s+")
 _INLINE = re.compile(r"(\*\*|__|`)")
+# inline HTML a published Markdown document may carry (<span class="...">Provider</span>, <br>)
+_HTML_TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s+[^<>]*?)?/?>")
+_HTML_ENTITY = re.compile(r"&(?:nbsp|amp|lt|gt|quot|#39|#x27);")
+_ENTITIES = {"&nbsp;": " ", "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'"}
+_ENTITIES["&#x27;"] = "'"
+# characters that change how a word is tokenised without changing what it says
+_INVISIBLE = str.maketrans(
+    {"\u00a0": " ", "\u202f": " ", "\u00ad": None, "\ufb01": "fi", "\ufb02": "fl"}
+)
+
+
+def plain(text: str) -> str:
+    """Markdown inline markup, inline HTML, non-breaking spaces, soft hyphens and ligatures gone."""
+    text = _HTML_TAG.sub("", text).translate(_INVISIBLE)
+    text = _HTML_ENTITY.sub(lambda m: _ENTITIES[m.group(0)], text)
+    return _INLINE.sub("", text)
 
 
 _TEXT_CONTROLS = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
@@ -90,11 +106,11 @@ def markdown_blocks(body: str) -> tuple[str, list[Block]]:
 
     def flush() -> None:
         if table:
-            blocks.extend(Paragraph(_INLINE.sub("", t)) for t in table_lines(pipe_rows(table)))
+            blocks.extend(Paragraph(plain(t)) for t in table_lines(pipe_rows(table)))
             table.clear()
         if para:
             text = " ".join(line.strip() for line in para)
-            blocks.append(Paragraph(_INLINE.sub("", text)))
+            blocks.append(Paragraph(plain(text)))
             para.clear()
 
     for raw in body.splitlines():
@@ -105,7 +121,7 @@ def markdown_blocks(body: str) -> tuple[str, list[Block]]:
         m = None if in_fence else _HEADING.match(line)
         if m:
             flush()
-            level, text = len(m.group(1)), _INLINE.sub("", m.group(2)).strip()
+            level, text = len(m.group(1)), plain(m.group(2)).strip()
             if level == 1 and not title:
                 title = text
                 continue

@@ -380,3 +380,16 @@ def test_a_plain_numbered_list_stays_in_its_section(tmp_path: Path) -> None:
     assert {"TST-LAP-01 §1", "TST-LAP-01 §2"} <= locs and "TST-LAP-01 §3" not in locs
     travel = next(c for c in loaded.chunks if "TST-LAP-01 §1" in _locators_of(c))
     assert "Lock the screen" in travel.text
+
+
+def test_markdown_with_inline_html_is_quoted_as_plain_text(tmp_path: Path) -> None:
+    md = (
+        "# Northstar BAA\n\n## 1 Breach\n\nThe <span class=\"keyterms_link\">Provider</span>"
+        " shall&nbsp;notify the Covered Entity within five\u00a0(5) business days of discovery"
+        " of any breach of unsecured PHI, and the noti\u00adfication names the members.\n"
+    )
+    loaded = _load(tmp_path, "northstar.md", md.encode())
+    text = "\n".join(c.text for c in loaded.chunks)
+    assert "<span" not in text and "&nbsp;" not in text and "\u00a0" not in text
+    assert "The Provider shall notify the Covered Entity within five (5) business days" in text
+    assert "notification names the members" in text
