@@ -16,7 +16,9 @@ _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)]|\((?:[a-z]{1,2}|[ivxlc]{1,6}|\d{1,2})\))\s+")
 _INLINE = re.compile(r"(\*\*|__|`)")
 # inline HTML a published Markdown document may carry (<span class="...">Provider</span>, <br>)
-_HTML_TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s+[^<>]*?)?/?>")
+_HTML_TAG = re.compile(
+    r"</?(?:span|a|b|i|u|s|em|strong|mark|small|sub|sup|font|abbr|cite|br|wbr)\b[^<>]*/?>", re.I
+)  # formatting only: any other tag-like text is the document's own words
 _HTML_ENTITY = re.compile(r"&(?:nbsp|amp|lt|gt|quot|#39|#x27);")
 _ENTITIES = {"&nbsp;": " ", "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'"}
 _ENTITIES["&#x27;"] = "'"
