@@ -8,7 +8,7 @@ from typing import Any
 
 from assistant.errors import DocumentError
 from ingest.metadata import load_meta_yaml
-from ingest.numbered import Block, Paragraph, classify_heading, with_run_in_headings
+from ingest.numbered import Block, Heading, Paragraph, classify_heading, with_run_in_headings
 from ingest.tables import pipe_rows, table_lines
 
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.S)
@@ -98,13 +98,59 @@ def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:
     return load_meta_yaml(m.group(1), "front matter"), text[m.end() :]
 
 
+_ORDERED = re.compile(r"^(\s*)(\d{1,3})[.)]\s+(.*)$")
+_BOLD_LEAD = re.compile(r"^\*\*(.+?)\*\*\s*(.*)$")
+
+
+_BOLD_LEAD_LEVEL = 7  # below every Markdown heading level
+
+
+def _has_numbered_headings(body: str) -> bool:
+    headings = [m for m in map(_HEADING.match, body.splitlines()) if m and len(m.group(1)) > 1]
+    return any(classify_heading(plain(m.group(2))).number for m in headings)
+
+
+def _numbered_by_lists(body: str) -> bool:
+    """A document numbered by nested ordered lists ("1. ... / 1. ..." as many published contracts
+    are) rather than by headings: it has no numbered heading and its top level is an ordered list
+    of at least three items."""
+    if _has_numbered_headings(body):
+        return False
+    top = [m for m in map(_ORDERED.match, body.splitlines()) if m and not m.group(1)]
+    return len(top) >= 3
+
+
+class _ListNumbers:
+    """Section numbers of nested ordered-list items: ``1.`` under ``2.`` is ``2.1``."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, int]] = []  # (indent, number at that depth)
+
+    def item(self, indent: int, written: int) -> str:
+        while self.stack and self.stack[-1][0] > indent:
+            self.stack.pop()
+        if self.stack and self.stack[-1][0] == indent:
+            previous = self.stack.pop()[1]
+            number = written if written not in (1, previous) else previous + 1
+        else:
+            number = written
+        self.stack.append((indent, number))
+        return ".".join(str(n) for _, n in self.stack)
+
+
 def markdown_blocks(body: str) -> tuple[str, list[Block]]:
-    """(title, blocks). The ``#`` line is the title; numbered headings become ``Heading``s."""
+    """(title, blocks). The ``#`` line is the title; numbered headings become ``Heading``s, and
+    so do the items of the nested ordered lists a document is numbered by (``2.1``), titled by
+    their bold lead-in ("**Safeguards.** Provider will ...")."""
     title = ""
     blocks: list[Block] = []
     para: list[str] = []
     table: list[str] = []
     in_fence = False
+    numbers = _ListNumbers() if _numbered_by_lists(body) else None
+    # without any numbering, a paragraph's bold lead-in ("**Safeguards.** Provider will ...") is
+    # its clause's heading, nested under the Markdown heading before it
+    bold_leads = numbers is None and not _has_numbered_headings(body)
 
     def flush() -> None:
         if table:
@@ -112,6 +158,11 @@ def markdown_blocks(body: str) -> tuple[str, list[Block]]:
             table.clear()
         if para:
             text = " ".join(line.strip() for line in para)
+            lead = _BOLD_LEAD.match(text) if bold_leads else None
+            title = plain(lead.group(1)).strip() if lead else ""
+            if lead and title.endswith((".", ":")) and len(title.split()) <= 8 and lead.group(2):
+                blocks.append(Heading("", title.rstrip(".:"), level=_BOLD_LEAD_LEVEL))
+                text = lead.group(2)
             blocks.append(Paragraph(plain(text)))
             para.clear()
 
@@ -136,6 +187,19 @@ def markdown_blocks(body: str) -> tuple[str, list[Block]]:
             continue
         if table:
             flush()
+        item = _ORDERED.match(line) if numbers is not None and not in_fence else None
+        if item:
+            flush()
+            indent = len(item.group(1).expandtabs(4))
+            number = numbers.item(indent, int(item.group(2)))  # type: ignore[union-attr]
+            text = item.group(3).strip()
+            lead = _BOLD_LEAD.match(text)
+            heading = plain(lead.group(1)).strip().rstrip(".:") if lead else ""
+            blocks.append(Heading(number, heading))
+            rest = lead.group(2) if lead else text
+            if rest.strip():
+                para.append(rest)
+            continue
         if not line.strip():
             flush()
         elif _BULLET.match(line) and para:

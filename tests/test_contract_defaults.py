@@ -101,3 +101,74 @@ def test_a_baa_without_metadata_is_restricted_named_and_flagged(
     assert "vendor: inferred (Acme Cloud Services)" in rows["acme-cloud"]["note"]
     assert rows["TST-300-badges"]["access_groups"] == ["staff"]
     assert "access: default" in rows["TST-300-badges"]["note"]
+
+
+LIST_BAA = """# Business Associate Agreement
+
+This Business Associate Agreement is entered into by and between Northwind Clinic ("Covered
+Entity") and Harborview Scribe, Inc. ("Business Associate").
+
+1. **Definitions.** Terms used but not defined here have the meanings in 45 CFR 160.103.
+   1. **Breach.** "Breach" has the meaning given in 45 CFR 164.402.
+   2. **Services.** The ambient documentation services described in the order form.
+2. **Obligations of Business Associate.** Business Associate agrees to:
+   1. Not use or disclose PHI other than as this Agreement permits or as required by law.
+   2. Use appropriate <span class="keyterms_link">safeguards</span> to prevent any other use.
+   3. Report to Covered Entity any breach of unsecured PHI within five (5) business days.
+3. **Term and Termination.**
+   1. **Term.** This Agreement runs for as long as the services are provided.
+   2. **Return of PHI.** On termination, Business Associate returns or destroys all PHI within
+      thirty (30) days and certifies the destruction in writing.
+"""
+
+
+def test_a_contract_numbered_by_nested_lists_gets_a_locator_per_clause(tmp_path: Path) -> None:
+    from ingest.loaders import SourceFile, load
+
+    path = tmp_path / "inbox" / "harborview.md"
+    path.parent.mkdir()
+    path.write_text(LIST_BAA)
+    s = Settings(paths={"data_dir": tmp_path / "data", "corpus_dirs": []})
+    loaded = load(SourceFile(path, "corpus"), path.read_bytes(), s)
+    doc = loaded.document
+    assert (doc.doc_type, doc.vendor, doc.access_groups) == (
+        "baa",
+        "Harborview Scribe",
+        ("privacy-office", "legal"),
+    )
+    locators = {x.locator for c in loaded.chunks for x in (c, *c.spans)}
+    for loc in ("§1.1", "§1.2", "§2.1", "§2.3", "§3.1", "§3.2"):
+        assert f"Harborview Scribe BAA {loc}" in locators, (loc, sorted(locators))
+    text = "\n".join(c.text for c in loaded.chunks)
+    assert "thirty (30) days and certifies" in text and "<span" not in text
+    ret = next(
+        c
+        for c in loaded.chunks
+        if "Harborview Scribe BAA §3.2" in {c.locator, *(x.locator for x in c.spans)}
+    )
+    assert "Return of PHI" in ret.text
+
+
+def test_bold_lead_ins_are_the_clauses_of_an_unnumbered_contract(tmp_path: Path) -> None:
+    from ingest.loaders import SourceFile, load
+
+    md = (
+        "# Data Processing Terms\n\nBusiness Associate Agreement between Oakridge Health and "
+        'Pinecone Notes LLC ("Business Associate").\n\n## Obligations\n\n'
+        "**Safeguards.** Provider will encrypt all PHI at rest and in transit using current"
+        " industry standards.\n\n**Reporting.** Provider will report any security incident"
+        " within 48 hours of discovering it.\n\n## Term\n\n**Return.** On termination Provider"
+        " returns or destroys all PHI within 30 days.\n"
+    )
+    path = tmp_path / "baas" / "pinecone.md"
+    path.parent.mkdir()
+    path.write_text(md)
+    s = Settings(paths={"data_dir": tmp_path / "data", "corpus_dirs": []})
+    loaded = load(SourceFile(path, "corpus"), path.read_bytes(), s)
+    assert loaded.document.vendor == "Pinecone Notes"
+    locators = {x.locator for c in loaded.chunks for x in (c, *c.spans)}
+    assert {
+        'Pinecone Notes BAA "Obligations" "Safeguards"',
+        'Pinecone Notes BAA "Obligations" "Reporting"',
+        'Pinecone Notes BAA "Term" "Return"',
+    } <= locators
