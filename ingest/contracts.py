@@ -6,8 +6,9 @@ agreement, and who it is with.
 - The vendor: the party the agreement binds as the business associate, read from the title
   ("Business Associate Agreement - Parley Voice Systems LLC", "... (Quarry Analytics Corp.)",
   "... between Saguaro Community Health Plan and Ledgerline Health AI, Inc.") or the parties
-  clause ("by and between A ("Covered Entity") and B ("Business Associate")"), with its legal
-  form dropped ("Parley Voice Systems").
+  clause ("by and between A ("Covered Entity") and B ("Business Associate")"), or the definition
+  that binds its role to a name ("Provider" means Juniper Outreach LLC), with its legal form
+  dropped ("Parley Voice Systems").
 
 Metadata (front matter, document properties, a sidecar) always wins over what is read here."""
 
@@ -29,10 +30,16 @@ _TITLE_PARTY = re.compile(
 )
 # "between A and B" (title or first paragraph); the parenthesised roles say which is which
 _BETWEEN = re.compile(
-    rf"\bbetween\s+{_NAME}\s*(\([^)]*\))?,?\s+(?:a\s+[^,]*,\s*)?and\s+{_NAME}\s*(\([^)]*\))?",
+    rf"\bbetween\s+{_NAME}\s*(\([^)]*\))?,?\s+(?:an?\s+[^,]*,\s*)?and\s+{_NAME}\s*(\([^)]*\))?",
 )
 _VENDOR_ROLE = re.compile(
     r"business associate|vendor|provider|contractor|supplier|subcontractor|processor", re.I
+)
+# '"Provider" means Juniper Outreach LLC, a Nevada limited liability company'
+_DEFINED = re.compile(
+    r"[\"“]\s*(?i:(?:the\s+)?(?:business\s+associate|provider|vendor|contractor|supplier"
+    r"|processor|service\s+provider|company))\s*[\"”]\s+(?i:means|shall\s+mean|refers\s+to)\s+"
+    + _NAME
 )
 _ENTITY_ROLE = re.compile(r"covered entity|plan|hospital|health system|customer|client", re.I)
 
@@ -52,11 +59,12 @@ def clean_party(name: str) -> str:
 
 
 def vendor_of(title: str, opening: str) -> str:
-    """The business associate's name, from the title or the opening text ("" when unclear)."""
+    """The business associate's name, from the title or the opening text ("" when unclear): a
+    parties clause in the title or first 2,000 characters, else a definition of its role."""
     m = _TITLE_PARTY.search(title.strip())
     if m:
         return clean_party(m.group(1) or m.group(2) or "")
-    for text in (title, opening):
+    for text in (title, opening[:2000]):
         for m in _BETWEEN.finditer(text):
             first, first_role, second, second_role = m.groups()
             if first_role and _VENDOR_ROLE.search(first_role) and not _ENTITY_ROLE.search(
@@ -65,4 +73,5 @@ def vendor_of(title: str, opening: str) -> str:
                 return clean_party(first)
             if second_role is None or _VENDOR_ROLE.search(second_role):
                 return clean_party(second)
-    return ""
+    m = _DEFINED.search(opening)
+    return clean_party(m.group(1)) if m else ""

@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.errors import DocumentError
-from ingest.numbered import Block, Heading, Paragraph, classify_heading, with_run_in_headings
+from ingest.clean_text import normalise
+from ingest.numbered import (
+    Block,
+    Heading,
+    Paragraph,
+    classify_heading,
+    lead_in_heading,
+    with_run_in_headings,
+)
 from ingest.tables import table_lines
 from ingest.word_numbering import W, WordNumbering
 
@@ -167,9 +175,17 @@ class _DocxWalker:
         self.styles = {s.style_id: s for s in document.styles}
         self.title = ""
         self.blocks: list[Block] = []
+        # paragraphs opening with a bold lead-in ("Safeguards. Provider will ..."): the clauses
+        # of a document without numbered headings
+        self.lead_ins: dict[int, tuple[Heading, Paragraph]] = {}
 
     def walk(self) -> tuple[str, list[Block]]:
         self._container(self.document.element.body)
+        if self.lead_ins and not any(isinstance(b, Heading) and b.number for b in self.blocks):
+            blocks: list[Block] = []
+            for block in self.blocks:
+                blocks.extend(self.lead_ins.get(id(block), (block,)))
+            self.blocks = blocks
         return self.title, self.blocks
 
     def _container(self, element: Any) -> None:
@@ -212,7 +228,12 @@ class _DocxWalker:
                 return
             self.blocks.append(Paragraph(shown))
             return
-        self.blocks.append(Paragraph(text))
+        paragraph = Paragraph(text)
+        self.blocks.append(paragraph)
+        lead = self._bold_lead(p, style)
+        heading = lead_in_heading(lead, text[len(lead) :]) if text.startswith(lead) else None
+        if lead and heading is not None:
+            self.lead_ins[id(paragraph)] = (heading, Paragraph(text[len(lead) :].strip()))
 
     def _style_chain(self, style_id: str | None) -> list[Any]:
         chain: list[Any] = []
@@ -262,12 +283,18 @@ class _DocxWalker:
         runs = [r for r in p.iter(f"{W}r") if _run_text(r).strip()]
         if not runs:
             return False
-        return all(
-            _is_on(r.find(f"{W}rPr"), "b")
-            if r.find(f"{W}rPr") is not None and r.find(f"{W}rPr").find(f"{W}b") is not None
-            else style_bold
-            for r in runs
-        )
+        return all(_run_bold(r, style_bold) for r in runs)
+
+    def _bold_lead(self, p: Any, chain: list[Any]) -> str:
+        """The bold text a paragraph opens with, when the rest of it is not bold."""
+        style_bold = any(_is_on(s.element.find(f"{W}rPr"), "b") for s in chain)
+        lead: list[str] = []
+        for r in p.iter(f"{W}r"):
+            text = _run_text(r)
+            if text.strip() and not _run_bold(r, style_bold):
+                return normalise("".join(lead)).strip()
+            lead.append(text)
+        return ""  # bold throughout, or no text
 
     # -- tables ------------------------------------------------------------------------------
 
@@ -296,7 +323,7 @@ def paragraph_text(p: Any) -> str:
     codes, hidden runs and comment marks left out."""
     parts: list[str] = []
     _collect(p, parts)
-    text = "".join(parts).replace("\u00ad", "").replace("\ufb01", "fi").replace("\ufb02", "fl")
+    text = normalise("".join(parts))
     return _SPACES.sub(" ", text).strip()
 
 
@@ -319,6 +346,13 @@ def _run_text(r: Any) -> str:
     parts: list[str] = []
     _collect(r, parts)
     return "".join(parts)
+
+
+def _run_bold(r: Any, style_bold: bool) -> bool:
+    rpr = r.find(f"{W}rPr")
+    if rpr is not None and rpr.find(f"{W}b") is not None:
+        return _is_on(rpr, "b")
+    return style_bold
 
 
 def _val(el: Any, tag: str) -> str | None:

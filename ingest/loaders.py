@@ -11,6 +11,7 @@ from typing import Any
 from assistant.documents import Chunk, SourceDocument
 from assistant.errors import DocumentError
 from assistant.settings import Settings
+from ingest.clean_text import normalise
 from ingest.docx_doc import read_docx
 from ingest.ecfr import parse_ecfr_xml
 from ingest.html_doc import read_html
@@ -24,7 +25,7 @@ from ingest.regulation_pdf import parse_regulation_pdf
 from ingest.tree import Node, chunk_tree
 
 # Bump when parsing or chunking changes, so unchanged files are re-parsed once.
-PARSER_VERSION = "10"
+PARSER_VERSION = "11"
 CORPUS_SUFFIXES = {".md", ".markdown", ".txt", ".pdf", ".docx", ".docm", ".html", ".htm"}
 MAX_FILE_BYTES = 32 * 1024 * 1024  # the default of settings.ingest.max_file_mb
 
@@ -77,17 +78,35 @@ def load(file: SourceFile, data: bytes, settings: Settings) -> Loaded:
         doc, roots = _load_official(file, data, digest, settings)
     else:
         doc, roots = _load_corpus(file, data, digest, settings)
+    _normalise_text(roots)
     chunks = chunk_tree(
         doc.doc_id,
         roots,
         max_words=settings.chunking.max_words,
         min_words=settings.chunking.min_words,
-        path=(doc.title,) if doc.doc_type != "rule" else (),
+        path=(_context_title(doc),) if doc.doc_type != "rule" else (),
         prefer_children=doc.doc_type in ("policy", "baa"),
     )
     if not chunks:
         raise DocumentError("no text found to index")
     return Loaded(doc, chunks)
+
+
+def _context_title(doc: SourceDocument) -> str:
+    """What leads every passage's heading path: the title, with the party a contract is with
+    when its title does not name it ("HIPAA Business Associate Addendum - Juniper Outreach"), so
+    that every clause, not only the one that happens to spell the name, is known by it."""
+    if doc.vendor and doc.vendor.lower() not in doc.title.lower():
+        return f"{doc.title} - {doc.vendor}"
+    return doc.title
+
+
+def _normalise_text(roots: list[Node]) -> None:
+    for root in roots:
+        for node in root.walk():
+            node.locator, node.label = normalise(node.locator), normalise(node.label)
+            for para in node.paras:
+                para.text = normalise(para.text)
 
 
 def _load_corpus(
@@ -106,7 +125,7 @@ def _load_corpus(
             fmt="pdf",
             default_groups=groups,
             restricted_groups=settings.restricted_access_groups,
-            opening=" ".join(pdf.pages[:1]),
+            opening=" ".join(pdf.pages[:2]),
         )
         return doc, parse_numbered_pdf(pdf, locator_prefix(doc))
     if suffix in (".md", ".markdown", ".txt"):
@@ -134,7 +153,7 @@ def _structured(
     settings: Settings,
 ) -> tuple[SourceDocument, list[Node]]:
     """A document read as headings and paragraphs (Markdown, Word, HTML) -> its located tree."""
-    first = [b.text for b in blocks[:12] if isinstance(b, Paragraph)][:4]
+    first = [b.text for b in blocks[:40] if isinstance(b, Paragraph)][:15]
     doc = build_document(
         meta,
         path=file.path,

@@ -7,8 +7,16 @@ import re
 from typing import Any
 
 from assistant.errors import DocumentError
+from ingest.clean_text import normalise
 from ingest.metadata import load_meta_yaml
-from ingest.numbered import Block, Heading, Paragraph, classify_heading, with_run_in_headings
+from ingest.numbered import (
+    Block,
+    Heading,
+    Paragraph,
+    classify_heading,
+    lead_in_heading,
+    with_run_in_headings,
+)
 from ingest.tables import pipe_rows, table_lines
 
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.S)
@@ -22,15 +30,11 @@ _HTML_TAG = re.compile(
 _HTML_ENTITY = re.compile(r"&(?:nbsp|amp|lt|gt|quot|#39|#x27);")
 _ENTITIES = {"&nbsp;": " ", "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'"}
 _ENTITIES["&#x27;"] = "'"
-# characters that change how a word is tokenised without changing what it says
-_INVISIBLE = str.maketrans(
-    {"\u00a0": " ", "\u202f": " ", "\u00ad": None, "\ufb01": "fi", "\ufb02": "fl"}
-)
 
 
 def plain(text: str) -> str:
-    """Markdown inline markup, inline HTML, non-breaking spaces, soft hyphens and ligatures gone."""
-    text = _HTML_TAG.sub("", text).translate(_INVISIBLE)
+    """Markdown inline markup and inline HTML gone, the text ``normalise``d."""
+    text = normalise(_HTML_TAG.sub("", text))
     text = _HTML_ENTITY.sub(lambda m: _ENTITIES[m.group(0)], text)
     return _INLINE.sub("", text)
 
@@ -102,9 +106,6 @@ _ORDERED = re.compile(r"^(\s*)(\d{1,3})[.)]\s+(.*)$")
 _BOLD_LEAD = re.compile(r"^\*\*(.+?)\*\*\s*(.*)$")
 
 
-_BOLD_LEAD_LEVEL = 7  # below every Markdown heading level
-
-
 def _has_numbered_headings(body: str) -> bool:
     headings = [m for m in map(_HEADING.match, body.splitlines()) if m and len(m.group(1)) > 1]
     return any(classify_heading(plain(m.group(2))).number for m in headings)
@@ -159,9 +160,9 @@ def markdown_blocks(body: str) -> tuple[str, list[Block]]:
         if para:
             text = " ".join(line.strip() for line in para)
             lead = _BOLD_LEAD.match(text) if bold_leads else None
-            title = plain(lead.group(1)).strip() if lead else ""
-            if lead and title.endswith((".", ":")) and len(title.split()) <= 8 and lead.group(2):
-                blocks.append(Heading("", title.rstrip(".:"), level=_BOLD_LEAD_LEVEL))
+            heading = lead_in_heading(plain(lead.group(1)), lead.group(2)) if lead else None
+            if heading is not None and lead is not None:
+                blocks.append(heading)
                 text = lead.group(2)
             blocks.append(Paragraph(plain(text)))
             para.clear()
@@ -196,7 +197,7 @@ def markdown_blocks(body: str) -> tuple[str, list[Block]]:
             lead = _BOLD_LEAD.match(text)
             heading = plain(lead.group(1)).strip().rstrip(".:") if lead else ""
             blocks.append(Heading(number, heading))
-            rest = lead.group(2) if lead else text
+            rest = lead.group(2) if lead else f"{number} {text}"  # an untitled clause: "2.3 ..."
             if rest.strip():
                 para.append(rest)
             continue

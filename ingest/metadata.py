@@ -176,7 +176,7 @@ def build_document(
         log.info("%s names no access groups: given %s", path.name, ", ".join(groups))
     vendor = _as_text(meta.get("vendor"))
     if not vendor and doc_type == "baa":
-        vendor = vendor_of(title, opening[:2000]) or vendor_of(title_from_name(path.stem), "")
+        vendor = vendor_of(title, opening[:8000]) or vendor_of(title_from_name(path.stem), "")
         if vendor:
             inferred.append("vendor")
     return SourceDocument(
@@ -201,7 +201,7 @@ def id_from_name(stem: str) -> str:
     """A document id from a file name: its leading policy number when it has one
     (``SHP-HR-03 Workforce Training`` -> ``SHP-HR-03``), else the name made safe."""
     m = _ID_IN_NAME.match(stem)
-    return m.group(1) if m else _ID_SAFE.sub("-", stem)
+    return m.group(1) if m else _ID_SAFE.sub("-", stem).strip("-") or "document"
 
 
 def title_from_name(stem: str) -> str:

@@ -28,6 +28,14 @@ RUN_IN = re.compile(
     r"([A-Z][^.:;]{1,90}?)[.:]\s+(\S.*)$",
     re.S,
 )
+# "4.2.1 Vendor shall keep ..." (a clause numbered in its first words, untitled)
+NUMBERED_CLAUSE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s+[A-Z(]")
+# a definitions section, and a term defined in it: '"Provider" means Juniper Outreach LLC ...'
+DEFINITIONS_TITLE = re.compile(r"\b(?:definitions|defined\s+terms)\b", re.I)
+DEFINITION = re.compile(
+    r'^["\u201c]([A-Z][^"\u201d]{0,60}?)["\u201d]\s+(?:means|shall\s+mean|has\s+the\s+meaning'
+    r"|refers\s+to|includes)\b"
+)
 ITEM = re.compile(r"^\(([a-z]{1,2}|[ivxlc]{1,6}|\d{1,2})\)\s+")
 _ROMAN = re.compile(r"^(?=[ivxlc])m{0,3}(c[md]|d?c{0,3})(x[cl]|l?x{0,3})(i[xv]|v?i{0,3})$")
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
@@ -86,6 +94,19 @@ def split_run_in(text: str) -> tuple[Heading, str] | None:
     return Heading(m.group(1), title), m.group(3).strip()
 
 
+LEAD_IN_LEVEL = 7  # below every heading level: a clause under the heading before it
+
+
+def lead_in_heading(lead: str, rest: str) -> Heading | None:
+    """A paragraph's bold lead-in (``Safeguards.`` in "**Safeguards.** Provider will ...") as
+    its clause's heading: a few words ending in a full stop or colon, with text after them."""
+    lead = lead.strip()
+    if not rest.strip() or not lead.endswith((".", ":")) or not 1 <= len(lead.split()) <= 8:
+        return None
+    title = lead.rstrip(".:").strip().strip('"')
+    return Heading("", title, level=LEAD_IN_LEVEL) if title else None
+
+
 def roman_value(numeral: str) -> int:
     total = 0
     values = [_ROMAN_VALUES[c] for c in numeral.lower()]
@@ -124,9 +145,11 @@ class _Builder:
         self.titled: list[tuple[int | None, Node]] = []  # open unnumbered headings
         self.current: Node = self.preamble
         self.items: list[tuple[str, str, Node]] = []  # open items: (kind, marker, node)
+        self.definitions: Node | None = None  # the open definitions section, if any
 
     def heading(self, block: Heading) -> None:
         self.items = []
+        self.definitions = None
         if block.article:
             label = f"Article {block.number} {block.title}".strip()
             node = Node(f"{self.prefix} Art. {block.number}", label, [Para(label)])
@@ -139,7 +162,8 @@ class _Builder:
             node = Node(
                 f"{self.prefix} §{block.number}",
                 f"§{text}",
-                [Para(text, block.page)],
+                # a clause numbered in its text ("4.2.1 Vendor shall ...") has no heading line
+                [Para(text, block.page)] if block.title else [],
             )
             parent_number = block.number.rsplit(".", 1)[0] if "." in block.number else ""
             parent: Node | None = self.by_number.get(parent_number) if parent_number else None
@@ -173,6 +197,8 @@ class _Builder:
                 self.numbered, self.numbered_level = None, None
             self.titled.append((block.level, node))
         self.current = node
+        if DEFINITIONS_TITLE.search(block.title):
+            self.definitions = node
 
     def paragraph(self, block: Paragraph) -> None:
         text = block.text.strip()
@@ -189,8 +215,21 @@ class _Builder:
                 self.items.pop()
             parent = self.items[-1][2] if self.items else self.current
             node = Node(f"{parent.locator}({marker})", "", [Para(text, block.page)])
+            # '(b) "Chart" means ...' in a definitions section: its own passage
+            node.alone = self.definitions is not None and bool(DEFINITION.match(text[m.end() :]))
             parent.children.append(node)
             self.items.append((kind, marker, node))
+            return
+        term = DEFINITION.match(text) if self.definitions is not None else None
+        if term and self.definitions is not None:
+            # one located passage per defined term, as the rules' definitions are:
+            # 'Juniper Outreach BAA "Definitions" "Provider"'
+            name = term.group(1).strip()
+            node = Node(
+                f'{self.definitions.locator} "{name}"', name, [Para(text, block.page)], alone=True
+            )
+            self.definitions.children.append(node)
+            self.current, self.items = node, []
             return
         target = self.items[-1][2] if self.items else self.current
         target.paras.append(Para(text, block.page))
@@ -246,6 +285,12 @@ def with_run_in_headings(blocks: list[Block]) -> list[Block]:
             heading.page = block.page
             out.extend([heading, Paragraph(rest, block.page)])
             last = heading.number
+            continue
+        clause = NUMBERED_CLAUSE.match(block.text)
+        if clause and clause.group(1) in successors(last):
+            # "4.2.1 Vendor shall ...": a clause numbered in its text, without a heading
+            out.extend([Heading(clause.group(1), "", block.page), block])
+            last = clause.group(1)
             continue
         out.append(block)
     return out

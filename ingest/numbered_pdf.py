@@ -24,6 +24,27 @@ _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)]|\((?:[a-z]{1,2}|[ivxlc]{1,6}|\d
 _RUN_IN_START = re.compile(r"^(?:Section|SECTION|§)\s*\d{1,2}(?:\.\d{1,2}){1,3}\.?\s+[A-Z]")
 
 
+_CLAUSE_END = re.compile(r"(?:[.:;]|\b(?:and|or))$")
+
+
+def _ends_clause(line: str) -> bool:
+    """Whether a list item may start after ``line``: a wrapped line ending mid-sentence ("...
+    within six") continues onto the next, even when that starts like an item ("(6) months")."""
+    return bool(_CLAUSE_END.search(line.rstrip()))
+
+
+def _numbered_paragraph(rest: str, line: str, full_line: int) -> bool:
+    """Whether a line opening with a section number starts a clause's text rather than a
+    heading: it reads as a sentence (ends in punctuation, or has many words) or it runs the
+    full width of the page without title-cased words."""
+    words = rest.split()
+    if line.endswith((",", ";", ".")) or len(words) > 16:
+        return True
+    long_words = [w for w in words if len(w) >= 4]
+    title_cased = sum(w[0].isupper() for w in long_words) * 2 > len(long_words)
+    return len(line) >= 0.85 * full_line and len(words) > 6 and not title_cased
+
+
 def numbered_pdf_blocks(pdf: PdfText) -> list[Block]:
     lines = rejoin(page_lines(pdf, skip_toc=True))
     vocab = vocabulary([ln.text for ln in lines])
@@ -38,9 +59,25 @@ def numbered_pdf_blocks(pdf: PdfText) -> list[Block]:
             blocks.append(Paragraph(resolve_soft_hyphens(clean(" ".join(para)), vocab), para_page))
             para = []
 
+    widths = sorted(len(ln.text.strip()) for ln in lines)
+    full_line = widths[int(len(widths) * 0.9)] if widths else 0
+
     for ln in lines:
         text = ln.text.strip()
         numbered = split_numbered(text)
+        if (
+            numbered
+            and "." in numbered[0]
+            and numbered[0] in successors(last)
+            and numbered[1][:1].isupper()
+            and _numbered_paragraph(numbered[1], text, full_line)
+        ):
+            flush()  # "4.2.1 Vendor shall keep ...": a clause numbered in its first line
+            last = numbered[0]
+            blocks.append(Heading(numbered[0], "", ln.page))
+            para_page = ln.page
+            para.append(text)
+            continue
         if (
             numbered
             and numbered[0] in successors(last)
@@ -63,8 +100,8 @@ def numbered_pdf_blocks(pdf: PdfText) -> list[Block]:
         if run_in is not None and run_in[0].number in successors(last):
             flush()  # "Section 4.2 Breach Notification. Business Associate shall ..."
             last = run_in[0].number
-        elif _BULLET.match(text) and para:
-            flush()
+        elif _BULLET.match(text) and para and (text[0] != "(" or _ends_clause(para[-1])):
+            flush()  # "(b) ..." after "... ; and": not "(6) months" wrapped from "six"
         if not para:
             para_page = ln.page
         para.append(text)

@@ -27,6 +27,7 @@ class Node:
     label: str = ""  # shown in heading paths, e.g. "§ 164.312 Technical safeguards"
     paras: list[Para] = field(default_factory=list)
     children: list[Node] = field(default_factory=list)
+    alone: bool = False  # a passage of its own however short (a defined term in a contract)
 
     def own_words(self) -> int:
         return sum(_words(p.text) for p in self.paras)
@@ -125,7 +126,7 @@ class _Builder:
             # A section's heading is not part of its text: it leads every path below it.
             path = (*path, node.label)
         splittable = self.prefer_children and any(
-            c.subtree_words() >= self.min_words * 2 for c in node.children
+            c.subtree_words() >= self.min_words * 2 or c.alone for c in node.children
         )
         if node.subtree_words() <= self.max_words and not splittable:
             self._pack(node.locator, section, path, list(_flatten(node)))
@@ -164,7 +165,7 @@ class _Builder:
         alone = self.min_words * 2
         for child in node.children:
             words = child.subtree_words()
-            if words >= alone:
+            if words >= alone or (child.alone and self.prefer_children):
                 flush()
                 self.visit(child, child_path, section)
                 continue

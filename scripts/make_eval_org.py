@@ -1,18 +1,23 @@
 """Render an evaluation organisation's document sources as the files it would keep.
 
-    python scripts/make_eval_org.py saguaro           # write evals/orgs/saguaro/documents/
+    python scripts/make_eval_org.py saguaro           # write documents/ and received/
     python scripts/make_eval_org.py saguaro --check   # exit 1 if a file is missing or stale
 
-Each source (``evals/orgs/<org>/src/{policies,baas}/*.md``) is Markdown with front matter that
-also says how the organisation keeps it:
+Each source (``evals/orgs/<org>/src/{policies,baas,received}/*.md``) is Markdown with front
+matter that also says how the organisation keeps it:
 
 - ``output``: ``docx`` | ``pdf`` | ``md``;
 - ``style``: ``word-numbered`` (Word heading styles with automatic multi-level numbering and
   automatically lettered items: the numbers are not in the text), ``typed-numbers`` (numbers typed
   in headings and items), ``article`` (``ARTICLE IV - TITLE`` headings and ``Section 4.2 Title.``
-  run into the first paragraph), ``bold-headings`` (unnumbered bold lines, no heading styles);
+  run into the first paragraph; in a PDF likewise), ``bold-headings`` (unnumbered bold lines, no
+  heading styles), ``bold-run-in`` (unnumbered heading styles, each clause a paragraph opening
+  with its bold title: ``**Encryption.** Provider shall ...``), ``as-written`` (Markdown only:
+  the body exactly as written, e.g. a contract numbered by nested ordered lists);
 - ``metadata``: ``embedded`` (Word core and custom properties, the PDF info dictionary or front
-  matter), ``sidecar`` (``<file>.meta.yaml`` beside the file) or ``none`` (the file name only).
+  matter), ``sidecar`` (``<file>.meta.yaml`` beside the file) or ``none`` (the file name only:
+  a contract dropped in as received);
+- ``file`` (optional): the file's name, when not derived from the id and title.
 
 ``> COMMENT: ...`` lines become reviewer comments and ``~~text~~`` tracked deletions in Word: both
 are in the file and must not be indexed. Files are written deterministically (fixed dates)."""
@@ -40,7 +45,8 @@ from ingest.tables import pipe_rows  # noqa: E402
 
 FIXED = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 ORG_NAME = {"saguaro": "Saguaro Community Health Plan"}
-RENDER_KEYS = ("output", "style", "metadata")
+RENDER_KEYS = ("output", "style", "metadata", "file")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
 _HEAD = re.compile(r"^(#{1,4})\s+(.*)$")
 _ITEM = re.compile(r"^\(([a-z]{1,2}|[ivx]{1,5})\)\s+")
 _NUM = re.compile(r"^(\d+(?:\.\d+)*)\s+(.*)$")
@@ -59,6 +65,8 @@ class Item:
 
 def parse_source(text: str) -> tuple[dict[str, Any], str, list[Item]]:
     meta, body = parse_front_matter(text)
+    if meta.get("style") == "as-written":
+        return meta, "", [Item("raw", body.strip() + "\n")]
     title = ""
     items: list[Item] = []
     para: list[str] = []
@@ -142,11 +150,12 @@ class _Word:
         self.doc.add_paragraph(title, style="Title")
         facts = [
             f"Policy No. {meta['id']}" if meta.get("type") == "policy" else "",
-            f"Version {meta.get('version', '')}",
-            f"Effective {meta.get('effective', '')}",
-            f"Owner: {meta.get('owner', '')}",
+            f"Version {meta['version']}" if meta.get("version") else "",
+            f"Effective {meta['effective']}" if meta.get("effective") else "",
+            f"Owner: {meta['owner']}" if meta.get("owner") else "",
         ]
-        self.doc.add_paragraph(" | ".join(f for f in facts if f))
+        if any(facts):
+            self.doc.add_paragraph(" | ".join(f for f in facts if f))
 
     # numbering.xml -----------------------------------------------------------------------------
     def _numbering(self) -> Any:
@@ -207,9 +216,19 @@ class _Word:
 
     # content -------------------------------------------------------------------------------
     def _runs(self, paragraph: Any, text: str, bold: bool = False) -> None:
-        """Add ``text`` as runs; ``~~x~~`` becomes a tracked deletion."""
+        """Add ``text`` as runs; ``~~x~~`` becomes a tracked deletion, ``**x**`` a bold run."""
         from docx.oxml import parse_xml
 
+        if not bold and _BOLD.search(text):
+            pos = 0
+            for m in _BOLD.finditer(text):
+                if m.start() > pos:
+                    self._runs(paragraph, text[pos : m.start()])
+                self._runs(paragraph, m.group(1), bold=True)
+                pos = m.end()
+            if pos < len(text):
+                self._runs(paragraph, text[pos:])
+            return
         pos = 0
         for m in _DEL.finditer(text):
             if m.start() > pos:
@@ -422,7 +441,8 @@ def render_pdf(meta: dict[str, Any], title: str, items: list[Item], org: str) ->
     from make_corpus_pdfs import _Doc, _latin1, _with_info  # type: ignore[import-not-found]
 
     confidential = "CONFIDENTIAL - " if meta.get("type") == "baa" else ""
-    pdf = _Doc(f"{confidential}{ORG_NAME.get(org, org)} - {meta['id']}")
+    running = meta["id"] if meta["metadata"] != "none" else meta["title"]
+    pdf = _Doc(f"{confidential}{ORG_NAME.get(org, org)} - {running}")
     pdf.set_creation_date(FIXED)
     if meta["metadata"] == "embedded":
         pdf.set_title(_latin1(str(meta["title"])))
@@ -436,12 +456,24 @@ def render_pdf(meta: dict[str, Any], title: str, items: list[Item], org: str) ->
     pdf.multi_cell(0, 7, _latin1(title), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font("Times", size=9)
-    version, effective = meta.get("version", ""), meta.get("effective", "")
-    facts = f"{meta['id']}  -  Version {version}  -  Effective {effective}"
-    pdf.multi_cell(0, 5, _latin1(facts), align="C", new_x="LMARGIN", new_y="NEXT")
+    if meta["metadata"] != "none":
+        version, effective = meta.get("version", ""), meta.get("effective", "")
+        facts = f"{meta['id']}  -  Version {version}  -  Effective {effective}"
+        pdf.multi_cell(0, 5, _latin1(facts), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
+    run_in = ""  # article style: "Section 4.2 Encryption." opens the next paragraph
     for it in items:
-        if it.kind == "h":
+        art = _ART.match(it.text) if it.kind == "h" and meta["style"] == "article" else None
+        num = _NUM.match(it.text) if it.kind == "h" and meta["style"] == "article" else None
+        if art and it.level == 1:
+            pdf.ln(3)
+            pdf.set_font("Times", "B", 12)
+            heading = f"ARTICLE {art.group(1).upper()} - {art.group(2).upper()}"
+            pdf.multi_cell(0, 6, _latin1(heading), align="C", new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(2)
+        elif num:
+            run_in = f"**Section {num.group(1)} {clean(num.group(2))}.** "
+        elif it.kind == "h":
             pdf.ln(2)
             pdf.set_font("Times", "B", 12 if it.level == 1 else 11)
             pdf.multi_cell(0, 6, _latin1(clean(it.text)), new_x="LMARGIN", new_y="NEXT")
@@ -451,8 +483,16 @@ def render_pdf(meta: dict[str, Any], title: str, items: list[Item], org: str) ->
             text = clean(it.text)
             indent = 6 if it.kind != "p" else 0
             text = f"- {text}" if it.kind == "bullet" else text
+            if run_in and it.kind == "p":
+                text, run_in, indent = run_in + text, "", 0
+            elif run_in:  # a section whose first paragraph is a list: its heading stands alone
+                pdf.set_font("Times", "B", 10.5)
+                pdf.multi_cell(0, 5, _latin1(run_in.strip(" *")), new_x="LMARGIN", new_y="NEXT")
+                pdf.set_font("Times", size=10.5)
+                run_in = ""
             pdf.set_x(pdf.l_margin + indent)
-            pdf.multi_cell(0, 5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+            markdown = "**" in text  # only a run-in heading is marked up
+            pdf.multi_cell(0, 5, _latin1(text), new_x="LMARGIN", new_y="NEXT", markdown=markdown)
             pdf.ln(2)
         elif it.kind == "table":
             pdf.set_font("Times", size=9.5)
@@ -475,7 +515,10 @@ def render_pdf(meta: dict[str, Any], title: str, items: list[Item], org: str) ->
 
 def render_md(meta: dict[str, Any], title: str, items: list[Item], org: str) -> bytes:
     front = yaml.safe_dump(_public_meta(meta), sort_keys=False, allow_unicode=True)
-    lines = ["---", front.rstrip(), "---", f"# {title}", ""]
+    lines = ["---", front.rstrip(), "---"] if meta["metadata"] == "embedded" else []
+    if items and items[0].kind == "raw":
+        return ("\n".join([*lines, items[0].text]).lstrip("\n")).encode("utf-8")
+    lines += [f"# {title}", ""]
     for it in items:
         if it.kind == "h":
             lines += ["#" * (it.level + 1) + " " + clean(it.text), ""]
@@ -494,6 +537,8 @@ RENDERERS = {"docx": render_docx, "pdf": render_pdf, "md": render_md}
 
 
 def file_name(meta: dict[str, Any]) -> str:
+    if meta.get("file"):
+        return str(meta["file"])
     if meta.get("type") == "baa":
         base = f"{meta.get('counterparty', meta['id'])} - Business Associate Agreement"
     else:
@@ -502,16 +547,24 @@ def file_name(meta: dict[str, Any]) -> str:
     return f"{base}.{meta['output']}"
 
 
+def output_folder(org_root: Path, source_folder: str) -> Path:
+    """``src/policies`` -> ``documents/policies``; ``src/received`` -> ``received/``: contracts
+    dropped in as they arrived, kept apart from the organisation's corpus (a profile adds them)."""
+    if source_folder == "received":
+        return org_root / "received"
+    return org_root / "documents" / source_folder
+
+
 def render_org(org: str) -> dict[Path, bytes]:
     src = ROOT / "evals" / "orgs" / org / "src"
-    out_root = ROOT / "evals" / "orgs" / org / "documents"
+    org_root = ROOT / "evals" / "orgs" / org
     files: dict[Path, bytes] = {}
     for path in sorted(src.glob("*/*.md")):
         meta, title, items = parse_source(path.read_text(encoding="utf-8"))
-        missing = [k for k in ("id", "title", "type", *RENDER_KEYS) if k not in meta]
+        missing = [k for k in ("id", "title", "type", *RENDER_KEYS[:3]) if k not in meta]
         if missing:
             raise SystemExit(f"{path}: front matter lacks {missing}")
-        target = out_root / path.parent.name / file_name(meta)
+        target = output_folder(org_root, path.parent.name) / file_name(meta)
         files[target] = RENDERERS[meta["output"]](meta, title, items, org)
         if meta["metadata"] == "sidecar":
             side = yaml.safe_dump(_public_meta(meta), sort_keys=False, allow_unicode=True)
@@ -536,11 +589,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT / "scripts"))
     files = render_org(args.org)
-    out_root = ROOT / "evals" / "orgs" / args.org / "documents"
+    org_root = ROOT / "evals" / "orgs" / args.org
     stale = [
         p for p, d in files.items() if not p.exists() or digest(p, p.read_bytes()) != digest(p, d)
     ]
-    extra = [p for p in out_root.rglob("*") if p.is_file() and p not in files]
+    outputs = [org_root / "documents", org_root / "received"]
+    extra = [p for out in outputs for p in out.rglob("*") if p.is_file() and p not in files]
     if args.check:
         for p in stale + extra:
             rel = p.relative_to(ROOT)

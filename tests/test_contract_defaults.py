@@ -50,6 +50,19 @@ States, including through any subcontractor, without the prior written consent o
             'made between Zephyr LLC ("Business Associate") and X ("Covered Entity")',
             "Zephyr",
         ),
+        (
+            "Business Associate Agreement",
+            'by and between Saguaro Plan ("Covered Entity"), an Arizona nonprofit corporation, and'
+            ' Kestrel Intake Systems, Inc. ("Business Associate")',
+            "Kestrel Intake Systems",
+        ),
+        (  # named only where its role is defined
+            "HIPAA Business Associate Addendum",
+            'between Saguaro Plan ("Plan") and Provider (defined below).\n'
+            "\u201cProvider\u201d means Juniper Outreach LLC, a Nevada limited liability company.",
+            "Juniper Outreach",
+        ),
+        ("Addendum", '"Provider" means the party named in the order form.', ""),
         ("Remote work", "Staff may work between 9 and 5 and the Plan.", ""),
     ],
 )
@@ -172,3 +185,23 @@ def test_bold_lead_ins_are_the_clauses_of_an_unnumbered_contract(tmp_path: Path)
         'Pinecone Notes BAA "Obligations" "Reporting"',
         'Pinecone Notes BAA "Term" "Return"',
     } <= locators
+
+
+def test_curly_quotes_and_invisible_characters_are_normalised_in_every_format(
+    tmp_path: Path,
+) -> None:
+    from ingest.clean_text import normalise
+    from ingest.loaders import SourceFile, load
+
+    assert normalise("\u201cProvider\u201d\u00a0shall\u00ad not \ufb01le it\u2019s") == (
+        '"Provider" shall not file it\'s'
+    )
+    path = tmp_path / "policies" / "TST-9.md"
+    path.parent.mkdir()
+    path.write_text(
+        "# TST-9 Quotes\n\n## 1 Use\n\nStaff may not paste \u201cPHI\u201d into a tool that"
+        " isn\u2019t approved;\u00a0ask the privacy office\u200b first.\n"
+    )
+    s = Settings(paths={"data_dir": tmp_path / "data", "corpus_dirs": []})
+    text = "\n".join(c.text for c in load(SourceFile(path, "corpus"), path.read_bytes(), s).chunks)
+    assert 'paste "PHI" into a tool that isn\'t approved; ask the privacy office first.' in text

@@ -109,7 +109,12 @@ def test_the_eval_suite_passes_its_thresholds(
     print(out)
     assert rc == 0, out
     suite = json.loads((tmp_path / "ci" / "summary.json").read_text())
-    assert set(suite["profiles"]) == {"lakemont", "lakemont-no-questions", "saguaro"}
+    assert set(suite["profiles"]) == {
+        "lakemont",
+        "lakemont-no-questions",
+        "saguaro",
+        "saguaro-received",
+    }
     summary = json.loads((tmp_path / "ci" / "lakemont" / "summary.json").read_text())
     assert summary["dataset"]["rule"] >= 40 and summary["answers"]["citation_validity"] == 1.0
     saguaro = json.loads((tmp_path / "ci" / "saguaro" / "summary.json").read_text())

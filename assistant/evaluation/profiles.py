@@ -25,6 +25,7 @@ PROFILES_FILE = PROJECT_ROOT / "evals" / "profiles.yaml"
 _KEYS = {
     "description",
     "corpus",
+    "adds",
     "question_files",
     "dataset",
     "thresholds",
@@ -39,6 +40,7 @@ class Profile:
     description: str
     dataset: Path
     corpus: Path | None = None  # None: the configured corpus and index
+    adds: tuple[Path, ...] = ()  # folders of documents dropped in beside the corpus
     question_files: bool = True
     thresholds: Path | None = None
     report: bool = True  # part of the reported suite (a dev split is not)
@@ -70,11 +72,16 @@ def load_profiles(path: Path = PROFILES_FILE, root: Path = PROJECT_ROOT) -> dict
 
         dataset = where("dataset")
         assert dataset is not None
+        adds = spec.get("adds") or []
+        adds = [adds] if isinstance(adds, str) else adds
+        if adds and not spec.get("corpus"):
+            raise ConfigError(f"{path.name}: profile {name!r} adds documents to no corpus")
         out[str(name)] = Profile(
             name=str(name),
             description=str(spec.get("description", "")),
             dataset=dataset,
             corpus=where("corpus"),
+            adds=tuple(root / str(a) for a in adds),
             question_files=bool(spec.get("question_files", True)),
             thresholds=where("thresholds"),
             report=bool(spec.get("report", True)),
@@ -94,13 +101,18 @@ def profile_settings(base: Settings, profile: Profile) -> Settings:
         assert profile.corpus is not None
         paths = paths.model_copy(
             update={
-                "data_dir": base.paths.data_dir / "eval-orgs" / _slug(profile.corpus),
-                "corpus_dirs": [profile.corpus],
+                "data_dir": base.paths.data_dir / "eval-orgs" / _index_name(profile),
+                "corpus_dirs": [profile.corpus, *profile.adds],
             }
         )
     if not profile.question_files:
         retrieval = retrieval.model_copy(update={"corpus_questions": None})
     return base.model_copy(update={"paths": paths, "retrieval": retrieval})
+
+
+def _index_name(profile: Profile) -> str:
+    assert profile.corpus is not None
+    return "+".join(_slug(folder) for folder in (profile.corpus, *profile.adds))
 
 
 def _slug(corpus: Path) -> str:
