@@ -229,7 +229,9 @@ class RetrievalSettings(_Group):
     routed_rule_passages: int = Field(
         default=2,
         ge=0,
-        description="source_routing: places the rule keeps in the top k of a routed question.",
+        description="source_routing: places the rule keeps in the top k of a routed question "
+        "(a question naming one of the organisation's vendors outright is routed, its contract's "
+        "clauses first, and keeps min_rule_passages).",
     )
     route_order_margin: float = Field(
         default=0.15,

@@ -166,3 +166,14 @@ def test_source_routing_gives_an_organisation_question_its_documents() -> None:
     assert routed == ["p1", "b1", "p2", "r1", "r2", "r3"]
     # fewer passages than places: all of them, in fused order
     assert organisation_first(["r1", "r2", "p1"], 5, 1, kind) == ["r1", "r2", "p1"]
+
+
+def test_a_vendor_named_outright_is_not_a_common_word_of_its_name() -> None:
+    from assistant.retrieval.vendors import named_outright
+
+    assert named_outright("Can Kestrel keep our faxed attachments?", "Kestrel Intake Systems")
+    assert named_outright("How long does Acme have to report?", "Acme Scribe")
+    # "scribe" and "imaging" are words of the names, but the question asks the rule
+    assert not named_outright("Does our AI scribe vendor need a BAA?", "Acme Scribe")
+    assert not named_outright("Can we send imaging data to the FDA?", "Meridian Imaging")
+    assert not named_outright("What do Health Systems owe us?", "Kestrel Health Systems")

@@ -34,7 +34,12 @@ from assistant.retrieval.rankers import (
 from assistant.retrieval.rerank import Reranker
 from assistant.retrieval.stages import Query, Stage, combine, read_only
 from assistant.retrieval.topics import Topic, TopicIndex
-from assistant.retrieval.vendors import described_vendors, descriptors, name_aliases
+from assistant.retrieval.vendors import (
+    described_vendors,
+    descriptors,
+    name_aliases,
+    named_outright,
+)
 from assistant.retrieval.vocabulary import Vocabulary
 from assistant.safety.placeholders import without_placeholders
 from assistant.settings import RetrievalSettings
@@ -176,15 +181,15 @@ class HybridRetriever:
         top = sorted(fused, key=lambda cid: -fused[cid])
         ordered = located + [cid for cid in top if cid not in located]
         lead_org = organisation_lead(dense_similarity, self._doc_type)
-        if s.active("source_routing") and lead_org >= s.route_margin and not located:
-            leads = lead_org >= s.route_order_margin
-            ordered = organisation_first(
-                ordered,
-                k,
-                s.routed_rule_passages,
-                self._doc_type,
-                org_leads=leads,
-            )
+        # a question naming one of the organisation's vendors outright ("Can Kestrel ...?", not
+        # "does our AI scribe vendor need a BAA?", which asks the rule) is about its contract
+        named = any(named_outright(plan.question, v) for v in plan.vendors)
+        if s.active("source_routing") and (lead_org >= s.route_margin or named) and not located:
+            leads = lead_org >= s.route_order_margin or named
+            rule_places = s.routed_rule_passages
+            if named:  # the contract's clauses first, with the rule's minimum beside them
+                rule_places = min(rule_places, s.min_rule_passages)
+            ordered = organisation_first(ordered, k, rule_places, self._doc_type, org_leads=leads)
         elif len(ordered) > k and s.active("source_quotas"):
             quotas = {("rule",): s.min_rule_passages, ("policy", "baa"): s.min_org_passages}
             ordered = with_quotas(ordered, k, quotas, s.rule_depth, self._doc_type)

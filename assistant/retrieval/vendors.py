@@ -76,3 +76,15 @@ def described_vendors(question: str, described: Mapping[str, str]) -> list[str]:
             if vendor and vendor not in found:
                 found.append(vendor)
     return found
+
+
+def named_outright(question: str, vendor: str) -> bool:
+    """Whether the question writes the vendor's name as a name: a distinctive word of it
+    capitalised ("Can Kestrel keep our faxes?"), not a common word that happens to be in it
+    ("our AI scribe vendor" for Acme Scribe)."""
+    for word in re.findall(r"[A-Za-z][\w-]{2,}", vendor):
+        if word.lower() in GENERIC_WORDS:
+            continue
+        if re.search(rf"\b{re.escape(word[0].upper() + word[1:])}\b", question):
+            return True
+    return False
