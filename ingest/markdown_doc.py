@@ -113,10 +113,8 @@ def _has_numbered_headings(body: str) -> bool:
 
 def _numbered_by_lists(body: str) -> bool:
     """A document numbered by nested ordered lists ("1. ... / 1. ..." as many published contracts
-    are) rather than by headings: it has no numbered heading and its top level is an ordered list
+    are) rather than by headings (the caller has found none): its top level is an ordered list
     of at least three items."""
-    if _has_numbered_headings(body):
-        return False
     top = [m for m in map(_ORDERED.match, body.splitlines()) if m and not m.group(1)]
     return len(top) >= 3
 
@@ -148,10 +146,12 @@ def markdown_blocks(body: str) -> tuple[str, list[Block]]:
     para: list[str] = []
     table: list[str] = []
     in_fence = False
-    numbers = _ListNumbers() if _numbered_by_lists(body) else None
+    numbered_headings = _has_numbered_headings(body)
+    by_lists = not numbered_headings and _numbered_by_lists(body)
+    numbers = _ListNumbers() if by_lists else None
     # without any numbering, a paragraph's bold lead-in ("**Safeguards.** Provider will ...") is
     # its clause's heading, nested under the Markdown heading before it
-    bold_leads = numbers is None and not _has_numbered_headings(body)
+    bold_leads = not numbered_headings and not by_lists
 
     def flush() -> None:
         if table:
@@ -188,11 +188,10 @@ def markdown_blocks(body: str) -> tuple[str, list[Block]]:
             continue
         if table:
             flush()
-        item = _ORDERED.match(line) if numbers is not None and not in_fence else None
-        if item:
+        if numbers is not None and not in_fence and (item := _ORDERED.match(line)):
             flush()
             indent = len(item.group(1).expandtabs(4))
-            number = numbers.item(indent, int(item.group(2)))  # type: ignore[union-attr]
+            number = numbers.item(indent, int(item.group(2)))
             text = item.group(3).strip()
             lead = _BOLD_LEAD.match(text)
             heading = plain(lead.group(1)).strip().rstrip(".:") if lead else ""
