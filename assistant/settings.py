@@ -495,6 +495,19 @@ class ServerSettings(_Group):
         return self.ui_database.expanduser() if self.ui_database else data_dir / "ui.sqlite"
 
 
+class ChecksSettings(_Group):
+    rule_catalog: Path = Field(
+        default=PROJECT_ROOT / "assistant" / "checks" / "baa_rule.yaml",
+        description="The required contents of a BAA under 45 CFR 164.504(e) and 164.314(a), "
+        "which `baa check` compares every contract with.",
+    )
+    terms_file: str | None = Field(
+        default="baa-terms.yaml",
+        description="File, inside each corpus folder, of the organisation's own minimum BAA terms "
+        "and approved exceptions (none = the rule's requirements only).",
+    )
+
+
 class Settings(BaseSettings):
     """All configuration of hipaa-assistant."""
 
@@ -533,6 +546,9 @@ class Settings(BaseSettings):
     )
     server: ServerSettings = Field(
         default_factory=ServerSettings, description="The chat UI and JSON API server."
+    )
+    checks: ChecksSettings = Field(
+        default_factory=ChecksSettings, description="The BAA check's requirement catalogs."
     )
     default_access_groups: list[str] = Field(
         default_factory=lambda: ["staff"],

@@ -85,6 +85,8 @@ def discover(settings: Settings) -> tuple[list[SourceFile], list[FileOutcome]]:
                 continue
             if any(fnmatch.fnmatch(rel, pat) for pat in settings.paths.corpus_exclude):
                 continue
+            if rel == settings.checks.terms_file:
+                continue  # the organisation's BAA terms: read by `baa check`, not indexed
             if path.suffix.lower() not in CORPUS_SUFFIXES:
                 skipped.append(
                     FileOutcome(

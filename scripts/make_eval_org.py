@@ -20,7 +20,9 @@ matter that also says how the organisation keeps it:
 - ``file`` (optional): the file's name, when not derived from the id and title.
 
 ``> COMMENT: ...`` lines become reviewer comments and ``~~text~~`` tracked deletions in Word: both
-are in the file and must not be indexed. Files are written deterministically (fixed dates)."""
+are in the file and must not be indexed. Files are written deterministically (fixed dates).
+``src/baa-terms.yaml`` (the organisation's minimum BAA terms, read by `baa check`) is copied
+beside the documents as it is."""
 
 from __future__ import annotations
 
@@ -569,6 +571,9 @@ def render_org(org: str) -> dict[Path, bytes]:
         if meta["metadata"] == "sidecar":
             side = yaml.safe_dump(_public_meta(meta), sort_keys=False, allow_unicode=True)
             files[target.with_name(target.name + ".meta.yaml")] = side.encode("utf-8")
+    terms = src / "baa-terms.yaml"  # the organisation's BAA terms, kept beside its documents
+    if terms.is_file():
+        files[org_root / "documents" / terms.name] = terms.read_bytes()
     return files
 
 

@@ -17,6 +17,47 @@ def write_suite_report(summary: dict[str, Any], out: Path) -> Path:
     return out
 
 
+def baa_markdown(scores: dict[str, dict[str, Any]]) -> list[str]:
+    """The BAA check's section, from the summary's ``baa_check`` (see ``baa_keys``)."""
+    if not scores:
+        return []
+    statuses = list(next(iter(scores.values()))["by_status"])
+    lines = [
+        "## BAA check against answer keys written by hand",
+        "",
+        "Each contract × requirement row of `hipaa-assistant baa check` compared with a key a "
+        "reader wrote from the contract, the rule and the organisation's policy, without running "
+        "the checker. *dev*: the checker was developed against it; *held-out*: it was not.",
+        "",
+        "| key | split | rows | accuracy | "
+        + " | ".join(statuses)
+        + " | clause agrees | threshold |",
+        "| --- | --- | ---: | ---: | " + "---: | " * len(statuses) + "---: | --- |",
+    ]
+    for name, k in scores.items():
+        cells = [f"{v['right']}/{v['rows']}" if v["rows"] else "–" for v in k["by_status"].values()]
+        verdict = "met" if k["accuracy"] >= k["min_accuracy"] else f"below {k['min_accuracy']}"
+        lines.append(
+            f"| {name} | {k['split']} | {k['rows']} | {k['accuracy']:.2f} | "
+            + " | ".join(cells)
+            + f" | {k['clause_agreement']} | {verdict} |"
+        )
+    lines.append("")
+    for name, k in scores.items():
+        note = f" ({k['note']})" if k.get("note") else ""
+        lines.append(f"- **{name}**: {k['description']}{note}.")
+    lines += ["", "Rows where the checker disagrees with the key:", ""]
+    for name, k in scores.items():
+        for e in k["errors"]:
+            why = f" ({e['clause']}: {e['why']})" if e["why"] else ""
+            lines.append(
+                f"- {name}: {e['vendor']}, `{e['requirement']}` ({e['citation']}): a `{e['got']}` "
+                f"that is really `{e['expected']}`{why}"
+            )
+    lines.append("")
+    return lines
+
+
 def _cell(value: Any) -> str:
     return "–" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
 
@@ -49,6 +90,7 @@ def markdown(s: dict[str, Any]) -> str:
         for failure in p["threshold_failures"]:
             lines.append(f"  - FAILED: {failure}")
     lines.append("")
+    lines += baa_markdown(s.get("baa_check") or {})
     if s.get("ablation"):
         lines += [
             "## Ablation: each retrieval stage switched off in turn",

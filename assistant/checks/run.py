@@ -1,0 +1,133 @@
+"""The BAA check over an index: which contracts the caller may read, which catalogs apply."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.checks.baa import Contract, Row, check_contract
+from assistant.checks.catalog import ApprovedException, Catalog, Requirement, load_catalog
+from assistant.checks.clauses import Sentence, sentences
+from assistant.documents import Chunk, SourceDocument
+from assistant.errors import ConfigError, NotAllowedError
+from assistant.index.reader import Scope
+from assistant.index.state import Generation
+from assistant.settings import Settings
+
+
+@dataclass(frozen=True)
+class Catalogs:
+    """The rule's catalog and the organisation's terms (none when it has no terms file)."""
+
+    rule: Catalog
+    terms: tuple[Catalog, ...]
+
+    @property
+    def requirements(self) -> tuple[Requirement, ...]:
+        return self.rule.requirements + tuple(r for c in self.terms for r in c.requirements)
+
+    @property
+    def organisation(self) -> str:
+        return next((c.organisation for c in self.terms if c.organisation), "")
+
+    @property
+    def exceptions(self) -> tuple[ApprovedException, ...]:
+        return tuple(w for c in self.terms for w in c.exceptions)
+
+
+def load_catalogs(settings: Settings) -> Catalogs:
+    """The bundled rule catalog and every corpus folder's terms file."""
+    rule = load_catalog(settings.checks.rule_catalog)
+    terms = []
+    if settings.checks.terms_file:
+        for folder in settings.paths.corpus_dirs:
+            path = folder / settings.checks.terms_file
+            if path.is_file():
+                terms.append(load_catalog(path))
+    ids = [r.id for c in (rule, *terms) for r in c.requirements]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ConfigError(f"requirement id {dupes[0]!r} is defined twice across the catalogs")
+    return Catalogs(rule, tuple(terms))
+
+
+# A party and the short name the contract gives it: Lakemont Regional Health ("Lakemont")
+_DEFINED_PARTY = re.compile(
+    r"((?:[A-Z][\w&.'-]*,?\s+){0,6}[A-Z][\w&.'-]*,?)\s*\(\s*(?:the\s+)?[\"“]([^\"”]{2,40})[\"”]\s*\)"
+)
+_GENERIC_NAME_WORDS = frozenset(
+    "the of and inc inc. llc corp corp. co health regional community medical center plan system "  # noqa: SIM905 - a word list reads better
+    "hospital group services".split()
+)
+
+
+def organisation_names(organisation: str, sents: Sequence[Sentence]) -> tuple[str, ...]:
+    """What a contract calls the organisation: "covered entity", the organisation's name, and
+    the short name the contract defines for it (``Lakemont Regional Health ("Lakemont")``)."""
+    names = ["covered entity"]
+    distinctive = {w.casefold() for w in re.findall(r"[\w'-]+", organisation)} - _GENERIC_NAME_WORDS
+    if organisation:
+        names.append(organisation)
+    for s in sents[:40]:
+        for m in _DEFINED_PARTY.finditer(s.text):
+            long_words = {w.casefold() for w in re.findall(r"[\w'-]+", m.group(1))}
+            if long_words & distinctive:
+                names.append(m.group(2).strip())
+    return tuple(dict.fromkeys(names))
+
+
+def contract(document: SourceDocument, chunks: Sequence[Chunk], organisation: str = "") -> Contract:
+    sents = sentences(chunks)
+    return Contract(
+        doc_id=document.doc_id,
+        vendor=document.vendor or document.title,
+        title=document.title,
+        sentences=tuple(sents),
+        covered_entity=organisation_names(organisation, sents),
+    )
+
+
+def readable_contracts(
+    generation: Generation, scope: Scope, vendors: Sequence[str] = (), organisation: str = ""
+) -> list[Contract]:
+    """The live BAAs ``scope`` may read (of ``vendors`` when given), in title order.
+
+    A caller who may read no BAA at all, or none of the vendors named, is refused without
+    learning whether such a contract exists."""
+    live = [
+        e
+        for e in generation.documents
+        if e.document.doc_type == "baa" and e.status != "superseded" and scope.allows(e.document)
+    ]
+    if not live:
+        raise NotAllowedError(
+            "the BAA check needs access to the contracts (groups privacy-office or legal); "
+            "your groups cannot read any BAA"
+        )
+    if vendors:
+        wanted = [v.casefold() for v in vendors]
+        live = [
+            e
+            for e in live
+            if any(
+                w in e.document.vendor.casefold() or w in e.document.title.casefold()
+                for w in wanted
+            )
+        ]
+        if not live:
+            raise NotAllowedError(f"no BAA you may read matches {', '.join(vendors)}")
+    by_id = {c.chunk_id: c for c in generation.chunks}
+    out = []
+    for entry in sorted(live, key=lambda e: (e.document.vendor or e.document.title).casefold()):
+        gone = set(entry.superseded_ids)
+        chunks = [by_id[i] for i in entry.chunk_ids if i in by_id and i not in gone]
+        out.append(contract(entry.document, chunks, organisation))
+    return out
+
+
+def check_all(contracts: Sequence[Contract], catalogs: Catalogs) -> list[Row]:
+    rows: list[Row] = []
+    for c in contracts:
+        rows.extend(check_contract(c, catalogs.requirements, catalogs.exceptions))
+    return rows
