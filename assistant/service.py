@@ -17,6 +17,8 @@ from typing import Any, Literal
 from assistant.answering.chain import AnswerChain
 from assistant.answering.types import Answer
 from assistant.audit import AuditEvent, AuditTrail
+from assistant.checks.baa import Row
+from assistant.checks.run import Catalogs, check_all, load_catalogs, readable_contracts
 from assistant.documents import DOC_TYPES
 from assistant.errors import AssistantError, NotAllowedError
 from assistant.index.reader import Index, Scope
@@ -108,6 +110,7 @@ class AssistantService:
         self.chain = chain
         self.guard = guard
         self.audit = audit
+        self._catalogs: Catalogs | None = None  # read on the first BAA check
 
     @classmethod
     def build(cls, settings: Settings, index: Index | None = None) -> AssistantService:
@@ -217,6 +220,27 @@ class AssistantService:
             blocked=False,
         )
         return Confirmation(guard.text, locator, hits[0].chunk_id, added, path)
+
+    def check_baas(self, caller: Caller, vendors: Sequence[str] = ()) -> list[Row]:
+        """Every BAA ``caller`` may read (of ``vendors`` when given) against the rule's required
+        contents and the organisation's terms; audited with the passages quoted. Raises
+        ``NotAllowedError`` when the caller may read no BAA (or none of those vendors)."""
+        if self._catalogs is None:
+            self._catalogs = load_catalogs(self.settings)
+        catalogs = self._catalogs
+        scope = make_scope(caller.groups)
+        contracts = readable_contracts(
+            self.index.generation, scope, vendors, catalogs.organisation
+        )
+        rows = check_all(contracts, catalogs)
+        asked = self.guard.check("baa check " + (", ".join(vendors) or "all readable BAAs"))
+        cited = tuple(dict.fromkeys(cid for r in rows for cid in r.chunk_ids))
+        log.info(
+            "baa check user=%s surface=%s contracts=%d rows=%d",
+            caller.user, caller.surface, len(contracts), len(rows),
+        )  # fmt: skip
+        self._record(caller, asked, mode="baa-check", cited=cited, abstained=False, blocked=False)
+        return rows
 
     def _record(
         self,

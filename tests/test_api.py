@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from assistant.accounts import UserStore
 from assistant.answering.build import build_chain
+from assistant.audit import AuditTrail
 from assistant.index.reader import Index
 from assistant.safety import PhiGuard
 from assistant.service import AssistantService
@@ -179,3 +180,32 @@ def test_health_reports_mode_and_size(api: Api) -> None:
     res = client.get("/api/health")
     assert res.status_code == 200
     assert res.json() == {"status": "ok", "mode": "extractive", "chunks": len(index.chunks)}
+
+
+def test_baa_check_is_for_those_who_may_read_the_contracts(api: Api) -> None:
+    client, tokens = api.client, api.tokens
+    res = client.post(
+        "/api/baa-check", json={}, headers={"Authorization": f"Bearer {tokens['staff']}"}
+    )
+    assert res.status_code == 403 and "needs access to the contracts" in res.json()["detail"]
+    assert not any(text in res.text for text in _baa_texts(api.index))
+    res = client.post(
+        "/api/baa-check",
+        json={"vendors": ["Tessellate"]},
+        headers={"Authorization": f"Bearer {tokens['privacy']}"},
+    )
+    assert res.status_code == 200
+    rows = res.json()
+    assert len(rows) == 24 and {r["vendor"] for r in rows} == {"Tessellate"}
+    breach = next(r for r in rows if r["requirement"]["id"] == "breach-notice")
+    assert breach["status"] == "exception" and breach["locators"] and breach["chunk_ids"]
+    # audited: who ran it, and every passage it quoted
+    last = list(AuditTrail.from_settings(api.settings).records())[-1].event
+    assert (last.user, last.mode, last.surface) == ("pat", "baa-check", "api")
+    assert set(breach["chunk_ids"]) <= set(last.cited_chunk_ids)
+    bad = client.post(
+        "/api/baa-check",
+        json={"vendor": "x"},
+        headers={"Authorization": f"Bearer {tokens['privacy']}"},
+    )
+    assert bad.status_code == 422

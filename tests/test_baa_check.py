@@ -14,11 +14,13 @@ from assistant.checks.baa import Contract, check_contract, check_requirement
 from assistant.checks.catalog import load_catalog
 from assistant.checks.clauses import sentences
 from assistant.checks.figures import Duration, amounts, countries, durations
+from assistant.checks.request import parse_check_request
 from assistant.checks.run import contract
 from assistant.cli import main
 from assistant.documents import Chunk, SourceDocument
 from assistant.errors import ConfigError
 from assistant.settings import PROJECT_ROOT
+from assistant.ui import render
 from tests.conftest import index_org_corpus
 
 RULE = PROJECT_ROOT / "assistant" / "checks" / "baa_rule.yaml"
@@ -310,3 +312,51 @@ def test_one_vendor_and_every_format(org_data: Path, capsys: pytest.CaptureFixtu
     assert len(parsed) == 24 and {p["vendor"] for p in parsed} == {"Meridian Imaging"}
     code, _, err = _run(org_data, "--groups", "legal", "--vendor", "Nobody", capsys=capsys)
     assert code == 2 and "no BAA you may read matches Nobody" in err
+
+
+# --- the chat ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "vendors"),
+    [
+        ("check the Acme Scribe BAA", ("Acme Scribe",)),
+        ("Can you check the Clarion and Meridian BAAs?", ("Clarion", "Meridian")),
+        ("review Tessellate's BAA against our terms", ("Tessellate",)),
+        ("Check our BAAs", ()),
+        ("please check all of our business associate agreements.", ()),
+    ],
+)
+def test_a_chat_message_asking_for_the_check_is_recognised(
+    message: str, vendors: tuple[str, ...]
+) -> None:
+    request = parse_check_request(message)
+    assert request is not None and request.vendors == vendors
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["What does the Acme BAA say about breach notice?", "How do I check a BAA?", "check email"],
+)
+def test_questions_about_baas_are_not_check_requests(message: str) -> None:
+    assert parse_check_request(message) is None
+
+
+def test_the_chat_table_links_each_clause_to_its_words() -> None:
+    terms = _terms()
+    c = _contract(
+        ["4.1 Breach", "Vendor shall notify the Plan of a Breach within 10 Business Days."],
+        ["9 Insurance", "Vendor | shall maintain cyber insurance of $9,000,000."],
+    )
+    rows = [
+        check_requirement(c, terms["breach-notice"]),
+        check_requirement(c, terms["cyber-insurance"]),
+        check_requirement(c, terms["us-only"]),
+    ]
+    content, side = render.baa_check_markdown(rows)
+    assert content.startswith("**Acme** (1 present, 1 missing, 1 weaker)")
+    assert "| SHP-VM-02 §5.1(a) (breach-notice) | **weaker** | [1] Acme BAA §1 |" in content
+    assert "| SHP-VM-02 §5.2(a) (us-only) | **missing** | – |" in content
+    assert [s.name for s in side] == ["[1]", "[2]"]
+    assert "within 10 Business Days" in side[0].content and "Status: weaker" in side[0].content
+    assert "Vendor \\| shall maintain" in side[1].content  # the clause's words stay literal

@@ -187,6 +187,9 @@ def test_ingest_cli_summary_and_exit_code(
     assert cli.main(["--data-dir", data, "ingest", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "3 documents" in out and "0 failed" in out
+    # the new BAA is checked against the rule: what it lacks, by clause, without its text
+    assert "BAA Zephyr" in out and "to review" in out
+    assert "45 CFR 164.504(e)(2)(ii)(I) (books-and-records)" in out
     # the question index was embedded ahead of time: a server start finds it in the cache
     from assistant.answering.build import build_topics
     from assistant.embeddings import build_embedder

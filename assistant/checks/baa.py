@@ -101,6 +101,7 @@ class Row:
     figure: str = ""
     note: str = ""
     exception: str = ""  # the register entry's citation, for ``exception``
+    chunk_ids: tuple[str, ...] = ()  # the passages quoted
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -118,6 +119,7 @@ class Row:
             "figure": self.figure,
             "note": self.note,
             "exception": self.exception,
+            "chunk_ids": list(self.chunk_ids),
         }
 
 
@@ -475,6 +477,7 @@ def check_requirement(
         requirement=req,
         status=finding.status,
         locators=tuple(dict.fromkeys(s.locator for s in evidence)),
+        chunk_ids=tuple(dict.fromkeys(s.chunk_id for s in evidence if s.chunk_id)),
         quote=" … ".join(s.text for s in evidence),
         page=evidence[0].page if evidence else None,
         figure=finding.figure,

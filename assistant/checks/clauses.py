@@ -34,6 +34,7 @@ class Sentence:
     order: int  # position in the contract
     is_title: bool = False  # the clause's title line itself
     lead: str = ""  # the lead-in an item continues ("Vendor shall not:")
+    chunk_id: str = ""  # the passage it is read from
 
     @property
     def context(self) -> str:
@@ -116,7 +117,15 @@ def sentences(chunks: Iterable[Chunk]) -> list[Sentence]:
                 seen_leads.add(lead)
                 for _, text in _split(lead):
                     out.append(
-                        Sentence(text, "", chunk.locator, chunk.page, chunk.doc_id, len(out))
+                        Sentence(
+                            text,
+                            "",
+                            chunk.locator,
+                            chunk.page,
+                            chunk.doc_id,
+                            len(out),
+                            chunk_id=chunk.chunk_id,
+                        )
                     )
         first = chunk.text.split("\n", 1)[0]
         title = _title(first) if "\n" in chunk.text else ""
@@ -136,6 +145,7 @@ def sentences(chunks: Iterable[Chunk]) -> list[Sentence]:
                     order=len(out),
                     is_title=is_title,
                     lead=continues,
+                    chunk_id=chunk.chunk_id,
                 )
             )
     return out

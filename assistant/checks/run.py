@@ -126,6 +126,20 @@ def readable_contracts(
     return out
 
 
+def changed_contracts(
+    generation: Generation, changed_keys: set[str], organisation: str = ""
+) -> list[Contract]:
+    """The BAAs an ingest added or updated (by source key), for the ingest report's gaps."""
+    by_id = {c.chunk_id: c for c in generation.chunks}
+    out = []
+    for entry in generation.documents:
+        if entry.key in changed_keys and entry.document.doc_type == "baa":
+            gone = set(entry.superseded_ids)
+            chunks = [by_id[i] for i in entry.chunk_ids if i in by_id and i not in gone]
+            out.append(contract(entry.document, chunks, organisation))
+    return out
+
+
 def check_all(contracts: Sequence[Contract], catalogs: Catalogs) -> list[Row]:
     rows: list[Row] = []
     for c in contracts:

@@ -3,7 +3,10 @@ from __future__ import annotations
 import argparse
 
 from assistant.answering.build import prepare_after_ingest
+from assistant.checks.run import changed_contracts, check_all, load_catalogs
 from assistant.embeddings import Embedder, build_embedder
+from assistant.errors import ConfigError
+from assistant.index.state import IndexState
 from assistant.runtime import open_store
 from assistant.settings import Settings
 from ingest.pipeline import IngestReport, run_ingest
@@ -19,6 +22,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
         progress=False if args.no_progress else None,
     )
     print_report(report)
+    print_contract_gaps(settings, report)
     if report.ok:
         # the server then starts without embedding the question index or fitting the adapter
         prepare_after_ingest(settings, embedder, fit_adapter=not report.noop)
@@ -45,6 +49,31 @@ def print_report(report: IngestReport) -> None:
         f"{report.count('skipped')} skipped, {len(report.failed)} failed){rate}; "
         f"{state}; {report.seconds:.1f}s"
     )
+
+
+def print_contract_gaps(settings: Settings, report: IngestReport) -> None:
+    """Each BAA this ingest added or updated, checked against the rule and the organisation's
+    terms: what falls short, by clause and figure (no contract text: the operator's console is
+    not a place to read contracts; `baa check` quotes them for those who may)."""
+    changed = {o.key for o in report.outcomes if o.status in ("added", "updated")}
+    generation = IndexState(settings.paths.index_dir).load() if changed else None
+    if generation is None:
+        return
+    try:
+        catalogs = load_catalogs(settings)
+    except ConfigError as exc:
+        print(f"baa check skipped: {exc}")
+        return
+    for c in changed_contracts(generation, changed, catalogs.organisation):
+        rows = [r for r in check_all([c], catalogs) if r.status != "present"]
+        if not rows:
+            print(f"BAA {c.vendor}: meets every requirement checked")
+            continue
+        print(f"BAA {c.vendor}: {len(rows)} to review (hipaa-assistant baa check --vendor ...)")
+        for r in rows:
+            where = ", ".join(r.locators) or "-"
+            detail = f" [{r.figure}]" if r.figure else ""
+            print(f"  {r.status:12} {r.requirement.citation} ({r.requirement.id}) {where}{detail}")
 
 
 def _suggest(settings: Settings, embedder: Embedder, count: int) -> None:

@@ -1,4 +1,5 @@
-"""The JSON HTTP API, served by the same process as the chat UI: ``POST /api/ask``.
+"""The JSON HTTP API, served by the same process as the chat UI: ``POST /api/ask``,
+``POST /api/questions`` and ``POST /api/baa-check``.
 
 A bearer token (``hipaa-assistant users token NAME``) names the user and so their groups; the
 reply is the ``ask --json`` payload (docs/answer-json.md) plus what the PHI guard removed.
@@ -42,6 +43,14 @@ class ConfirmRequest(BaseModel):
     question: str = Field(min_length=1, description="A question as staff would ask it.")
     locator: str = Field(
         min_length=1, description="The passage that answers it, e.g. 'SHP-AI-01 §4.1'."
+    )
+
+
+class BaaCheckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    vendors: list[str] = Field(
+        default_factory=list, max_length=20, description="Only these vendors' BAAs (default all)."
     )
 
 
@@ -122,6 +131,22 @@ def build_router(
                 "added": done.added,
             }
         )
+
+    @router.post("/baa-check")
+    def baa_check(
+        body: BaaCheckRequest, account: Annotated[Account, Depends(caller_account)]
+    ) -> JSONResponse:
+        """Every BAA the caller may read against the rule and the organisation's terms: the rows
+        of ``hipaa-assistant baa check --format json``. 403 for a caller who may read no BAA."""
+        caller = Caller(account.name, frozenset(account.groups), "api")
+        try:
+            rows = service().check_baas(caller, [v for v in body.vendors if v.strip()])
+        except NotAllowedError as exc:
+            return JSONResponse(status_code=403, content={"detail": str(exc)})
+        except AssistantError as exc:
+            log.warning("api: %s", type(exc).__name__, exc_info=True)
+            return JSONResponse(status_code=503, content={"detail": str(exc)})
+        return JSONResponse(content=[r.to_json() for r in rows])
 
     @router.get("/health")
     def health() -> dict[str, Any]:

@@ -16,6 +16,7 @@ from chainlit.types import ThreadDict
 from starlette.datastructures import Headers
 
 from assistant.accounts import parse_groups
+from assistant.checks.request import CheckRequest, parse_check_request
 from assistant.documents import DOC_TYPES
 from assistant.errors import AssistantError
 from assistant.service import Caller, InputError, Reply, clean_question
@@ -205,6 +206,10 @@ async def _on_message(message: cl.Message) -> None:
         caller = _caller()
         resources = state.get()
         asked = clean_question(message.content, resources.settings.server.max_question_chars)
+        request = parse_check_request(asked)
+        if request is not None:
+            await _check_baas(request, caller, msg)
+            return
         types = _types()
         guard = resources.service.redact(asked)
         if guard.findings:
@@ -245,6 +250,16 @@ async def _on_message(message: cl.Message) -> None:
     except Exception:
         log.exception("ui: unexpected error while answering")  # never the question text
         await _say(msg, FRIENDLY_ERROR)
+
+
+async def _check_baas(request: CheckRequest, caller: Caller, msg: cl.Message) -> None:
+    """ "check the Acme Scribe BAA": the BAA check as a table whose clauses open in the side
+    panel (privacy office and legal; anyone else gets the refusal's one line)."""
+    rows = await asyncio.to_thread(state.get().service.check_baas, caller, request.vendors)
+    content, parts = render.baa_check_markdown(rows)
+    msg.elements = [_element(p) for p in parts]  # type: ignore[misc]
+    msg.content = content
+    await msg.send()
 
 
 @cl.action_callback("confirm_question")

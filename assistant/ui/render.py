@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.answering.types import Answer, Citation, Passage
+from assistant.checks.baa import STATUSES, Row
 from assistant.documents import SourceDocument
 
 DOC_TYPE_LABELS = {
@@ -160,3 +161,59 @@ def confirm_actions(answer: Answer, may_confirm: bool, limit: int = 4) -> list[C
             continue
         out.append(ConfirmAction(f"[{c.n}] {c.locator} answers this", answer.question, c.locator))
     return out[:limit]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def baa_check_side(row: Row) -> str:
+    """The side panel of one checked requirement: the clause, the requirement, the verdict and
+    the clause's words."""
+    lines = [f"### {', '.join(row.locators)}", "", f"**{row.requirement.citation}**"]
+    lines += ["", f"_{_cell(row.requirement.text)}_", "", f"**Status: {row.status}**"]
+    if row.figure:
+        lines.append(f"The contract: {row.figure}")
+    if row.note:
+        lines += ["", _cell(row.note)]
+    if row.quote:
+        lines += ["", "**The clause says:**", "", "> " + _escape(row.quote)]
+    if row.page:
+        lines += ["", f"page {row.page}"]
+    return "\n".join(lines)
+
+
+def baa_check_markdown(rows: list[Row]) -> tuple[str, list[SideText]]:
+    """The chat's BAA check: per contract, a table of requirements with their status, each
+    clause a link ``[n]`` to its words in the side panel; then the counts."""
+    elements: list[SideText] = []
+    parts = []
+    for vendor in dict.fromkeys(r.vendor for r in rows):
+        mine = [r for r in rows if r.vendor == vendor]
+        counts = ", ".join(
+            f"{n} {st}" for st in STATUSES if (n := sum(r.status == st for r in mine))
+        )
+        table = [
+            f"**{vendor}** ({counts})",
+            "",
+            "| requirement | status | clause | detail |",
+            "| --- | --- | --- | --- |",
+        ]
+        for r in mine:
+            clause = "–"
+            if r.locators:
+                marker = f"[{len(elements) + 1}]"
+                elements.append(SideText(marker, baa_check_side(r)))
+                clause = f"{marker} {_cell(', '.join(r.locators))}"
+            detail = " ".join(p for p in (r.figure and f"{r.figure}:", r.note) if p)
+            status = r.status if r.status == "present" else f"**{r.status}**"
+            table.append(
+                f"| {_cell(r.requirement.citation)} ({r.requirement.id}) | {status} | {clause} | "
+                f"{_cell(detail)} |"
+            )
+        parts.append("\n".join(table))
+    parts.append(
+        "_Checked against 45 CFR 164.504(e) and 164.314(a) and the organisation's own terms, "
+        "without a language model: each status cites the clause it rests on, or says missing._"
+    )
+    return "\n\n".join(parts), elements
