@@ -64,10 +64,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_arguments(sub.add_parser("serve", help="start the chat UI and JSON API server"))
     users.add_arguments(sub.add_parser("users", help="manage who may sign in, and their groups"))
     feedback.add_arguments(sub.add_parser("feedback", help="export the chat's feedback"))
-    from assistant.commands import baa, questions
+    from assistant.commands import baa, coverage, questions
 
     baa.add_arguments(
         sub.add_parser("baa", help="check BAAs against the rule and the organisation's terms")
+    )
+    coverage.add_arguments(
+        sub.add_parser(
+            "coverage", help="which policy sections address each Security Rule specification"
+        )
     )
 
     questions.add_arguments(

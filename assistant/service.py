@@ -18,7 +18,14 @@ from assistant.answering.chain import AnswerChain
 from assistant.answering.types import Answer
 from assistant.audit import AuditEvent, AuditTrail
 from assistant.checks.baa import Row
-from assistant.checks.run import Catalogs, check_all, load_catalogs, readable_contracts
+from assistant.checks.coverage import CoverageRow, check_coverage, load_specifications
+from assistant.checks.run import (
+    Catalogs,
+    check_all,
+    load_catalogs,
+    readable_contracts,
+    readable_policies,
+)
 from assistant.documents import DOC_TYPES
 from assistant.errors import AssistantError, NotAllowedError
 from assistant.index.reader import Index, Scope
@@ -229,9 +236,7 @@ class AssistantService:
             self._catalogs = load_catalogs(self.settings)
         catalogs = self._catalogs
         scope = make_scope(caller.groups)
-        contracts = readable_contracts(
-            self.index.generation, scope, vendors, catalogs.organisation
-        )
+        contracts = readable_contracts(self.index.generation, scope, vendors, catalogs.organisation)
         rows = check_all(contracts, catalogs)
         asked = self.guard.check("baa check " + (", ".join(vendors) or "all readable BAAs"))
         cited = tuple(dict.fromkeys(cid for r in rows for cid in r.chunk_ids))
@@ -240,6 +245,19 @@ class AssistantService:
             caller.user, caller.surface, len(contracts), len(rows),
         )  # fmt: skip
         self._record(caller, asked, mode="baa-check", cited=cited, abstained=False, blocked=False)
+        return rows
+
+    def coverage(self, caller: Caller) -> list[CoverageRow]:
+        """Which policy sections ``caller`` may read address each Security Rule standard and
+        implementation specification."""
+        policies = readable_policies(self.index.generation, make_scope(caller.groups))
+        if not policies:
+            raise NotAllowedError("no policy you may read is indexed")
+        specs = load_specifications(self.settings.checks.security_catalog)
+        rows = check_coverage(specs, policies)
+        asked = self.guard.check("security rule coverage")
+        cited = tuple(dict.fromkeys(cid for r in rows for cid in r.chunk_ids))
+        self._record(caller, asked, mode="coverage", cited=cited, abstained=False, blocked=False)
         return rows
 
     def _record(

@@ -501,6 +501,11 @@ class ChecksSettings(_Group):
         description="The required contents of a BAA under 45 CFR 164.504(e) and 164.314(a), "
         "which `baa check` compares every contract with.",
     )
+    security_catalog: Path = Field(
+        default=PROJECT_ROOT / "assistant" / "checks" / "security_rule.yaml",
+        description="The Security Rule's standards and implementation specifications (NIST SP "
+        "800-66r2), which `coverage` looks for in the policies.",
+    )
     terms_file: str | None = Field(
         default="baa-terms.yaml",
         description="File, inside each corpus folder, of the organisation's own minimum BAA terms "

@@ -35,6 +35,7 @@ class Sentence:
     is_title: bool = False  # the clause's title line itself
     lead: str = ""  # the lead-in an item continues ("Vendor shall not:")
     chunk_id: str = ""  # the passage it is read from
+    heading: str = ""  # the headings above the clause ("9 Log Review and Monitoring")
 
     @property
     def context(self) -> str:
@@ -125,6 +126,7 @@ def sentences(chunks: Iterable[Chunk]) -> list[Sentence]:
                             chunk.doc_id,
                             len(out),
                             chunk_id=chunk.chunk_id,
+                            heading=" > ".join(chunk.heading_path[1:]),
                         )
                     )
         first = chunk.text.split("\n", 1)[0]
@@ -146,6 +148,7 @@ def sentences(chunks: Iterable[Chunk]) -> list[Sentence]:
                     is_title=is_title,
                     lead=continues,
                     chunk_id=chunk.chunk_id,
+                    heading=" > ".join(chunk.heading_path[1:]),
                 )
             )
     return out

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from assistant.checks.baa import STATUSES, Row
+from assistant.checks.coverage import COVERAGE_STATUSES, CoverageRow
 
 FORMATS: tuple[str, ...] = ("table", "md", "csv", "json")
 
@@ -101,3 +102,54 @@ def render(rows: Sequence[Row], fmt: str) -> str:
     if fmt == "json":
         return as_json(rows)
     return as_table(rows)
+
+
+def coverage_summary(rows: Sequence[CoverageRow]) -> str:
+    counts = Counter(r.status for r in rows)
+    said = ", ".join(f"{counts[s]} {s}" for s in COVERAGE_STATUSES if counts[s])
+    required = [r for r in rows if r.item.required]
+    gaps = sum(r.status == "gap" for r in required)
+    return f"{len(rows)} standards and specifications: {said} ({gaps} required ones with a gap)"
+
+
+def render_coverage(rows: Sequence[CoverageRow], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps([r.to_json() for r in rows], indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(
+            ["id", "citation", "name", "required", "status", "locators", "quote", "note"]
+        )
+        for r in rows:
+            writer.writerow(
+                [r.item.id, r.item.citation, r.item.name, "required" if r.item.required else
+                 "addressable", r.status, "; ".join(r.locators), r.quote, r.note]
+            )  # fmt: skip
+        return buf.getvalue()
+    if fmt == "md":
+        out = [
+            "| specification | R/A | status | policy sections | note |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for r in rows:
+            kind = "R" if r.item.required else "A"
+            out.append(
+                f"| {_md(r.item.citation)} {_md(r.item.name)} | {kind} | **{r.status}** | "
+                f"{_md(', '.join(r.locators))} | {_md(r.note)} |"
+            )
+        return "\n".join(out) + "\n\n" + coverage_summary(rows) + "\n"
+    table = [("citation", "specification", "R/A", "status", "policy sections")] + [
+        (
+            r.item.citation,
+            r.item.name,
+            "R" if r.item.required else "A",
+            r.status,
+            ", ".join(r.locators) or "-",
+        )
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(line[:4], widths, strict=True)) + "  " + line[4]
+             for line in table]  # fmt: skip
+    return "\n".join(lines) + "\n\n" + coverage_summary(rows) + "\n"

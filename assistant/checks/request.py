@@ -1,4 +1,6 @@
-"""Recognising a request for the BAA check in a chat message ("check the Acme Scribe BAA")."""
+"""Recognising a request for the BAA check ("check the Acme Scribe BAA") or for the Security
+Rule coverage ("which Security Rule specifications do our policies not address?") in a chat
+message."""
 
 from __future__ import annotations
 
@@ -34,3 +36,23 @@ def parse_check_request(message: str) -> CheckRequest | None:
     names = [n.strip() for n in re.split(r",|\band\b|&", what) if n.strip()]
     names = [re.sub(r"['’]s$", "", n) for n in names]
     return CheckRequest(tuple(names)) if names else None
+
+
+_COVERAGE = (
+    re.compile(
+        r"^\s*(?:please\s+)?(?:show\s+(?:me\s+)?|run\s+|check\s+)?(?:the\s+|our\s+)?"
+        r"(?:security\s+rule|policy|policies)\s+coverage\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(?:which|what)\b.{0,60}\b(?:security\s+rule|implementation\s+specifications?|"
+        r"security\s+standards?)\b.{0,60}\b(?:not|n't|fail\s+to)\s+(?:address|cover)",
+        re.IGNORECASE,
+    ),
+)
+
+
+def is_coverage_request(message: str) -> bool:
+    """ "Security Rule coverage", "which Security Rule specifications do our policies not
+    address?" """
+    return any(p.search(message) for p in _COVERAGE)

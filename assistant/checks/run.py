@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from assistant.checks.baa import Contract, Row, check_contract
 from assistant.checks.catalog import ApprovedException, Catalog, Requirement, load_catalog
 from assistant.checks.clauses import Sentence, sentences
+from assistant.checks.coverage import Policy, policy
 from assistant.documents import Chunk, SourceDocument
 from assistant.errors import ConfigError, NotAllowedError
 from assistant.index.reader import Scope
@@ -145,3 +146,16 @@ def check_all(contracts: Sequence[Contract], catalogs: Catalogs) -> list[Row]:
     for c in contracts:
         rows.extend(check_contract(c, catalogs.requirements, catalogs.exceptions))
     return rows
+
+
+def readable_policies(generation: Generation, scope: Scope) -> list[Policy]:
+    """The live policies ``scope`` may read, in id order."""
+    by_id = {c.chunk_id: c for c in generation.chunks}
+    out = []
+    for entry in sorted(generation.documents, key=lambda e: e.document.doc_id):
+        doc = entry.document
+        if doc.doc_type != "policy" or entry.status == "superseded" or not scope.allows(doc):
+            continue
+        gone = set(entry.superseded_ids)
+        out.append(policy(doc, [by_id[i] for i in entry.chunk_ids if i in by_id and i not in gone]))
+    return out

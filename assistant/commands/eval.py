@@ -95,13 +95,14 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
         depths=args.depths,
         ablation=args.ablation,
         judge=judge,
-        baa_keys=not args.profile,  # the reported suite; a chosen profile is a development run
+        check_keys=not args.profile,  # the reported suite; a chosen profile is a development run
     )
     for name, result in suite.results.items():
         _print_result(name, result.summary)
-    for score in suite.baa:
+    for score in suite.keys:
+        what = "BAA check" if score.spec.kind == "baa" else "Security Rule coverage"
         print(
-            f"== BAA check, key {score.spec.name} ({score.spec.split}): accuracy "
+            f"== {what}, key {score.spec.name} ({score.spec.split}): accuracy "
             f"{score.accuracy:.2f} over {score.rows} rows"
         )
     print(f"report: {suite.out_dir}")

@@ -16,7 +16,7 @@ from typing import Any
 
 from assistant.answering.build import build_chain
 from assistant.evaluation import metrics as m
-from assistant.evaluation.baa_keys import KeyScore, load_key_specs, score_key
+from assistant.evaluation.check_keys import KeyScore, load_key_specs, score_key
 from assistant.evaluation.dataset import load_dataset
 from assistant.evaluation.profiles import Profile, prepare_index, profile_settings
 from assistant.evaluation.runner import EvalResult, run_eval
@@ -37,12 +37,12 @@ class SuiteResult:
     results: dict[str, EvalResult]
     ablation: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     out_dir: Path | None = None
-    baa: list[KeyScore] = field(default_factory=list)
+    keys: list[KeyScore] = field(default_factory=list)  # the BAA check and coverage keys
 
     @property
     def failures(self) -> list[str]:
         failed = [f"{name}: {f}" for name, r in self.results.items() for f in r.failures]
-        return failed + [s.failure for s in self.baa if s.failure]
+        return failed + [s.failure for s in self.keys if s.failure]
 
     @property
     def ok(self) -> bool:
@@ -60,7 +60,7 @@ def run_suite(
     depths: tuple[int, ...] = m.DEPTHS,
     ablation: bool = False,
     judge: m.JudgeMetrics | None = None,
-    baa_keys: bool = False,
+    check_keys: bool = False,
 ) -> SuiteResult:
     name = run_name or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = out_root / name if out_root is not None else None
@@ -85,8 +85,8 @@ def run_suite(
         if ablation:
             suite.ablation[profile.name] = ablate(settings, index, profile, k)
         log.info("profile %s: %.0f s", profile.name, time.perf_counter() - started)
-    if baa_keys:
-        suite.baa = [score_key(base, spec) for spec in load_key_specs()]
+    if check_keys:
+        suite.keys = [score_key(base, spec) for spec in load_key_specs()]
     if run_dir is not None:
         suite.out_dir = write_suite_report(suite_summary(suite, profiles, name), run_dir)
     return suite
@@ -145,7 +145,7 @@ def suite_summary(suite: SuiteResult, profiles: list[Profile], name: str) -> dic
         "run": {"name": name},
         "profiles": {},
         "ablation": suite.ablation,
-        "baa_check": {s.spec.name: s.to_json() for s in suite.baa},
+        "check_keys": {s.spec.name: s.to_json() for s in suite.keys},
     }
     for profile in profiles:
         result = suite.results.get(profile.name)

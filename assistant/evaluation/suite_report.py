@@ -17,17 +17,29 @@ def write_suite_report(summary: dict[str, Any], out: Path) -> Path:
     return out
 
 
-def baa_markdown(scores: dict[str, dict[str, Any]]) -> list[str]:
-    """The BAA check's section, from the summary's ``baa_check`` (see ``baa_keys``)."""
+BAA = (
+    "## BAA check against answer keys written by hand",
+    "Each contract × requirement row of `hipaa-assistant baa check` compared with a key a reader "
+    "wrote from the contract, the rule and the organisation's policy, without running the "
+    "checker. *dev*: the checker was developed against it; *held-out*: it was not.",
+)
+COVERAGE = (
+    "## Security Rule coverage against answer keys written by hand",
+    "Each Security Rule standard or implementation specification of `hipaa-assistant coverage` "
+    "compared with a key a reader wrote from the organisation's policies, without running the "
+    "tool. *dev*: the tool was developed against it; *held-out*: it was not.",
+)
+
+
+def keys_markdown(scores: dict[str, dict[str, Any]], heading: tuple[str, str]) -> list[str]:
+    """One section of answer-key scores, from the summary's ``check_keys`` (``check_keys.py``)."""
     if not scores:
         return []
     statuses = list(next(iter(scores.values()))["by_status"])
     lines = [
-        "## BAA check against answer keys written by hand",
+        heading[0],
         "",
-        "Each contract × requirement row of `hipaa-assistant baa check` compared with a key a "
-        "reader wrote from the contract, the rule and the organisation's policy, without running "
-        "the checker. *dev*: the checker was developed against it; *held-out*: it was not.",
+        heading[1],
         "",
         "| key | split | rows | accuracy | "
         + " | ".join(statuses)
@@ -46,12 +58,13 @@ def baa_markdown(scores: dict[str, dict[str, Any]]) -> list[str]:
     for name, k in scores.items():
         note = f" ({k['note']})" if k.get("note") else ""
         lines.append(f"- **{name}**: {k['description']}{note}.")
-    lines += ["", "Rows where the checker disagrees with the key:", ""]
+    lines += ["", "Rows where the tool disagrees with the key:", ""]
     for name, k in scores.items():
         for e in k["errors"]:
             why = f" ({e['clause']}: {e['why']})" if e["why"] else ""
+            who = "" if e["vendor"] == "policies" else f"{e['vendor']}, "
             lines.append(
-                f"- {name}: {e['vendor']}, `{e['requirement']}` ({e['citation']}): a `{e['got']}` "
+                f"- {name}: {who}`{e['requirement']}` ({e['citation']}): a `{e['got']}` "
                 f"that is really `{e['expected']}`{why}"
             )
     lines.append("")
@@ -90,7 +103,9 @@ def markdown(s: dict[str, Any]) -> str:
         for failure in p["threshold_failures"]:
             lines.append(f"  - FAILED: {failure}")
     lines.append("")
-    lines += baa_markdown(s.get("baa_check") or {})
+    keys = s.get("check_keys") or {}
+    lines += keys_markdown({n: k for n, k in keys.items() if k.get("kind", "baa") == "baa"}, BAA)
+    lines += keys_markdown({n: k for n, k in keys.items() if k.get("kind") == "coverage"}, COVERAGE)
     if s.get("ablation"):
         lines += [
             "## Ablation: each retrieval stage switched off in turn",

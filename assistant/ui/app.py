@@ -16,7 +16,7 @@ from chainlit.types import ThreadDict
 from starlette.datastructures import Headers
 
 from assistant.accounts import parse_groups
-from assistant.checks.request import CheckRequest, parse_check_request
+from assistant.checks.request import CheckRequest, is_coverage_request, parse_check_request
 from assistant.documents import DOC_TYPES
 from assistant.errors import AssistantError
 from assistant.service import Caller, InputError, Reply, clean_question
@@ -210,6 +210,9 @@ async def _on_message(message: cl.Message) -> None:
         if request is not None:
             await _check_baas(request, caller, msg)
             return
+        if is_coverage_request(asked):
+            await _coverage(caller, msg)
+            return
         types = _types()
         guard = resources.service.redact(asked)
         if guard.findings:
@@ -257,6 +260,16 @@ async def _check_baas(request: CheckRequest, caller: Caller, msg: cl.Message) ->
     panel (privacy office and legal; anyone else gets the refusal's one line)."""
     rows = await asyncio.to_thread(state.get().service.check_baas, caller, request.vendors)
     content, parts = render.baa_check_markdown(rows)
+    msg.elements = [_element(p) for p in parts]  # type: ignore[misc]
+    msg.content = content
+    await msg.send()
+
+
+async def _coverage(caller: Caller, msg: cl.Message) -> None:
+    """ "Security Rule coverage": the specifications, each with the policy sections addressing
+    it, opening in the side panel."""
+    rows = await asyncio.to_thread(state.get().service.coverage, caller)
+    content, parts = render.coverage_markdown(rows)
     msg.elements = [_element(p) for p in parts]  # type: ignore[misc]
     msg.content = content
     await msg.send()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from assistant.answering.types import Answer, Citation, Passage
 from assistant.checks.baa import STATUSES, Row
+from assistant.checks.coverage import CoverageRow
 from assistant.documents import SourceDocument
 
 DOC_TYPE_LABELS = {
@@ -217,3 +218,35 @@ def baa_check_markdown(rows: list[Row]) -> tuple[str, list[SideText]]:
         "without a language model: each status cites the clause it rests on, or says missing._"
     )
     return "\n\n".join(parts), elements
+
+
+def coverage_markdown(rows: list[CoverageRow]) -> tuple[str, list[SideText]]:
+    """The chat's Security Rule coverage: one row per standard or specification, each policy
+    section a link ``[n]`` to its words in the side panel; gaps first in the counts."""
+    elements: list[SideText] = []
+    table = [
+        "| specification | R/A | status | policy sections |",
+        "| --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        where = "–"
+        if r.locators:
+            marker = f"[{len(elements) + 1}]"
+            side = [f"### {r.item.citation} {r.item.name}", "", f"**Status: {r.status}**"]
+            side += ["", _cell(r.note), "", f"Policy sections: {', '.join(r.locators)}"]
+            if r.quote:
+                side += ["", "> " + _escape(r.quote)]
+            elements.append(SideText(marker, "\n".join(side)))
+            where = f"{marker} {_cell(', '.join(r.locators))}"
+        status = r.status if r.status == "covered" else f"**{r.status}**"
+        kind = "R" if r.item.required else "A"
+        table.append(f"| {r.item.citation} {_cell(r.item.name)} | {kind} | {status} | {where} |")
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    head = ", ".join(f"{n} {s}" for s, n in counts.items())
+    note = (
+        "_Read from the policies you may see: a sentence on the specification's topic, a rule "
+        "citation, or a policy's `implements` list; no language model._"
+    )
+    return f"**Security Rule coverage** ({head})\n\n" + "\n".join(table) + "\n\n" + note, elements

@@ -1,0 +1,35 @@
+"""`hipaa-assistant coverage`: which policy sections address each Security Rule standard and
+implementation specification."""
+
+from __future__ import annotations
+
+import argparse
+
+from assistant.checks.coverage import check_coverage, load_specifications
+from assistant.checks.report import FORMATS, render_coverage
+from assistant.checks.run import readable_policies
+from assistant.errors import IndexMissingError, NotAllowedError
+from assistant.index.reader import Scope
+from assistant.index.state import IndexState
+from assistant.settings import Settings
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    p.add_argument(
+        "--groups", help="your access groups, comma-separated (default: retrieval.default_groups)"
+    )
+
+
+def cmd_coverage(settings: Settings, args: argparse.Namespace) -> int:
+    groups = [g.strip() for g in (args.groups or "").split(",") if g.strip()]
+    scope = Scope.for_groups(groups or settings.retrieval.default_groups)
+    generation = IndexState(settings.paths.index_dir).load()
+    if generation is None:
+        raise IndexMissingError("no index yet: run `hipaa-assistant ingest` first")
+    policies = readable_policies(generation, scope)
+    if not policies:
+        raise NotAllowedError("no policy you may read is indexed")
+    rows = check_coverage(load_specifications(settings.checks.security_catalog), policies)
+    print(render_coverage(rows, args.format), end="")
+    return 0
