@@ -362,6 +362,15 @@ class AnswerSettings(_Group):
         "question index reaches this similarity (above 1 = never).",
     )
     max_sentences: int = Field(default=4, ge=1, description="Sentences in an extractive answer.")
+    compare_min_overlap: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="In a question across the contracts, the share of the question's words "
+        "(weighted by rarity) a BAA's best sentence must contain to be quoted (and at least half "
+        "of what the best BAA's sentence contains); below it the row says 'not stated in this "
+        "BAA'.",
+    )
     max_passages_used: int = Field(
         default=5, ge=1, description="Passages an extractive answer may quote from."
     )

@@ -119,3 +119,12 @@ def test_the_eval_suite_passes_its_thresholds(
     assert summary["dataset"]["rule"] >= 40 and summary["answers"]["citation_validity"] == 1.0
     saguaro = json.loads((tmp_path / "ci" / "saguaro" / "summary.json").read_text())
     assert saguaro["run"]["questions"] >= 80 and saguaro["answers"]["citation_validity"] == 1.0
+    # questions across the BAAs: every vendor gets its row; floors below today's 0.81 and 0.69
+    # (the 0.90 is not met: see the eval report)
+    comparisons = suite["comparisons"]
+    assert set(comparisons) == {"lakemont", "saguaro"}
+    assert all(c["vendors_missing"] == 0 for c in comparisons.values()), comparisons
+    assert comparisons["lakemont"]["accuracy"] >= 0.75
+    assert comparisons["saguaro"]["accuracy"] >= 0.6
+    # the BAA check and coverage keys ran, each at its floor (tests/test_check_keys.py too)
+    assert len(suite["check_keys"]) == 6

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answering.chain import AnswerChain, Answerer, Condenser
+from assistant.answering.compare import Comparer
 from assistant.answering.extractive import ExtractiveAnswerer, idf_lookup
 from assistant.answering.llm import HeuristicCondenser, LLMAnswerer, LLMCondenser, build_chat_model
 from assistant.embeddings import Embedder
@@ -45,7 +46,11 @@ def build_chain(settings: Settings, index: Index, chat_model: Any | None = None)
     else:
         answerer = ExtractiveAnswerer(settings.answer, idf_lookup(index.lexical.idf_table))
         condenser = HeuristicCondenser()
-    return AnswerChain(retriever, answerer, condenser, settings.answer)
+    # questions across the contracts are tabulated from verbatim clauses in either mode
+    table = index.lexical.idf_table
+    quoter = ExtractiveAnswerer(settings.answer, idf_lookup(table), lambda term: term in table)
+    comparer = Comparer(retriever, quoter, settings.answer.compare_min_overlap)
+    return AnswerChain(retriever, answerer, condenser, settings.answer, comparer)
 
 
 def build_topics(settings: Settings, embedder: Embedder) -> TopicIndex | None:

@@ -7,10 +7,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from assistant.answering.abstain import decide, measure
 from assistant.answering.citations import verify
+from assistant.answering.compare import Comparer, Comparison, is_comparison
+from assistant.answering.extractive import quote_of
 from assistant.answering.types import Answer, Passage
 from assistant.documents import Chunk
 from assistant.index.reader import Scope
@@ -79,11 +82,13 @@ class AnswerChain:
         answerer: Answerer,
         condenser: Condenser,
         settings: AnswerSettings,
+        comparer: Comparer | None = None,
     ) -> None:
         self.retriever = retriever
         self.answerer = answerer
         self.condenser = condenser
         self.settings = settings
+        self.comparer = comparer
 
     def ask(
         self,
@@ -117,6 +122,12 @@ class AnswerChain:
         if reason:
             return self._abstain(answer, reason, on_token, timings, t0)
         chunks = {p.chunk.chunk_id: p.chunk for p in retrieval.passages}
+        if self.comparer is not None and is_comparison(standalone):
+            t2 = time.perf_counter()
+            comparison = self.comparer.compare(standalone, scope)
+            timings["compare_ms"] = (time.perf_counter() - t2) * 1000
+            if comparison is not None:
+                return self._compared(answer, comparison, passages, chunks, on_token, timings, t0)
         t2 = time.perf_counter()
         raw = self.answerer.answer(
             standalone,
@@ -139,6 +150,46 @@ class AnswerChain:
             answer.abstain_reason = "unverifiable answer"
         else:
             answer.text, answer.citations, answer.notes = text, citations, notes
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        answer.timings = timings
+        return answer
+
+    def _compared(
+        self,
+        answer: Answer,
+        comparison: Comparison,
+        passages: list[Passage],
+        chunks: dict[str, Chunk],
+        on_token: Callable[[str], None] | None,
+        timings: dict[str, float],
+        t0: float,
+    ) -> Answer:
+        """The per-contract table, then what the organisation's other documents and the rule
+        say (a policy's exception register, the rule's floor), each quote cited."""
+        assert self.comparer is not None
+        numbered = list(comparison.passages)
+        others = [p for p in passages if p.doc_type != "baa"]
+        for p in others:
+            numbered.append(replace(p, n=len(numbered) + 1))
+        every_chunk = {**chunks, **comparison.chunks}
+        text = comparison.text
+        extra = numbered[len(comparison.passages) :]
+        ranked = self.comparer.quoter.rank(answer.standalone_question, extra, (), every_chunk)
+        if ranked:
+            lines = ["Also in your other documents:"]
+            seen: set[int] = set()
+            for c in ranked:
+                if c.score < 0.6 * ranked[0].score or len(seen) >= 2 or c.passage.n in seen:
+                    continue
+                seen.add(c.passage.n)
+                locator, quote = quote_of(c, every_chunk)
+                lines.append(f"- {locator}: \u201c{quote}\u201d [{c.passage.n}]")
+            text += "\n\n" + "\n".join(lines)
+        if on_token is not None:
+            on_token(text)
+        answer.passages = numbered
+        answer.text, answer.citations, answer.notes = verify(text, numbered, every_chunk)
+        answer.comparison = list(comparison.rows)
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         answer.timings = timings
         return answer

@@ -81,7 +81,9 @@ def verify(
     claims: dict[int, list[str]] = {}
     uncited = 0
     for claim, nums in _claims(text):
-        if not nums and len(claim.split()) > 6 and not claim.endswith(":"):
+        # a table's header and its "not stated" rows are structure, not statements
+        table = claim.lstrip().startswith("|")
+        if not nums and len(claim.split()) > 6 and not claim.endswith(":") and not table:
             uncited += 1
         for n in nums:
             claims.setdefault(n, []).append(claim)

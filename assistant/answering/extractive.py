@@ -33,30 +33,79 @@ _LEADING_DESIGNATORS = re.compile(r"^(?:\([0-9a-zA-Z]{1,4}\)\s*)+")
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class Candidate:
+    """A sentence of a passage that could be quoted, and how well it answers the question."""
+
     passage: Passage
     sentence: Sentence
     score: float
+    hit: float = 0.0  # the share of the question's words (weighted by rarity) it contains
 
 
 class ExtractiveAnswerer:
     mode = "extractive"
 
-    def __init__(self, settings: AnswerSettings, idf: Callable[[str], float]) -> None:
+    def __init__(
+        self,
+        settings: AnswerSettings,
+        idf: Callable[[str], float],
+        known: Callable[[str], bool] = lambda term: True,
+    ) -> None:
+        """``known``: whether a word occurs in the indexed documents at all."""
         self.settings = settings
         self._idf = idf
+        self._known = known
 
-    def _score(self, sent: str, q_terms: set[str], x_terms: set[str], rank: int) -> float:
+    def _score(
+        self, sent: str, q_terms: set[str], x_terms: set[str], rank: int
+    ) -> tuple[float, float]:
+        """(score, hit): hit is the rarity-weighted share of the question's words in ``sent``."""
         terms = content_terms(sent)
         if not terms:
-            return 0.0
+            return 0.0, 0.0
         q_weight = sum(self._idf(t) for t in q_terms) or 1.0
         hit = sum(self._idf(t) for t in q_terms & terms) / q_weight
         bridge = len(x_terms & terms) / len(x_terms) if x_terms else 0.0
         prior = 1.0 / (1.0 + 0.5 * rank)
         normative = 0.1 if _NORMATIVE.search(sent) else 0.0
         length = 0.0 if 8 <= len(sent.split()) <= 80 else -0.15
-        return hit + 0.35 * bridge + 0.3 * prior + normative + length
+        return hit + 0.35 * bridge + 0.3 * prior + normative + length, hit
+
+    def distinctive(self, question: str, filler: frozenset[str] = frozenset()) -> set[str]:
+        """The question's words that the documents contain, leaving out ``filler`` ("anyone",
+        "get", "much", "over")."""
+        return {t for t in content_terms(question) - filler if self._known(t)}
+
+    def rank(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        expansion: Sequence[str],
+        chunks: dict[str, Chunk],
+        asked_locators: Sequence[str] = (),
+    ) -> list[Candidate]:
+        """Every quotable sentence of the first ``max_passages_used`` passages, best first."""
+        q_terms = content_terms(question)
+        x_terms = content_terms(" ".join(expansion)) - q_terms
+        asked = list(asked_locators)
+        used = list(passages)[: self.settings.max_passages_used]
+        candidates: list[Candidate] = []
+        for rank, passage in enumerate(used):
+            chunk = chunks.get(passage.chunk_id)
+            for sent in _units(passage.text):
+                words = len(sent.text.split())
+                if words < 6 or not _COMPLETE.search(sent.text):
+                    continue  # headings, questions, lead-ins without their list, fragments
+                score, hit = self._score(sent.text, q_terms, x_terms, rank)
+                if _LIST_ITEM.match(sent.text) and _after_lead_in(passage.text, sent.start):
+                    score -= 0.1  # a list item reads better quoted with its lead-in
+                if asked and chunk is not None:
+                    here = chunk.locator_at(sent.start)
+                    if any(inside(here, a) for a in asked):
+                        score += 1.0  # the paragraph the question names
+                candidates.append(Candidate(passage, sent, score, hit))
+        candidates.sort(key=lambda c: -c.score)
+        return candidates
 
     def answer(
         self,
@@ -67,37 +116,18 @@ class ExtractiveAnswerer:
         on_token: Callable[[str], None] | None = None,
         asked_locators: Sequence[str] = (),
     ) -> str:
-        q_terms = content_terms(question)
-        x_terms = content_terms(" ".join(expansion)) - q_terms
-        asked = list(asked_locators)
         figures = asked_kinds(question)  # "How much ...": the sentences that state an amount
-        used = list(passages)[: self.settings.max_passages_used]
-        candidates: list[_Candidate] = []
-        for rank, passage in enumerate(used):
-            chunk = chunks.get(passage.chunk_id)
-            for sent in _units(passage.text):
-                words = len(sent.text.split())
-                if words < 6 or not _COMPLETE.search(sent.text):
-                    continue  # headings, questions, lead-ins without their list, fragments
-                score = self._score(sent.text, q_terms, x_terms, rank)
-                if _LIST_ITEM.match(sent.text) and _after_lead_in(passage.text, sent.start):
-                    score -= 0.1  # a list item reads better quoted with its lead-in
-                if asked and chunk is not None:
-                    here = chunk.locator_at(sent.start)
-                    if any(inside(here, a) for a in asked):
-                        score += 1.0  # the paragraph the question names
-                candidates.append(_Candidate(passage, sent, score))
+        candidates = self.rank(question, passages, expansion, chunks, asked_locators)
         if not candidates:
             return ""
-        candidates.sort(key=lambda c: -c.score)
         best = candidates[0].score
         # "How much ...?" is answered by a sentence that states an amount: the best such sentence
         # leads when it is anywhere near the best.
         stating = [c for c in candidates if any(k.stated.search(c.sentence.text) for k in figures)]
         lead = stating[0] if stating and stating[0].score >= 0.5 * best else candidates[0]
-        chosen: list[_Candidate] = [lead]
+        chosen: list[Candidate] = [lead]
 
-        def take(c: _Candidate) -> None:
+        def take(c: Candidate) -> None:
             if c not in chosen and len(chosen) < self.settings.max_sentences:
                 chosen.append(c)
 
@@ -123,8 +153,16 @@ class ExtractiveAnswerer:
         return text
 
 
-def _compose(chosen: list[_Candidate], chunks: dict[str, Chunk]) -> str:
-    groups: dict[str, list[_Candidate]] = {}
+def quote_of(c: Candidate, chunks: dict[str, Chunk]) -> tuple[str, str]:
+    """(locator, quote): the sentence as quoted, and the most specific locator holding it."""
+    quote = _LEADING_DESIGNATORS.sub("", c.sentence.text.lstrip("-*\u2022 ")).strip()
+    chunk = chunks.get(c.passage.chunk_id)
+    locator = chunk.locator_at(c.sentence.start) if chunk else c.passage.locator
+    return locator, quote
+
+
+def _compose(chosen: list[Candidate], chunks: dict[str, Chunk]) -> str:
+    groups: dict[str, list[Candidate]] = {}
     for c in chosen:
         groups.setdefault(c.passage.doc_type, []).append(c)
     blocks = []
@@ -135,9 +173,7 @@ def _compose(chosen: list[_Candidate], chunks: dict[str, Chunk]) -> str:
         items.sort(key=lambda c: (c.passage.n, c.sentence.start))
         lines = [f"{_GROUP_LEAD[kind]}:"]
         for c in items:
-            quote = _LEADING_DESIGNATORS.sub("", c.sentence.text.lstrip("-*\u2022 ")).strip()
-            chunk = chunks.get(c.passage.chunk_id)
-            locator = chunk.locator_at(c.sentence.start) if chunk else c.passage.locator
+            locator, quote = quote_of(c, chunks)
             lines.append(f"- {locator}: \u201c{quote}\u201d [{c.passage.n}]")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

@@ -86,6 +86,8 @@ class Answer:
     standalone_question: str = ""  # the question as retrieved for (follow-ups condensed)
     notes: list[str] = field(default_factory=list)  # e.g. "dropped citation [7]: no such source"
     abstain_reason: str = ""
+    # a question across the organisation's contracts: one row per BAA (see answering/compare.py)
+    comparison: list[Any] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -99,5 +101,6 @@ class Answer:
             "citations": [c.to_json() for c in self.citations],
             "passages": [p.to_json() for p in self.passages],
             "notes": list(self.notes),
+            "comparison": [row.to_json() for row in self.comparison],
             "timings_ms": {k: round(v, 1) for k, v in self.timings.items()},
         }

@@ -16,8 +16,15 @@ from typing import Any, Literal
 
 from assistant.checks.catalog import ApprovedException, Requirement
 from assistant.checks.clauses import Sentence
-from assistant.checks.figures import DURATION as DURATION_AT
-from assistant.checks.figures import Duration, amounts, countries, durations
+from assistant.checks.figures import (
+    DEADLINE_CUE,
+    NOTICE_CUE,
+    Duration,
+    amounts,
+    countries,
+    cued,
+    durations,
+)
 
 Status = Literal["present", "missing", "weaker", "exception", "contradicts", "needs review"]
 STATUSES: tuple[Status, ...] = (
@@ -173,32 +180,6 @@ def _ranked(req: Requirement, hits: Iterable[Sentence]) -> list[Sentence]:
     )
 
 
-# Words that make a figure a time limit: "within 5 days", "no later than 72 hours", "30 days after
-# termination"; and a notice period: "30 days' notice", "at least 15 days before".
-_DEADLINE_CUE = (
-    re.compile(r"\b(?:within|later than|by|up to|(?:not|no) (?:more|longer) than)\W*$", re.I),
-    re.compile(r"^\W*(?:s\b)?\W*(?:after|of|from|following|prior|advance|written|notice)\b", re.I),
-)
-_NOTICE_CUE = (
-    re.compile(r"\b(?:at least|(?:no|not) (?:less|fewer) than|minimum of)\W*$", re.I),
-    re.compile(r"^\W*(?:s\b)?\W*(?:prior|advance|written|notice|before|in advance)\b", re.I),
-)
-
-
-def _cued(
-    found: list[tuple[Duration, int]], text: str, cue: tuple[re.Pattern[str], re.Pattern[str]]
-) -> list[tuple[Duration, int, bool]]:
-    """The figures with whether words around them make them the kind of limit asked for; cued
-    figures first, each group in order."""
-    out = []
-    for figure, offset in found:
-        before = text[max(0, offset - 30) : offset]
-        m = DURATION_AT.match(text, offset)
-        after = text[m.end() : m.end() + 30] if m else ""
-        out.append((figure, offset, bool(cue[0].search(before) or cue[1].search(after))))
-    return sorted(out, key=lambda f: not f[2])
-
-
 def _waiver(
     waivers: Sequence[ApprovedException], req: Requirement, vendor: str
 ) -> ApprovedException | None:
@@ -256,8 +237,8 @@ def _time_limit(
     hits = _ranked(req, (s for s in sents if _on_topic(req, s)))
     if not hits:
         return _Finding("missing", note="no clause addresses it")
-    cue = _NOTICE_CUE if req.check == "notice" else _DEADLINE_CUE
-    with_figure = [(s, _cued(durations(s.text), s.text, cue)) for s in hits]
+    cue = NOTICE_CUE if req.check == "notice" else DEADLINE_CUE
+    with_figure = [(s, cued(durations(s.text), s.text, cue)) for s in hits]
     # in a clause titled for the requirement first, then figures that words mark as a limit
     with_figure.sort(
         key=lambda pair: (not _in_topic_clause(req, pair[0]), not (pair[1] and pair[1][0][2]))
@@ -269,7 +250,7 @@ def _time_limit(
         for hit in hits:
             mates = [s for s in sents if s.locator == hit.locator and s.order > hit.order]
             found = next(
-                ((s, f[0][0]) for s in mates if (f := _cued(durations(s.text), s.text, cue))),
+                ((s, f[0][0]) for s in mates if (f := cued(durations(s.text), s.text, cue))),
                 None,
             )
             if found:

@@ -123,6 +123,49 @@ def durations(sentence: str) -> list[tuple[Duration, int]]:
     return out
 
 
+# Words that make a figure a time limit: "within 5 days", "no later than 72 hours", "30 days after
+# termination"; and a notice period: "30 days' notice", "at least 15 days before".
+DEADLINE_CUE = (
+    re.compile(r"\b(?:within|later than|by|up to|(?:not|no) (?:more|longer) than)\W*$", re.I),
+    re.compile(r"^\W*(?:s\b)?\W*(?:after|of|from|following|prior|advance|written|notice)\b", re.I),
+)
+NOTICE_CUE = (
+    re.compile(r"\b(?:at least|(?:no|not) (?:less|fewer) than|minimum of)\W*$", re.I),
+    re.compile(r"^\W*(?:s\b)?\W*(?:prior|advance|written|notice|before|in advance)\b", re.I),
+)
+
+
+def cued(
+    found: list[tuple[Duration, int]], text: str, cue: tuple[re.Pattern[str], re.Pattern[str]]
+) -> list[tuple[Duration, int, bool]]:
+    """The figures with whether words around them make them the kind of limit asked for; cued
+    figures first, each group in order."""
+    out = []
+    for figure, offset in found:
+        before = text[max(0, offset - 30) : offset]
+        m = DURATION.match(text, offset)
+        after = text[m.end() : m.end() + 30] if m else ""
+        out.append((figure, offset, bool(cue[0].search(before) or cue[1].search(after))))
+    return sorted(out, key=lambda f: not f[2])
+
+
+# A figure that limits how soon something is done: "within 5 days", "no later than 72 hours",
+# "10 business days after discovery" (not "on 30 days' notice").
+WITHIN_CUE = (
+    re.compile(r"\b(?:within|later than|(?:not|no) (?:more|longer) than)\W*$", re.I),
+    re.compile(
+        r"^\W*(?:after|following|of)\s+(?:the\s+)?"
+        r"(?:discovery|termination|expiration|receipt|the date)\b",
+        re.I,
+    ),
+)
+
+
+def time_limits(text: str) -> list[Duration]:
+    """The time limits ``text`` sets ("within 10 business days", "no later than 72 hours")."""
+    return [figure for figure, _, limit in cued(durations(text), text, WITHIN_CUE) if limit]
+
+
 _MONEY = re.compile(
     r"(?:US)?\$\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<scale>million|billion|thousand|[mMkK]\b)?"
     r"|(?P<word>(?:\d+(?:\.\d+)?|" + _WORD + r"))\s+(?P<wscale>million|billion|thousand)"

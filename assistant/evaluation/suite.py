@@ -17,6 +17,12 @@ from typing import Any
 from assistant.answering.build import build_chain
 from assistant.evaluation import metrics as m
 from assistant.evaluation.check_keys import KeyScore, load_key_specs, score_key
+from assistant.evaluation.comparisons import (
+    ORGANISATION_OF,
+    ComparisonScore,
+    load_questions,
+    score_comparisons,
+)
 from assistant.evaluation.dataset import load_dataset
 from assistant.evaluation.profiles import Profile, prepare_index, profile_settings
 from assistant.evaluation.runner import EvalResult, run_eval
@@ -38,6 +44,7 @@ class SuiteResult:
     ablation: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     out_dir: Path | None = None
     keys: list[KeyScore] = field(default_factory=list)  # the BAA check and coverage keys
+    comparisons: dict[str, ComparisonScore] = field(default_factory=dict)  # per profile
 
     @property
     def failures(self) -> list[str]:
@@ -65,6 +72,7 @@ def run_suite(
     name = run_name or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = out_root / name if out_root is not None else None
     suite = SuiteResult({})
+    comparison_questions = load_questions() if check_keys else []
     for profile in profiles:
         started = time.perf_counter()
         settings = profile_settings(base, profile)
@@ -84,6 +92,11 @@ def run_suite(
         )
         if ablation:
             suite.ablation[profile.name] = ablate(settings, index, profile, k)
+        organisation = ORGANISATION_OF.get(profile.name)
+        asked = [q for q in comparison_questions if q.get("organisation") == organisation]
+        if asked and organisation:
+            chain = build_chain(settings, index)
+            suite.comparisons[profile.name] = score_comparisons(chain, organisation, asked)
         log.info("profile %s: %.0f s", profile.name, time.perf_counter() - started)
     if check_keys:
         suite.keys = [score_key(base, spec) for spec in load_key_specs()]
@@ -146,6 +159,7 @@ def suite_summary(suite: SuiteResult, profiles: list[Profile], name: str) -> dic
         "profiles": {},
         "ablation": suite.ablation,
         "check_keys": {s.spec.name: s.to_json() for s in suite.keys},
+        "comparisons": {name: c.to_json() for name, c in suite.comparisons.items()},
     }
     for profile in profiles:
         result = suite.results.get(profile.name)

@@ -17,6 +17,33 @@ def write_suite_report(summary: dict[str, Any], out: Path) -> Path:
     return out
 
 
+def comparisons_markdown(scores: dict[str, dict[str, Any]]) -> list[str]:
+    """Questions across an organisation's BAAs, scored per vendor row."""
+    if not scores:
+        return []
+    lines = [
+        "## Questions across the BAAs (one row per vendor)",
+        "",
+        "Each question of `evals/comparisons/questions.yaml` asked as a privacy officer; a vendor "
+        "row is right when it cites the clause the key names for that vendor, or says "
+        '"not stated in this BAA" where the key says the BAA does not address it. Written '
+        "without running the tool; first run 0.58 (Lakemont) and 0.64 (Saguaro), before the "
+        "fixes in CHANGELOG.md.",
+        "",
+        "| profile | questions | answered per vendor | vendor rows right | clause cited | "
+        '"not stated" right | vendors missing |',
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, c in scores.items():
+        lines.append(
+            f"| {name} | {c['questions']} | {c['recognised']} | {c['rows_right']}/"
+            f"{c['vendor_rows']} ({c['accuracy']:.2f}) | {c['stated_right']} | "
+            f"{c['not_stated_right']} | {c['vendors_missing']} |"
+        )
+    lines.append("")
+    return lines
+
+
 BAA = (
     "## BAA check against answer keys written by hand",
     "Each contract × requirement row of `hipaa-assistant baa check` compared with a key a reader "
@@ -103,6 +130,7 @@ def markdown(s: dict[str, Any]) -> str:
         for failure in p["threshold_failures"]:
             lines.append(f"  - FAILED: {failure}")
     lines.append("")
+    lines += comparisons_markdown(s.get("comparisons") or {})
     keys = s.get("check_keys") or {}
     lines += keys_markdown({n: k for n, k in keys.items() if k.get("kind", "baa") == "baa"}, BAA)
     lines += keys_markdown({n: k for n, k in keys.items() if k.get("kind") == "coverage"}, COVERAGE)
