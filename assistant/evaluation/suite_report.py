@@ -88,7 +88,8 @@ def keys_markdown(scores: dict[str, dict[str, Any]], heading: tuple[str, str]) -
     lines += ["", "Rows where the tool disagrees with the key:", ""]
     for name, k in scores.items():
         for e in k["errors"]:
-            why = f" ({e['clause']}: {e['why']})" if e["why"] else ""
+            where = f"{e['clause']}: " if e["clause"] else ""
+            why = f" ({where}{e['why']})" if e["why"] else ""
             who = "" if e["vendor"] == "policies" else f"{e['vendor']}, "
             lines.append(
                 f"- {name}: {who}`{e['requirement']}` ({e['citation']}): a `{e['got']}` "
