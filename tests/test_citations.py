@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from assistant.answering.citations import markers, normalise_markers, verify
+from assistant.answering.citations import markers, normalise_markers, renumber, verify
 from assistant.answering.types import Passage
 from assistant.documents import Chunk, Span
 
@@ -65,3 +65,14 @@ def test_uncited_statements_are_flagged() -> None:
     )
     assert len(cites) == 1
     assert any("no citation" in n for n in notes)
+
+
+def test_citations_are_numbered_in_the_order_the_answer_cites_them() -> None:
+    passages = [_passage(n, f"Passage number {n} says something.") for n in range(1, 6)]
+    text, renumbered = renumber(
+        "Policy: “x” [3]. Rule: “y” [5][3]. Bad [9]. More [1, 5].", passages
+    )
+    assert text == "Policy: “x” [1]. Rule: “y” [2][1]. Bad [9]. More [3][2]."
+    # cited passages first, in that order, then the others; each keeps its text
+    assert [p.n for p in renumbered] == [1, 2, 3, 4, 5]
+    assert [p.text for p in renumbered] == [passages[i].text for i in (2, 4, 0, 1, 3)]

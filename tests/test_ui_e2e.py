@@ -166,6 +166,37 @@ def test_a_privacy_officer_sees_the_vendor_baa(browser: object, server: Server) 
     assert "Acme Scribe BAA" in text
 
 
+def test_a_question_across_the_vendors_is_a_table_of_every_baa(
+    browser: object, server: Server
+) -> None:
+    page = _sign_in(browser, server, "pat")
+    text = _ask(page, "Which of our AI vendors may use our data to train models?")
+    table = page.locator(f"{ANSWER} table").last  # type: ignore[attr-defined]
+    rows = table.locator("tbody tr")
+    assert rows.count() == 4, text
+    shown = table.inner_text()
+    for vendor in ("Acme Scribe", "Clarion AI", "Meridian Imaging", "Tessellate"):
+        assert vendor in shown
+    # each row's citation opens its clause in the side panel
+    link = table.locator("a.element-link").first
+    link.click()
+    page.get_by_text("Quoted:", exact=False).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
+
+
+def test_the_baa_check_in_the_chat_is_for_the_privacy_office(
+    browser: object, server: Server
+) -> None:
+    page = _sign_in(browser, server, "pat")
+    text = _ask(page, "check the Clarion BAA", until="Checked against")
+    assert "Clarion AI" in text and "exception" in text and "weaker" in text
+    link = page.locator(f"{ANSWER} table a.element-link").first  # type: ignore[attr-defined]
+    link.click()
+    page.get_by_text("Status:", exact=False).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    staff = _sign_in(browser, server, "sam")
+    text = _ask(staff, "check the Clarion BAA", until="needs access")
+    assert "needs access to the contracts" in text and "Clarion AI BAA §" not in text
+
+
 def test_staff_never_see_baa_text_anywhere_on_the_page(browser: object, server: Server) -> None:
     page = _sign_in(browser, server, "sam")
     _ask(page, BAA_QUESTION)
@@ -252,6 +283,8 @@ def test_a_bad_question_is_one_friendly_line(browser: object, server: Server) ->
     assert "Traceback" not in server.log.read_text()
 
 
+# Runs a second server on the same data folder: its shutdown removes the chat's uploaded-files
+# folder the first server uses, so it stays last.
 def test_header_sign_in_behind_a_proxy_and_the_phi_block_mode(
     browser: object, real_index_dir: Path, tmp_path: Path
 ) -> None:
@@ -277,34 +310,3 @@ def test_header_sign_in_behind_a_proxy_and_the_phi_block_mode(
         assert "Jane Roe" not in refusal and "[1]" not in refusal
         assert page.get_by_text("How this answer was found").count() == steps
         assert "Jane Roe" not in log.read_text()
-
-
-def test_a_question_across_the_vendors_is_a_table_of_every_baa(
-    browser: object, server: Server
-) -> None:
-    page = _sign_in(browser, server, "pat")
-    text = _ask(page, "Which of our AI vendors may use our data to train models?")
-    table = page.locator(f"{ANSWER} table").last  # type: ignore[attr-defined]
-    rows = table.locator("tbody tr")
-    assert rows.count() == 4, text
-    shown = table.inner_text()
-    for vendor in ("Acme Scribe", "Clarion AI", "Meridian Imaging", "Tessellate"):
-        assert vendor in shown
-    # each row's citation opens its clause in the side panel
-    link = table.locator("a.element-link").first
-    link.click()
-    page.get_by_text("Quoted:", exact=False).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
-
-
-def test_the_baa_check_in_the_chat_is_for_the_privacy_office(
-    browser: object, server: Server
-) -> None:
-    page = _sign_in(browser, server, "pat")
-    text = _ask(page, "check the Clarion BAA", until="Checked against")
-    assert "Clarion AI" in text and "exception" in text and "weaker" in text
-    link = page.locator(f"{ANSWER} table a.element-link").first  # type: ignore[attr-defined]
-    link.click()
-    page.get_by_text("Status:", exact=False).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
-    staff = _sign_in(browser, server, "sam")
-    text = _ask(staff, "check the Clarion BAA", until="needs access")
-    assert "needs access to the contracts" in text and "Clarion AI BAA §" not in text

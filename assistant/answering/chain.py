@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from assistant.answering.abstain import decide, measure
-from assistant.answering.citations import verify
+from assistant.answering.citations import renumber, verify
 from assistant.answering.compare import Comparer, Comparison, is_comparison
 from assistant.answering.extractive import quote_of
 from assistant.answering.types import Answer, Passage
@@ -142,6 +142,9 @@ class AnswerChain:
             return self._abstain(
                 answer, "the answerer found no supporting sentence", None, timings, t0
             )
+        # cited [1], [2], ... in the order the answer cites them, not by retrieval rank
+        raw, passages = renumber(raw, passages)
+        answer.passages = passages
         text, citations, notes = verify(raw, passages, chunks)
         if not citations:
             answer.notes = [*notes, "the answer cited no retrieved passage and was withheld"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from assistant.answering.text import overlap, sentences
 from assistant.answering.types import Citation, Passage
@@ -24,6 +25,19 @@ def normalise_markers(text: str) -> str:
 
 def markers(text: str) -> list[int]:
     return [int(n) for n in MARKER.findall(text)]
+
+
+def renumber(text: str, passages: Sequence[Passage]) -> tuple[str, list[Passage]]:
+    """Citations numbered 1..n in the order the answer first cites them, the passages renumbered
+    to match (cited ones first, then the rest in their order). A marker that points to no passage
+    is left for ``verify`` to drop."""
+    text = normalise_markers(text)
+    by_n = {p.n: p for p in passages}
+    order = list(dict.fromkeys(n for n in markers(text) if n in by_n))
+    order += [p.n for p in passages if p.n not in order]
+    new = {old: i for i, old in enumerate(order, start=1)}
+    text = MARKER.sub(lambda m: f"[{new.get(int(m.group(1)), int(m.group(1)))}]", text)
+    return text, [replace(by_n[old], n=new[old]) for old in order]
 
 
 def _claims(text: str) -> list[tuple[str, list[int]]]:

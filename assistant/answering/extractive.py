@@ -40,6 +40,7 @@ class Candidate:
     sentence: Sentence
     score: float
     hit: float = 0.0  # the share of the question's words (weighted by rarity) it contains
+    named: bool = False  # it is in the paragraph the question names by locator
 
 
 class ExtractiveAnswerer:
@@ -99,11 +100,13 @@ class ExtractiveAnswerer:
                 score, hit = self._score(sent.text, q_terms, x_terms, rank)
                 if _LIST_ITEM.match(sent.text) and _after_lead_in(passage.text, sent.start):
                     score -= 0.1  # a list item reads better quoted with its lead-in
+                named = False
                 if asked and chunk is not None:
                     here = chunk.locator_at(sent.start)
-                    if any(inside(here, a) for a in asked):
+                    named = any(inside(here, a) for a in asked)
+                    if named:
                         score += 1.0  # the paragraph the question names
-                candidates.append(Candidate(passage, sent, score, hit))
+                candidates.append(Candidate(passage, sent, score, hit, named))
         candidates.sort(key=lambda c: -c.score)
         return candidates
 
@@ -145,7 +148,10 @@ class ExtractiveAnswerer:
                 break
             if all(c.passage.n != o.passage.n for o in chosen):
                 take(c)
-        text = _compose(chosen, chunks)
+        # a question that names a paragraph ("What does 45 CFR 164.312(a)(2)(iv) require?") is
+        # answered from that paragraph first
+        first = lead.passage.doc_type if lead.named else None
+        text = _compose(chosen, chunks, first)
         if on_token is not None:
             for piece in re.split(r"(\s+)", text):
                 if piece:
@@ -161,12 +167,13 @@ def quote_of(c: Candidate, chunks: dict[str, Chunk]) -> tuple[str, str]:
     return locator, quote
 
 
-def _compose(chosen: list[Candidate], chunks: dict[str, Chunk]) -> str:
+def _compose(chosen: list[Candidate], chunks: dict[str, Chunk], first: str | None = None) -> str:
     groups: dict[str, list[Candidate]] = {}
     for c in chosen:
         groups.setdefault(c.passage.doc_type, []).append(c)
     blocks = []
-    for kind in _GROUP_ORDER:
+    order = sorted(_GROUP_ORDER, key=lambda kind: kind != first)  # stable: the rest as usual
+    for kind in order:
         items = groups.get(kind)
         if not items:
             continue
