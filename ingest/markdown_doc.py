@@ -74,6 +74,8 @@ def decode_text(data: bytes) -> str:
             raise DocumentError(
                 "text is neither UTF-8, UTF-16 nor Windows-1252 (save it as UTF-8)"
             ) from exc
+    if not text.strip():  # only spaces that are not ASCII (b"\xa0" is a no-break space)
+        raise DocumentError("empty file")
     return _STRAY_CONTROLS.sub(" ", text) if controls else text
 
 
