@@ -11,9 +11,9 @@ from assistant.checks.catalog import ApprovedException, Catalog, Requirement, lo
 from assistant.checks.clauses import Sentence, sentences
 from assistant.checks.coverage import Policy, policy
 from assistant.documents import Chunk, SourceDocument
-from assistant.errors import ConfigError, NotAllowedError
+from assistant.errors import ConfigError, IndexMissingError, NotAllowedError
 from assistant.index.reader import Scope
-from assistant.index.state import Generation
+from assistant.index.state import Generation, IndexState
 from assistant.settings import Settings
 
 
@@ -139,6 +139,20 @@ def changed_contracts(
             chunks = [by_id[i] for i in entry.chunk_ids if i in by_id and i not in gone]
             out.append(contract(entry.document, chunks, organisation))
     return out
+
+
+def live_generation(settings: Settings) -> Generation:
+    """The index generation the checks read (no model needed)."""
+    generation = IndexState(settings.paths.index_dir).load()
+    if generation is None:
+        raise IndexMissingError("no index yet: run `hipaa-assistant ingest` first")
+    return generation
+
+
+def caller_scope(settings: Settings, groups: str | None) -> Scope:
+    """``--groups g1,g2`` as a scope (default: ``retrieval.default_groups``)."""
+    chosen = [g.strip() for g in (groups or "").split(",") if g.strip()]
+    return Scope.for_groups(chosen or settings.retrieval.default_groups)
 
 
 def check_all(contracts: Sequence[Contract], catalogs: Catalogs) -> list[Row]:

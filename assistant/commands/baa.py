@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 
 from assistant.checks.report import FORMATS, render
-from assistant.checks.run import check_all, load_catalogs, readable_contracts
-from assistant.errors import IndexMissingError
-from assistant.index.reader import Scope
-from assistant.index.state import IndexState
+from assistant.checks.run import (
+    caller_scope,
+    check_all,
+    live_generation,
+    load_catalogs,
+    readable_contracts,
+)
 from assistant.settings import Settings
 
 
@@ -27,11 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_baa(settings: Settings, args: argparse.Namespace) -> int:
-    groups = [g.strip() for g in (args.groups or "").split(",") if g.strip()]
-    scope = Scope.for_groups(groups or settings.retrieval.default_groups)
-    generation = IndexState(settings.paths.index_dir).load()
-    if generation is None:
-        raise IndexMissingError("no index yet: run `hipaa-assistant ingest` first")
+    scope = caller_scope(settings, args.groups)
+    generation = live_generation(settings)
     catalogs = load_catalogs(settings)
     contracts = readable_contracts(generation, scope, args.vendor, catalogs.organisation)
     print(render(check_all(contracts, catalogs), args.format), end="")

@@ -7,10 +7,8 @@ import argparse
 
 from assistant.checks.coverage import check_coverage, load_specifications
 from assistant.checks.report import FORMATS, render_coverage
-from assistant.checks.run import readable_policies
-from assistant.errors import IndexMissingError, NotAllowedError
-from assistant.index.reader import Scope
-from assistant.index.state import IndexState
+from assistant.checks.run import caller_scope, live_generation, readable_policies
+from assistant.errors import NotAllowedError
 from assistant.settings import Settings
 
 
@@ -22,12 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_coverage(settings: Settings, args: argparse.Namespace) -> int:
-    groups = [g.strip() for g in (args.groups or "").split(",") if g.strip()]
-    scope = Scope.for_groups(groups or settings.retrieval.default_groups)
-    generation = IndexState(settings.paths.index_dir).load()
-    if generation is None:
-        raise IndexMissingError("no index yet: run `hipaa-assistant ingest` first")
-    policies = readable_policies(generation, scope)
+    policies = readable_policies(live_generation(settings), caller_scope(settings, args.groups))
     if not policies:
         raise NotAllowedError("no policy you may read is indexed")
     rows = check_coverage(load_specifications(settings.checks.security_catalog), policies)
