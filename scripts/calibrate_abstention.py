@@ -63,19 +63,26 @@ def evidence_rows(base: Settings, profile: Profile, verbose: bool) -> list[Row]:
     settings = profile_settings(base, profile)
     prepare_index(base, settings, profile)
     index = open_index(settings)
-    retriever = build_chain(settings, index).retriever
+    chain = build_chain(settings, index)
+    retriever = chain.retriever
     rows = []
     for question, answerable, groups in calibration_questions(profile.calibration):
         scope = Scope.for_groups(set(groups) | {"staff"})
         readable = index.allowed_rows(Scope(scope.groups))
-        ev = measure(retriever.retrieve(question, scope), index.lexical, readable=readable)
+        ev = measure(
+            retriever.retrieve(question, scope),
+            index.lexical,
+            readable=readable,
+            mentions=chain.mentions(),
+        )
         rows.append(Row(answerable, ev, question))
         if verbose:
             print(
                 f"  {'A' if answerable else 'N'} dense={ev.best_dense:.3f} "
                 f"topic={ev.best_topic:.3f} salient-unknown={','.join(ev.salient_unknown) or '-'} "
                 f"named-unknown={'; '.join(ev.unknown_named) or '-'} "
-                f"unstated={'; '.join(ev.unstated) or '-'}  {question}"
+                f"unstated={'; '.join(ev.unstated) or '-'} "
+                f"uncovered={'; '.join(ev.uncovered) or '-'}  {question}"
             )
     return rows
 

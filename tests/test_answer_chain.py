@@ -177,3 +177,23 @@ def test_build_chat_model_for_each_provider() -> None:
         build_chat_model(LLMSettings(provider="openai-compatible"))
     with pytest.raises(ConfigError):
         build_chat_model(LLMSettings(provider="anthropic"))
+
+
+def test_what_no_document_mentions_is_named_first(corpus: tuple) -> None:
+    """A question's focus that no readable passage has: a refusal naming it when a word of it is
+    in no document; otherwise the closest passages, with that said first."""
+    settings, index = corpus
+    chain = build_chain(settings, index)
+    vacation = chain.ask("How many vacation days do nurses get each year?", STAFF)
+    assert vacation.abstained and vacation.uncovered_terms == ["vacation days"]
+    assert vacation.text.startswith(
+        "None of the documents you can read mentions \u201cvacation days\u201d"
+    )
+    assert vacation.to_json()["uncovered_terms"] == ["vacation days"]
+    # every word is in the documents, never together: answered, the gap said first
+    apart = chain.ask("What is the patient access period for the AI scribe?", STAFF)
+    assert not apart.abstained and apart.citations
+    assert apart.uncovered_terms == ["patient access period"]
+    first = apart.text.splitlines()[0]
+    assert first.startswith("None of the documents you can read mentions \u201cpatient access")
+    assert first.endswith("in those words. The closest passages:")

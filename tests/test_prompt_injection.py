@@ -137,7 +137,9 @@ def test_other_answers_are_the_same_with_and_without_the_injected_clause(
             # and every other statement of the answer is the one given without it
             kept = [c.quote for c in a.citations if INJECTED not in c.quote]
             assert kept and set(kept) <= {c.quote for c in b.citations}, q
-            assert "A signed business associate agreement is required" in a.text
+            policy = "A signed business associate agreement is required"
+            if policy in b.text:  # the policy's answer is not displaced by the clause
+                assert policy in a.text, q
         else:
             _same(a, b)
 

@@ -14,6 +14,12 @@ Signals, calibrated on evals/calibration.yaml (see ``scripts/calibrate_abstentio
   Health Breach Notification Rule", "the CCPA", "PCI DSS requirements") whose own name the
   documents never contain: what such a law says cannot come from them, however close the rest of
   the question comes to a HIPAA passage, so the assistant says which name it does not know;
+- ``uncovered``: the phrases the question asks about (its *focus*, read from its shape: "how much
+  cyber liability insurance ...", "what's the recovery time objective ...") that no passage the
+  caller may read has together (``focus``). One with a word no such passage has at all
+  (``unfamiliar``: "vacation days") is a refusal unless the question index knows the question;
+  the others are answered from the closest passages with that said first (the documents may put
+  it in other words: "annual cap" for "not more than $1.5 million in a calendar year");
 - ``unstated``: the kinds of value the question asks for (an amount of money, a percentage) that no
   retrieved passage states (``answer_kinds``): "How much are we paying Acme Scribe?" is not
   answered by a passage about Acme Scribe that names no price.
@@ -27,6 +33,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from assistant.answering.answer_kinds import unstated_kinds
+from assistant.answering.focus import Mentions, focus_of
 from assistant.answering.text import content_terms
 from assistant.index.lexical import BM25, tokenize
 from assistant.retrieval.retriever import Retrieval
@@ -53,6 +60,8 @@ class Evidence:
     best_topic: float = 0.0
     unknown_named: tuple[str, ...] = ()
     unstated: tuple[str, ...] = ()
+    uncovered: tuple[str, ...] = ()
+    unfamiliar: tuple[str, ...] = ()  # the uncovered phrases with a word no document has
 
 
 # What a named law, rule or standard is called after its name: "... Act", "... Rule", and after an
@@ -106,10 +115,15 @@ def salient_words(question: str) -> set[str]:
 
 
 def measure(
-    retrieval: Retrieval, lexical: BM25, top: int = 3, readable: AbstractSet[int] | None = None
+    retrieval: Retrieval,
+    lexical: BM25,
+    top: int = 3,
+    readable: AbstractSet[int] | None = None,
+    mentions: Mentions | None = None,
 ) -> Evidence:
     """``readable``: the index rows the caller may read (``None``: all). A word only documents
-    they may not read contain counts as unknown, so the reason given reveals nothing of them."""
+    they may not read contain counts as unknown, so the reason given reveals nothing of them.
+    ``mentions``: the phrase lookup over the same rows (``None``: the focus is not checked)."""
     question = PLACEHOLDER.sub(" ", retrieval.plan.question)
     terms = {t for t in content_terms(question) if t not in GENERIC}
     bridged = retrieval.plan.bridged_words
@@ -140,7 +154,18 @@ def measure(
             if not t[0].isdigit() and t not in GENERIC
         )
     )
+    missing, unfamiliar = [], []
+    if mentions is not None:
+        rows = readable if readable is not None else frozenset(range(len(lexical.ids)))
+        for focus in focus_of(question, GENERIC):
+            if mentions.mentioned(focus.terms, rows):
+                continue
+            missing.append(focus.phrase)
+            if any(not mentions.rows_with([t]) & rows for t in focus.terms):
+                unfamiliar.append(focus.phrase)
     return Evidence(
+        uncovered=tuple(missing),
+        unfamiliar=tuple(unfamiliar),
         unknown_named=unknown_named,
         unstated=unstated_kinds(question, (p.chunk.text for p in retrieval.passages)),
         best_dense=retrieval.best_dense,
@@ -158,6 +183,10 @@ def decide(ev: Evidence, settings: AnswerSettings) -> str:
         return ""
     if ev.unknown_named:
         return f"the documents do not cover {', '.join(ev.unknown_named[:3])}"
+    # a focus with a word no document the caller may read has ("vacation days", "Kubernetes
+    # version"): nothing there is about it, unless the question index knows the question
+    if ev.unfamiliar and ev.best_topic < settings.abstain_unknown_terms_min_topic:
+        return "none of the documents you can read mentions " + _listed(ev.unfamiliar)
     if ev.unstated:
         return f"none of the passages found states {' or '.join(ev.unstated)}"
     if ev.best_dense < settings.abstain_min_dense and ev.best_topic < settings.abstain_min_topic:
@@ -171,3 +200,8 @@ def decide(ev: Evidence, settings: AnswerSettings) -> str:
     ):
         return f"the documents never mention: {', '.join(ev.salient_unknown[:5])}"
     return ""
+
+
+def _listed(phrases: tuple[str, ...]) -> str:
+    quoted = [f"\u201c{p}\u201d" for p in phrases[:3]]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]

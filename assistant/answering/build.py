@@ -8,7 +8,8 @@ from typing import Any
 from assistant.answering.chain import AnswerChain, Answerer, Condenser
 from assistant.answering.compare import Comparer
 from assistant.answering.extractive import ExtractiveAnswerer, idf_lookup
-from assistant.answering.llm import HeuristicCondenser, LLMAnswerer, LLMCondenser, build_chat_model
+from assistant.answering.follow_up import HeuristicCondenser
+from assistant.answering.llm import LLMAnswerer, LLMCondenser, build_chat_model
 from assistant.embeddings import Embedder
 from assistant.index.embed_cache import EmbeddingCache
 from assistant.index.reader import Index
@@ -45,7 +46,8 @@ def build_chain(settings: Settings, index: Index, chat_model: Any | None = None)
         condenser = LLMCondenser(model)
     else:
         answerer = ExtractiveAnswerer(settings.answer, idf_lookup(index.lexical.idf_table))
-        condenser = HeuristicCondenser()
+        vendors = sorted({e.document.vendor for e in index.entries.values() if e.document.vendor})
+        condenser = HeuristicCondenser(vendors)
     # questions across the contracts are tabulated from verbatim clauses in either mode
     table = index.lexical.idf_table
     quoter = ExtractiveAnswerer(settings.answer, idf_lookup(table), lambda term: term in table)

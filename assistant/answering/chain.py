@@ -14,6 +14,7 @@ from assistant.answering.abstain import decide, measure
 from assistant.answering.citations import renumber, verify
 from assistant.answering.compare import Comparer, Comparison, is_comparison
 from assistant.answering.extractive import quote_of
+from assistant.answering.focus import Mentions
 from assistant.answering.types import Answer, Passage
 from assistant.documents import Chunk
 from assistant.index.reader import Scope
@@ -24,8 +25,8 @@ log = logging.getLogger(__name__)
 
 ABSTAIN_TEXT = (
     "The documents I can search do not answer this. They cover the HIPAA rules (45 CFR Parts 160 "
-    "and 164), HHS and NIST guidance, and the Lakemont policies and agreements you have access "
-    "to. Try naming the rule or policy you have in mind, or ask the Privacy Office."
+    "and 164), HHS and NIST guidance, and your organisation's policies and agreements you have "
+    "access to. Try naming the rule or policy you have in mind, or ask the Privacy Office."
 )
 NO_VALID_CITATION = (
     "The model's answer could not be verified against the documents (it cited no retrieved "
@@ -89,6 +90,15 @@ class AnswerChain:
         self.condenser = condenser
         self.settings = settings
         self.comparer = comparer
+        self._mentions: tuple[object, Mentions] | None = None
+
+    def mentions(self) -> Mentions:
+        """The phrase lookup over the index's passages (built on first use, per index)."""
+        index = self.retriever.index
+        if self._mentions is None or self._mentions[0] is not index:
+            texts = [c.embed_text for c in index.chunks]
+            self._mentions = (index, Mentions(index.lexical, texts))
+        return self._mentions[1]
 
     def ask(
         self,
@@ -108,7 +118,9 @@ class AnswerChain:
         # what the caller may read at all (their groups, not their filters) decides which words
         # count as known: a word only restricted documents contain is not revealed to exist
         readable = self.retriever.index.allowed_rows(Scope(scope.groups))
-        evidence = measure(retrieval, self.retriever.index.lexical, readable=readable)
+        evidence = measure(
+            retrieval, self.retriever.index.lexical, readable=readable, mentions=self.mentions()
+        )
         reason = decide(evidence, self.settings) if passages else "nothing was retrieved"
         answer = Answer(
             question=question,
@@ -118,6 +130,7 @@ class AnswerChain:
             mode=self.answerer.mode,
             abstained=False,
             standalone_question=standalone,
+            uncovered_terms=list(evidence.uncovered),
         )
         if reason:
             return self._abstain(answer, reason, on_token, timings, t0)
@@ -153,6 +166,10 @@ class AnswerChain:
             answer.abstain_reason = "unverifiable answer"
         else:
             answer.text, answer.citations, answer.notes = text, citations, notes
+            if answer.uncovered_terms:
+                # the question's focus is in no document: say so before the closest passages
+                said = _not_mentioned(answer.uncovered_terms).rstrip(".")
+                answer.text = f"{said} in those words. The closest passages:\n\n{text}"
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         answer.timings = timings
         return answer
@@ -206,10 +223,17 @@ class AnswerChain:
         t0: float,
     ) -> Answer:
         answer.text = ABSTAIN_TEXT
+        if answer.uncovered_terms:
+            answer.text = f"{_not_mentioned(answer.uncovered_terms)} {ABSTAIN_TEXT}"
         answer.abstained = True
         answer.abstain_reason = reason
         if on_token is not None:
-            on_token(ABSTAIN_TEXT)
+            on_token(answer.text)
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         answer.timings = timings
         return answer
+
+
+def _not_mentioned(terms: Sequence[str]) -> str:
+    named = " or ".join(f"\u201c{t}\u201d" for t in terms)
+    return f"None of the documents you can read mentions {named}."

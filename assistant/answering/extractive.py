@@ -18,7 +18,7 @@ from assistant.settings import AnswerSettings
 _GROUP_ORDER = ("baa", "policy", "rule", "guidance")
 _GROUP_LEAD = {
     "baa": "Your business associate agreements",
-    "policy": "Lakemont policy",
+    "policy": "Your policies",
     "rule": "HIPAA rule",
     "guidance": "HHS / NIST guidance",
 }
@@ -41,6 +41,14 @@ class Candidate:
     score: float
     hit: float = 0.0  # the share of the question's words (weighted by rarity) it contains
     named: bool = False  # it is in the paragraph the question names by locator
+    shared: int = 0  # how many of the question's distinct words it contains
+
+    def relevant(self, q_words: int) -> bool:
+        """Whether it is about the question at all: it shares two of the question's words (one,
+        for a question of one or two), or is in the paragraph the question names. One shared
+        word is how a rule about members leaving the Armed Forces ("discharge") gets quoted
+        for a question about discharge summaries."""
+        return self.named or self.shared >= min(2, q_words)
 
 
 class ExtractiveAnswerer:
@@ -98,6 +106,7 @@ class ExtractiveAnswerer:
                 if words < 6 or not _COMPLETE.search(sent.text):
                     continue  # headings, questions, lead-ins without their list, fragments
                 score, hit = self._score(sent.text, q_terms, x_terms, rank)
+                shared = len(q_terms & content_terms(sent.text))
                 if _LIST_ITEM.match(sent.text) and _after_lead_in(passage.text, sent.start):
                     score -= 0.1  # a list item reads better quoted with its lead-in
                 named = False
@@ -106,7 +115,7 @@ class ExtractiveAnswerer:
                     named = any(inside(here, a) for a in asked)
                     if named:
                         score += 1.0  # the paragraph the question names
-                candidates.append(Candidate(passage, sent, score, hit, named))
+                candidates.append(Candidate(passage, sent, score, hit, named, shared))
         candidates.sort(key=lambda c: -c.score)
         return candidates
 
@@ -129,8 +138,12 @@ class ExtractiveAnswerer:
         stating = [c for c in candidates if any(k.stated.search(c.sentence.text) for k in figures)]
         lead = stating[0] if stating and stating[0].score >= 0.5 * best else candidates[0]
         chosen: list[Candidate] = [lead]
+        q_words = len(content_terms(question))
 
         def take(c: Candidate) -> None:
+            # every quote after the lead must be about the question, the rule's too
+            if not c.relevant(q_words):
+                return
             if c not in chosen and len(chosen) < self.settings.max_sentences:
                 chosen.append(c)
 
@@ -224,6 +237,26 @@ def _units(text: str) -> list[Sentence]:
                 j += 1
             if j > i + 1:
                 out.append(Sentence(joined, start, end))
-        out.extend(Sentence(s.text, start + s.start, start + s.end) for s in sentences(line))
+        out.extend(_with_verdicts(line, start))
         i += 1
+    return out
+
+
+# A bare answer that opens a passage ("No.", "Yes, with the right tool."): quoted with the
+# sentence after it, so the answer leads with its verdict ("No. A discharge summary ... is PHI.")
+_VERDICT = re.compile(
+    r"^(?:No|Yes|Never|Not\s+without\b[^.!]*|Only\b[^.!]*)[,\s]?[^.!?]{0,40}[.!]$"
+)
+
+
+def _with_verdicts(line: str, start: int) -> list[Sentence]:
+    found = sentences(line)
+    out: list[Sentence] = []
+    for k, s in enumerate(found):
+        if k + 1 < len(found) and len(s.text.split()) < 6 and _VERDICT.match(s.text):
+            following = found[k + 1]
+            out.append(
+                Sentence(line[s.start : following.end], start + s.start, start + following.end)
+            )
+        out.append(Sentence(s.text, start + s.start, start + s.end))
     return out

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from assistant.answering.follow_up import HeuristicCondenser
 from assistant.answering.types import Passage
 from assistant.documents import Chunk
 from assistant.errors import AssistantError, ConfigError
@@ -148,47 +149,3 @@ class LLMCondenser:
             log.warning("condensing the follow-up failed; using the heuristic")
             return HeuristicCondenser().condense(question, history)
         return out or question
-
-
-class HeuristicCondenser:
-    """Without a model: a follow-up that leans on the conversation ("what about for
-    subcontractors?", "and for Meridian?") is retrieved together with the previous question."""
-
-    _CUES = (
-        "what about",
-        "how about",
-        "and for",
-        "and what",
-        "and if",
-        "what if",
-        "same for",
-        "does that",
-        "does it",
-        "is that",
-        "is it",
-        "do they",
-        "does this",
-        "can they",
-        "what about for",
-        "and the",
-        "also for",
-        "then what",
-        "and how",
-    )
-    _PRONOUNS = frozenset(
-        {"it", "they", "that", "this", "those", "them", "these", "he", "she", "its", "their"}
-    )
-
-    def condense(self, question: str, history: Sequence[str]) -> str:
-        if not history:
-            return question
-        q = question.strip().lower()
-        words = q.rstrip("?.! ").split()
-        leaning = (
-            any(q.startswith(c) for c in self._CUES)
-            or len(words) <= 4
-            or (len(words) <= 9 and any(w in self._PRONOUNS for w in words))
-        )
-        if not leaning:
-            return question
-        return f"{history[-1].rstrip('?.! ')}? {question.strip()}"

@@ -88,6 +88,8 @@ class Answer:
     abstain_reason: str = ""
     # a question across the organisation's contracts: one row per BAA (see answering/compare.py)
     comparison: list[Any] = field(default_factory=list)
+    # what the question asks about that no document the caller may read mentions (focus.py)
+    uncovered_terms: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,5 +104,6 @@ class Answer:
             "passages": [p.to_json() for p in self.passages],
             "notes": list(self.notes),
             "comparison": [row.to_json() for row in self.comparison],
+            "uncovered_terms": list(self.uncovered_terms),
             "timings_ms": {k: round(v, 1) for k, v in self.timings.items()},
         }

@@ -167,6 +167,7 @@ def _evaluate_item(
     row.update(
         {
             "abstained": answer.abstained,
+            "uncovered": list(answer.uncovered_terms),
             "should_abstain": not item.answerable,
             "citations_valid": valid,
             "citations_total": total,
@@ -213,9 +214,13 @@ def _summarise(
     abst = m.abstention([(r["should_abstain"], r["abstained"]) for r in rows])
     answerable = sum(1 for r in rows if not r["should_abstain"])
     refused = sum(1 for r in rows if r["abstained"] and not r["should_abstain"])
+    # answered, with "none of the documents mentions <its focus>" first (focus.py)
+    flagged = [r for r in rows if r.get("uncovered") and not r["abstained"]]
     answers = {
         "answered": len(answered),
         "abstained_when_answerable": refused,
+        "flagged_when_answerable": sum(1 for r in flagged if not r["should_abstain"]),
+        "unanswerable_flagged": sum(1 for r in flagged if r["should_abstain"]),
         "refused_share": round(refused / answerable, 4) if answerable else math.nan,
         "semantic_similarity": round(
             m.mean([r["answer"]["semantic_similarity"] for r in answered]), 4

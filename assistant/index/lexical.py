@@ -136,6 +136,11 @@ class BM25:
             return len(rows)
         return int(_mask(allowed, len(self.ids))[rows].sum())
 
+    def rows(self, term: str) -> frozenset[int]:
+        """The rows of the chunks ``term`` (already tokenized) occurs in."""
+        rows = self._rows.get(term)
+        return frozenset(rows.tolist()) if rows is not None else frozenset()
+
     def idf(self, term: str) -> float:
         return self._idf.get(term, 0.0)
 

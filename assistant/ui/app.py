@@ -29,7 +29,7 @@ log = logging.getLogger("assistant.ui.app")  # Chainlit loads this file by path
 TYPE_LABELS = {
     "rule": "HIPAA rules (45 CFR 160/164)",
     "guidance": "HHS / NIST guidance",
-    "policy": "Lakemont policies",
+    "policy": "Your policies",
     "baa": "Business associate agreements",
 }
 RESTRICTED_GROUPS = {"legal", "privacy-office"}
@@ -227,7 +227,9 @@ async def _on_message(message: cl.Message) -> None:
         reply = await _answer(asked, caller, types, msg)  # block mode: BlockedError, audited
         answer = reply.answer
         history = list(cl.user_session.get("history") or [])
-        cl.user_session.set("history", [*history, answer.question][-6:])
+        # a follow-up is remembered as it was searched, so the next one builds on all of it
+        asked_as = answer.standalone_question or answer.question
+        cl.user_session.set("history", [*history, asked_as][-6:])
         if step is not None:
             step.output = render.retrieval_markdown(answer)
             await step.update()

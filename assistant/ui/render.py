@@ -19,7 +19,7 @@ from assistant.documents import SourceDocument
 DOC_TYPE_LABELS = {
     "rule": "HIPAA rule",
     "guidance": "HHS/NIST guidance",
-    "policy": "Lakemont policy",
+    "policy": "Your policies",
     "baa": "Business associate agreement",
 }
 

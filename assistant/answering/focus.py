@@ -1,0 +1,208 @@
+"""What a question asks about (its *focus*), and whether the documents the caller may read
+mention it at all.
+
+"How much cyber liability insurance must the scribe vendor carry?" asks about *cyber liability
+insurance*; "What's the recovery time objective for ClaimsCore?" about a *recovery time
+objective*. When no passage the caller may read has the focus's words together (within a few
+words of each other), nothing the documents say answers the question, however close the passages
+found come to its other words: the assistant says so and names what it did not find
+(``uncovered_terms``) instead of quoting loosely related clauses.
+
+The focus is read from the question's shape alone ("how much/many X", "what is the X of ...",
+"what X does ...", "who is the X ..."), never from a list of topics, so it works the same on any
+organisation's documents. A question of another shape has no focus and is never flagged: a missed
+flag costs less than refusing a question the documents answer. ("Which X ..." and "Is there a X
+..." were tried and left out: on the question indexes' 4,987 questions, all answerable, they
+flagged 27 and caught 1 unanswerable calibration question.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+
+from assistant.index.lexical import BM25, tokenize
+
+# Words that end the phrase a question asks about: function words, auxiliaries, pronouns, and
+# participles that start a predicate ("What is required for ...").
+_STOP = frozenset(
+    """a an the of for to in on at by with from about into over under between after before during
+    per via as than that which who whom whose when where why how if whether while and or but nor
+    so is are was were be been being am do does did done has have had having must should shall
+    can could may might will would need needs we our ours us you your i me my they them their it
+    its he she his her this these those there here don't doesn't didn't isn't aren't can't won't
+    wasn't weren't haven't hasn't shouldn't required needed allowed permitted covered
+    considered used kept stored sent shared done made set given apply applies mean means""".split()  # noqa: SIM905 - a word list reads better
+)
+# Words that qualify what is asked without being part of it ("the *actual* cut-off").
+_QUALIFIERS = frozenset(
+    """actual exact exactly current specific real official particular precise overall usual
+    typical main primary named right correct proper best""".split()  # noqa: SIM905
+)
+# Nouns that say what kind of answer is wanted, not what it is about ("the approval *process*
+# for ...", "the training *requirements*"): they are left out of the phrase looked for.
+_META = frozenset(
+    """process procedure procedures step steps rule rules requirement requirements policy policies
+    deadline deadlines timeline timeframe difference purpose definition role way ways kind kinds
+    type types list name names number amount level standard standards limit limits""".split()  # noqa: SIM905
+)
+_WORD = r"[A-Za-z0-9][\w'’-]*"
+_DET = r"(?:(?:the|our|a|an|any|their|its|this|that|your|[A-Z][\w-]*'s)\s+)?"
+_PATTERNS = (
+    re.compile(rf"\bhow\s+(?:much|many)\s+((?:{_WORD}\s*)+)", re.I),
+    re.compile(rf"\bwhat(?:'s|’s|\s+is|\s+are|\s+was|\s+were)\s+{_DET}((?:{_WORD}\s*)+)", re.I),
+    # "What minimum accuracy or AUC does ...", "What retention period do ..."
+    re.compile(
+        rf"\bwhat\s+((?:(?!(?:is|are|was|were|do|does|did)\b){_WORD}\s+){{1,4}}?)"
+        r"(?:or\b|do|does|did|is|are|was|were|must|should|can|could|would|will|has|have|had)\b",
+        re.I,
+    ),
+    re.compile(rf"\bwho(?:'s|’s|\s+is|\s+are)\s+{_DET}((?:{_WORD}\s*)+)", re.I),
+)
+_MAX_WORDS = 4
+# Words that start what a verb acts on: "... treated *the* patient", "... decides *whether* ..."
+_OBJECT_START = frozenset(
+    "the a an our your their his her its my this that these those whether to us them".split()  # noqa: SIM905
+)
+_PARTICIPLE = re.compile(r"[a-z]{3,}ed$")
+_WINDOW_SLACK = 3  # words allowed between the focus's words in a passage
+
+
+@dataclass(frozen=True)
+class Focus:
+    """A phrase the question asks about, and the words looked for (tokenized)."""
+
+    phrase: str
+    terms: tuple[str, ...]
+
+
+def focus_of(question: str, generic: AbstractSet[str] = frozenset()) -> list[Focus]:
+    """The phrases ``question`` asks about, by its shape; ``generic``: tokens never looked for
+    ("data", "patient": words any document has)."""
+    out: list[Focus] = []
+    for pattern in _PATTERNS:
+        for m in pattern.finditer(question):
+            words = _phrase(m.group(1))
+            terms = tuple(
+                t
+                for w in words
+                if w.lower().strip("'’") not in _META
+                for t in tokenize(w)
+                if len(t) > 2 and not t.isdigit() and t not in generic
+            )
+            phrase = " ".join(words)
+            # one everyday word ("What *paperwork* ...") is too often the asker's own word for
+            # something the documents call otherwise; a phrase or an acronym is not
+            single_name = len(terms) == 1 and any(w.isupper() and len(w) > 1 for w in words)
+            if (len(terms) > 1 or single_name) and all(f.phrase != phrase for f in out):
+                out.append(Focus(phrase, terms))
+    return out
+
+
+def _phrase(text: str) -> list[str]:
+    """The leading noun phrase of ``text``: its words up to the first function word or
+    auxiliary, without qualifiers, at most ``_MAX_WORDS`` long. A word after the first that is
+    followed by an object ("which department *treated* the patient", "which court *enforces* a
+    subpoena") or ends the phrase as a participle ("who are both *authorized*") is a verb: the
+    phrase ends before it."""
+    raws = text.split()
+    words: list[str] = []
+    for i, raw in enumerate(raws):
+        word = raw.strip('?,.;:!"“”()')
+        key = re.sub(r"['’]s$", "", word.lower())
+        if not word or key in _STOP:
+            break
+        after = raws[i + 1].lower().strip("?,.;:!") if i + 1 < len(raws) else ""
+        if words and (
+            after in _OBJECT_START or (_PARTICIPLE.search(key) and after in ("", *_STOP))
+        ):
+            break
+        if key in _QUALIFIERS and not words:
+            continue
+        words.append(re.sub(r"['’]s$", "", word))
+        if raw[-1:] in "?,.;:!" or len(words) >= _MAX_WORDS:
+            break
+    return words
+
+
+class Mentions:
+    """Whether words occur together in a passage: the lexical index's postings find the passages
+    holding every word, and the passage's own words say whether they stand close together. A word
+    also matches its inflections (tier: tiers, tiering)."""
+
+    def __init__(self, lexical: BM25, texts: Sequence[str]) -> None:
+        self.lexical = lexical
+        self.texts = texts
+        self._forms: dict[str, frozenset[str]] = {}
+
+    def forms(self, term: str) -> frozenset[str]:
+        """``term`` and the inflections of it the documents contain."""
+        known = self._forms.get(term)
+        if known is None:
+            known = frozenset(
+                f for f in (term, *(term + s for s in _SUFFIXES)) if self.lexical.df(f) > 0
+            )
+            self._forms[term] = known
+        return known
+
+    def rows_with(self, terms: Iterable[str]) -> frozenset[int]:
+        rows: frozenset[int] | None = None
+        for term in terms:
+            have = frozenset().union(*(self.lexical.rows(f) for f in self.forms(term)))
+            rows = have if rows is None else rows & have
+            if not rows:
+                return frozenset()
+        return rows or frozenset()
+
+    def mentioned(self, terms: Sequence[str], allowed: AbstractSet[int]) -> bool:
+        """Whether a passage among ``allowed`` rows has every one of ``terms`` within a few words
+        of each other (a hyphenated word also matches written as one: cut-off, cutoff)."""
+        for variant in _variants(terms):
+            rows = self.rows_with(variant) & allowed
+            if not rows:
+                continue
+            if len(set(variant)) == 1:
+                return True
+            forms = {f: t for t in variant for f in self.forms(t)}
+            span = len(variant) + _WINDOW_SLACK
+            if any(_together(tokenize(self.texts[r]), forms, span) for r in rows):
+                return True
+        return False
+
+
+_SUFFIXES = ("s", "es", "ed", "d", "ing", "er", "ers", "ion", "ions", "al", "ly")
+
+
+def _variants(terms: Sequence[str]) -> list[tuple[str, ...]]:
+    """The terms as given, and with each pair of neighbours joined ("cut" "off" -> "cutoff")."""
+    out = [tuple(terms)]
+    for i in range(len(terms) - 1):
+        out.append((*terms[:i], terms[i] + terms[i + 1], *terms[i + 2 :]))
+    return out
+
+
+def _together(tokens: list[str], forms: dict[str, str], span: int) -> bool:
+    """Whether each term (``forms``: a word form -> its term) occurs within ``span`` tokens."""
+    wanted = len(set(forms.values()))
+    last: dict[str, int] = {}
+    for i, tok in enumerate(tokens):
+        term = forms.get(tok)
+        if term is not None:
+            last[term] = i
+            if len(last) == wanted and i - min(last.values()) < span:
+                return True
+    return False
+
+
+def uncovered(
+    question: str,
+    mentions: Mentions,
+    allowed: AbstractSet[int],
+    generic: AbstractSet[str] = frozenset(),
+) -> tuple[str, ...]:
+    """The focus phrases of ``question`` that no passage among ``allowed`` rows mentions."""
+    return tuple(
+        f.phrase for f in focus_of(question, generic) if not mentions.mentioned(f.terms, allowed)
+    )

@@ -1,0 +1,74 @@
+"""Follow-up or new question, and how a follow-up is searched (without a model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answering.follow_up import HeuristicCondenser, is_follow_up
+
+VENDORS = ["Acme Scribe", "Clarion Health AI", "Meridian Imaging", "Tessellate"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what about for contractors?",
+        "What about subcontractors?",
+        "How about Clarion?",
+        "And for Meridian?",
+        "Same for residents?",
+        "How fast?",
+        "and the rule?",
+        "Does that apply to contractors?",
+        "Do they need to sign one?",
+        "What if it is de-identified first?",
+        "Can we keep it longer?",
+    ],
+)
+def test_questions_that_lean_on_the_last_one_are_follow_ups(question: str) -> None:
+    assert is_follow_up(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # "it" that stands for nothing before it
+        "Is it OK to text a patient their lab results?",
+        "Is it allowed to record a telehealth visit for an AI scribe?",
+        # "that" inside the question's own clause
+        "Is a laptop that was stolen from a nurse's car a reportable breach?",
+        # a complete question with a subject of its own
+        "Can Clarion process our data in Canada?",
+        "How long must we keep audit logs for the EHR?",
+        "Does the Tessellate BAA allow subcontractors without our approval?",
+    ],
+)
+def test_complete_questions_stand_alone(question: str) -> None:
+    assert not is_follow_up(question)
+
+
+def test_a_new_question_is_searched_as_written_whatever_came_before() -> None:
+    c = HeuristicCondenser(VENDORS)
+    previous = ["A nurse left yesterday. How fast must her EHR access be removed?"]
+    q = "Is it OK to text a patient their lab results?"
+    assert c.condense(q, previous) == q
+
+
+def test_what_about_another_vendor_asks_the_same_of_it() -> None:
+    c = HeuristicCondenser(VENDORS)
+    assert c.condense("How about Clarion?", ["How fast must Acme report a breach?"]) == (
+        "How fast must Clarion report a breach?"
+    )
+    assert c.condense("And for Meridian?", ["Can Tessellate process our data in Canada?"]) == (
+        "Can Meridian process our data in Canada?"
+    )
+
+
+def test_other_follow_ups_are_searched_with_the_question_before() -> None:
+    c = HeuristicCondenser(VENDORS)
+    previous = ["A nurse left yesterday. How fast must her EHR access be removed?"]
+    searched = c.condense("what about for contractors?", previous)
+    assert searched.startswith("A nurse left yesterday. How fast must her EHR access be removed?")
+    assert searched.endswith("what about for contractors?")
+    # without a conversation, a fragment is searched as it is
+    assert c.condense("what about for contractors?", []) == "what about for contractors?"
