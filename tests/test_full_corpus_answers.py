@@ -126,5 +126,10 @@ def test_the_eval_suite_passes_its_thresholds(
     assert all(c["vendors_missing"] == 0 for c in comparisons.values()), comparisons
     assert comparisons["lakemont"]["accuracy"] >= 0.75
     assert comparisons["saguaro"]["accuracy"] >= 0.6
+    # conversations: follow-up or new question told apart (first run 0.77 and 0.88)
+    conversations = suite["conversations"]
+    assert set(conversations) == {"lakemont", "saguaro"}
+    assert conversations["lakemont"]["follow_up_accuracy"] >= 0.7, conversations
+    assert conversations["saguaro"]["follow_up_accuracy"] >= 0.8, conversations
     # the BAA check and coverage keys ran, each at its floor (tests/test_check_keys.py too)
     assert len(suite["check_keys"]) == 6

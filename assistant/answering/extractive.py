@@ -45,9 +45,9 @@ class Candidate:
 
     def relevant(self, q_words: int) -> bool:
         """Whether it is about the question at all: it shares two of the question's words (one,
-        for a question of one or two), or is in the paragraph the question names. One shared
-        word is how a rule about members leaving the Armed Forces ("discharge") gets quoted
-        for a question about discharge summaries."""
+        for a question of one or two; a word of the vocabulary bridge counts once), or is in the
+        paragraph the question names. One shared word is how a rule about members leaving the
+        Armed Forces ("discharge") gets quoted for a question about discharge summaries."""
         return self.named or self.shared >= min(2, q_words)
 
 
@@ -97,6 +97,7 @@ class ExtractiveAnswerer:
         q_terms = content_terms(question)
         x_terms = content_terms(" ".join(expansion)) - q_terms
         asked = list(asked_locators)
+        when = bool(_ASKS_TIME.search(question))
         used = list(passages)[: self.settings.max_passages_used]
         candidates: list[Candidate] = []
         for rank, passage in enumerate(used):
@@ -106,7 +107,9 @@ class ExtractiveAnswerer:
                 if words < 6 or not _COMPLETE.search(sent.text):
                     continue  # headings, questions, lead-ins without their list, fragments
                 score, hit = self._score(sent.text, q_terms, x_terms, rank)
-                shared = len(q_terms & content_terms(sent.text))
+                shared = _shared(q_terms, x_terms, content_terms(sent.text))
+                if when and _DURATION.search(sent.text):
+                    score += 0.15  # "How fast ...?" is answered by a sentence with a time limit
                 if _LIST_ITEM.match(sent.text) and _after_lead_in(passage.text, sent.start):
                     score -= 0.1  # a list item reads better quoted with its lead-in
                 named = False
@@ -140,26 +143,35 @@ class ExtractiveAnswerer:
         chosen: list[Candidate] = [lead]
         q_words = len(content_terms(question))
 
+        covered = _stem5(content_terms(lead.sentence.text))
+        q_stems = _stem5(content_terms(question))
+
         def take(c: Candidate) -> None:
             # every quote after the lead must be about the question, the rule's too
-            if not c.relevant(q_words):
+            if c in chosen or len(chosen) >= self.settings.max_sentences:
                 return
-            if c not in chosen and len(chosen) < self.settings.max_sentences:
-                chosen.append(c)
+            if not c.relevant(q_words) or any(_overlap(c, o) for o in chosen):
+                return
+            chosen.append(c)
+            covered.update(_stem5(content_terms(c.sentence.text)))
 
         # Say what each kind of source says: the organisation's documents and the rule, when both
         # were retrieved (a policy or BAA may set a stricter term than the rule).
         for kind in _GROUP_ORDER:
             if any(c.passage.doc_type == kind for c in chosen):
                 continue
-            of_kind = [c for c in candidates if c.passage.doc_type == kind]
+            of_kind = [c for c in candidates if c.passage.doc_type == kind and c.relevant(q_words)]
             if of_kind and of_kind[0].score >= 0.3 * best:
                 take(of_kind[0])
-        # Then the next best sentences, one per passage, while they stay close to the best.
+        # Then the next best sentences while they stay close to the best: one per passage, or
+        # another of the same passage when it says what the question asks that those chosen do
+        # not ("How long do we have, and can we charge her?": the deadline and the fee)
         for c in candidates:
             if c.score < 0.6 * best or len(chosen) >= self.settings.max_sentences:
                 break
-            if all(c.passage.n != o.passage.n for o in chosen):
+            new_passage = all(c.passage.n != o.passage.n for o in chosen)
+            adds = (_stem5(content_terms(c.sentence.text)) & q_stems) - covered
+            if new_passage or adds:
                 take(c)
         # a question that names a paragraph ("What does 45 CFR 164.312(a)(2)(iv) require?") is
         # answered from that paragraph first
@@ -197,6 +209,40 @@ def _compose(chosen: list[Candidate], chunks: dict[str, Chunk], first: str | Non
             lines.append(f"- {locator}: \u201c{quote}\u201d [{c.passage.n}]")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+# A question asking for a time ("how fast", "how long", "when must", "what is the deadline") and a
+# sentence that states one ("within 4 hours", "30 calendar days", "every 12 months").
+_ASKS_TIME = re.compile(
+    r"\bhow\s+(?:long|fast|quickly|soon|often|many\s+(?:days|hours|weeks|months|years))\b"
+    r"|\b(?:deadline|time\s*frame|time\s+limit|by\s+when|how\s+much\s+time)\b|^\s*when\b",
+    re.I,
+)
+_DURATION = re.compile(
+    r"\b(?:\d+|one|two|three|four|five|six|seven|ten|fifteen|thirty|sixty|ninety)\s*[-\s]?"
+    r"(?:business\s+|calendar\s+|working\s+)?(?:minutes?|hours?|days?|weeks?|months?|years?)\b"
+    r"|\bend of the (?:last )?(?:working |business )?day\b|\bimmediately\b",
+    re.I,
+)
+
+
+def _overlap(a: Candidate, b: Candidate) -> bool:
+    """Whether two units quote the same words (a verdict unit and its sentence, a list and its
+    items)."""
+    same = a.passage.n == b.passage.n
+    return same and a.sentence.start < b.sentence.end and b.sentence.start < a.sentence.end
+
+
+def _stem5(terms: set[str]) -> set[str]:
+    return {t[:5] for t in terms}
+
+
+def _shared(q_terms: set[str], x_terms: set[str], terms: set[str]) -> int:
+    """The question's words a sentence has (compared by their first five letters: encrypting,
+    encryption), plus one when it has a word the vocabulary bridge adds (the rule's word for the
+    asker's: "business associate" for "vendor")."""
+    have = _stem5(terms)
+    return len(_stem5(q_terms) & have) + (1 if _stem5(x_terms) & have else 0)
 
 
 def idf_lookup(table: dict[str, float]) -> Callable[[str], float]:

@@ -31,6 +31,7 @@ _KEYS = {
     "thresholds",
     "report",
     "calibration",
+    "key_facts",
 }
 
 
@@ -45,6 +46,7 @@ class Profile:
     thresholds: Path | None = None
     report: bool = True  # part of the reported suite (a dev split is not)
     calibration: Path | None = None  # questions to calibrate abstention on (never the dataset)
+    key_facts: Path | None = None  # what each answer must state (evaluation/key_facts.py)
 
     @property
     def own_index(self) -> bool:
@@ -86,6 +88,7 @@ def load_profiles(path: Path = PROFILES_FILE, root: Path = PROJECT_ROOT) -> dict
             thresholds=where("thresholds"),
             report=bool(spec.get("report", True)),
             calibration=where("calibration"),
+            key_facts=where("key_facts"),
         )
         if out[str(name)].calibration == dataset:
             raise ConfigError(f"{path.name}: profile {name!r} calibrates on its own dataset")

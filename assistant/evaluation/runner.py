@@ -19,6 +19,7 @@ from assistant.answering.chain import AnswerChain
 from assistant.errors import ConfigError
 from assistant.evaluation import metrics as m
 from assistant.evaluation.dataset import GROUPS, Item, load_dataset
+from assistant.evaluation.key_facts import load_key_facts, stated
 from assistant.evaluation.systems import (
     BM25Only,
     DenseOnly,
@@ -85,9 +86,11 @@ def run_eval(
     depths: tuple[int, ...] = m.DEPTHS,
     chain: AnswerChain | None = None,
     judge: m.JudgeMetrics | None = None,
+    key_facts_path: Path | None = None,
 ) -> EvalResult:
     started = time.perf_counter()
     items = load_dataset(dataset_dir)
+    facts = load_key_facts(key_facts_path) if key_facts_path else {}
     chain = chain or build_chain(settings, index)
     embedder = index.embedder  # the same embeddings for every system
     systems: list[System] = [ProjectSystem(chain.retriever)]
@@ -103,9 +106,14 @@ def run_eval(
         answer_metrics = m.AnswerMetrics(embedder)
         per_item: list[dict[str, Any]] = []
         for item in items:
-            per_item.append(
-                _evaluate_item(item, chain, systems, index, answer_metrics, k, depths, judge)
-            )
+            row = _evaluate_item(item, chain, systems, index, answer_metrics, k, depths, judge)
+            if item.id in facts:
+                row["key_facts"] = {
+                    "stated": 0 if row["abstained"] else stated(facts[item.id], row.pop("text")),
+                    "facts": len(facts[item.id]),
+                }
+            row.pop("text", None)
+            per_item.append(row)
     finally:
         cache.close()
     summary = _summarise(items, per_item, systems)
@@ -167,6 +175,7 @@ def _evaluate_item(
     row.update(
         {
             "abstained": answer.abstained,
+            "text": answer.text,  # for the key facts; not kept in the summary
             "uncovered": list(answer.uncovered_terms),
             "should_abstain": not item.answerable,
             "citations_valid": valid,
@@ -231,6 +240,16 @@ def _summarise(
         "judge": "not run: no judge LLM configured (Faithfulness, ResponseRelevancy, "
         "FactualCorrectness need one; `eval --judge`)",
     }
+    with_facts = [r for r in rows if "key_facts" in r]
+    if with_facts:
+        recall: dict[str, float] = {}
+        for group in (*ANSWER_GROUPS, "all"):
+            chosen = [r for r in with_facts if group == "all" or r["group"] == group]
+            if chosen:
+                shares = [r["key_facts"]["stated"] / r["key_facts"]["facts"] for r in chosen]
+                recall[group] = round(m.mean(shares), 4)
+        answers["key_fact_recall"] = recall
+        answers["key_fact_questions"] = len(with_facts)
     judged = [r for r in rows if "judge" in r]
     if judged:
         scored = [r for r in judged if not r["abstained"]]
@@ -274,7 +293,9 @@ def check_thresholds(summary: dict[str, Any], path: Path) -> list[str]:
                 failures.append(f"retrieval {metric} on {group}: {got} < {minimum}")
     for name, bound in (spec.get("answers") or {}).items():
         key = name.removesuffix("_max")
-        got = summary["answers"].get(key)
+        got: Any = summary["answers"]
+        for part in key.split("."):  # "key_fact_recall.policy": one group of a grouped figure
+            got = got.get(part) if isinstance(got, dict) else None
         if got is None or (isinstance(got, float) and math.isnan(got)):
             failures.append(f"answers {key}: not measured")
         elif name.endswith("_max") and got > bound:

@@ -23,6 +23,11 @@ from assistant.evaluation.comparisons import (
     load_questions,
     score_comparisons,
 )
+from assistant.evaluation.conversations import (
+    ConversationScore,
+    load_conversations,
+    score_conversations,
+)
 from assistant.evaluation.dataset import load_dataset
 from assistant.evaluation.profiles import Profile, prepare_index, profile_settings
 from assistant.evaluation.runner import EvalResult, run_eval
@@ -45,6 +50,7 @@ class SuiteResult:
     out_dir: Path | None = None
     keys: list[KeyScore] = field(default_factory=list)  # the BAA check and coverage keys
     comparisons: dict[str, ComparisonScore] = field(default_factory=dict)  # per profile
+    conversations: dict[str, ConversationScore] = field(default_factory=dict)  # per profile
 
     @property
     def failures(self) -> list[str]:
@@ -73,6 +79,7 @@ def run_suite(
     run_dir = out_root / name if out_root is not None else None
     suite = SuiteResult({})
     comparison_questions = load_questions() if check_keys else []
+    conversations = load_conversations() if check_keys else []
     for profile in profiles:
         started = time.perf_counter()
         settings = profile_settings(base, profile)
@@ -89,6 +96,7 @@ def run_suite(
             k=k,
             depths=depths,
             judge=judge,
+            key_facts_path=profile.key_facts,
         )
         if ablation:
             suite.ablation[profile.name] = ablate(settings, index, profile, k)
@@ -97,6 +105,10 @@ def run_suite(
         if asked and organisation:
             chain = build_chain(settings, index)
             suite.comparisons[profile.name] = score_comparisons(chain, organisation, asked)
+        talks = [c for c in conversations if c.get("org") == organisation]
+        if talks and organisation:
+            chain = build_chain(settings, index)
+            suite.conversations[profile.name] = score_conversations(chain, organisation, talks, k)
         log.info("profile %s: %.0f s", profile.name, time.perf_counter() - started)
     if check_keys:
         suite.keys = [score_key(base, spec) for spec in load_key_specs()]
@@ -160,6 +172,7 @@ def suite_summary(suite: SuiteResult, profiles: list[Profile], name: str) -> dic
         "ablation": suite.ablation,
         "check_keys": {s.spec.name: s.to_json() for s in suite.keys},
         "comparisons": {name: c.to_json() for name, c in suite.comparisons.items()},
+        "conversations": {name: c.to_json() for name, c in suite.conversations.items()},
     }
     for profile in profiles:
         result = suite.results.get(profile.name)
@@ -180,6 +193,11 @@ def suite_summary(suite: SuiteResult, profiles: list[Profile], name: str) -> dic
             "abstained": f"{s['abstention']['tp']}/{s['dataset'].get('unanswerable', 0)}",
             "abstention_f1": s["abstention"]["f1"],
             "citation_validity": s["answers"]["citation_validity"],
+            "key_fact_recall": s["answers"].get("key_fact_recall"),
+            "flagged": f"{s['answers'].get('flagged_when_answerable', 0)}/"
+            f"{s['run']['questions'] - s['dataset'].get('unanswerable', 0)}",
+            "declined": f"{s['abstention']['tp'] + s['answers'].get('unanswerable_flagged', 0)}/"
+            f"{s['dataset'].get('unanswerable', 0)}",
             "threshold_failures": result.failures,
         }
     return out

@@ -44,6 +44,60 @@ def comparisons_markdown(scores: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+def answers_markdown(profiles: dict[str, dict[str, Any]]) -> list[str]:
+    """What the answer texts state: key-fact recall per group, and the questions whose focus no
+    document mentions (flagged, or refused)."""
+    rows = [(n, p) for n, p in profiles.items() if p.get("key_fact_recall")]
+    if not rows:
+        return []
+    lines = [
+        "## What the answers state",
+        "",
+        "Key-fact recall: the share of each answerable question's key facts (`evals/key-facts/`: "
+        "the verdict phrase, figure, who or what, as the answering passage words them; written "
+        "from the documents and reference answers without running the tool) that the answer "
+        "text states, averaged per group; a refusal states none. *Flagged*: answered with "
+        '"None of the documents you can read mentions …" first (`uncovered_terms`).',
+        "",
+        "| profile | key facts policy | baa | multi | all | answerable flagged | unanswerable "
+        "abstained or flagged |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, p in rows:
+        kf = p["key_fact_recall"]
+        lines.append(
+            f"| {name} | "
+            + " | ".join(_cell(kf.get(g)) for g in ("policy", "baa", "multi", "all"))
+            + f" | {p['flagged']} | {p['declined']} |"
+        )
+    lines.append("")
+    return lines
+
+
+def conversations_markdown(scores: dict[str, dict[str, Any]]) -> list[str]:
+    """Multi-turn conversations: follow-up or new question, and the passage found in context."""
+    if not scores:
+        return []
+    lines = [
+        "## Conversations (follow-up or new question)",
+        "",
+        "Each conversation of `evals/conversations/questions.yaml` (written from the documents "
+        "without running the tool) asked turn by turn with the earlier turns as history. "
+        "*Told apart*: turns after the first taken as follow-up or new as their writer meant; "
+        "recall@5: turns with a gold passage in the top 5, in their context.",
+        "",
+        "| profile | conversations | turns told apart | follow-ups found | new questions found |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, c in scores.items():
+        lines.append(
+            f"| {name} | {c['conversations']} | {c['follow_up_accuracy']:.2f} of "
+            f"{c['later_turns']} | {c['follow_up_recall@5']} | {c['new_question_recall@5']} |"
+        )
+    lines.append("")
+    return lines
+
+
 BAA = (
     "## BAA check against answer keys written by hand",
     "Each contract × requirement row of `hipaa-assistant baa check` compared with a key a reader "
@@ -131,7 +185,9 @@ def markdown(s: dict[str, Any]) -> str:
         for failure in p["threshold_failures"]:
             lines.append(f"  - FAILED: {failure}")
     lines.append("")
+    lines += answers_markdown(s["profiles"])
     lines += comparisons_markdown(s.get("comparisons") or {})
+    lines += conversations_markdown(s.get("conversations") or {})
     keys = s.get("check_keys") or {}
     lines += keys_markdown({n: k for n, k in keys.items() if k.get("kind", "baa") == "baa"}, BAA)
     lines += keys_markdown({n: k for n, k in keys.items() if k.get("kind") == "coverage"}, COVERAGE)
