@@ -160,6 +160,18 @@ def test_sign_in_ask_stream_and_read_the_cited_passage(browser: object, server: 
     assert (ARTIFACTS / "chat-citation.png").stat().st_size > 10_000
 
 
+def test_the_answer_leads_with_its_verdict_and_quotes_nothing_unrelated(
+    browser: object, server: Server
+) -> None:
+    """The discharge-summary question: the first quotation is the policy's "No. ..." and no rule
+    paragraph that merely shares a word (the Armed Forces "discharge") is quoted."""
+    page = _sign_in(browser, server, "pat")
+    text = _ask(page, "Can I paste a discharge summary into ChatGPT?")
+    first_quote = text.split("\u201c", 1)[1]
+    assert first_quote.startswith("No."), text
+    assert "Armed Forces" not in text and "164.512(k)" not in text, text
+
+
 def test_a_privacy_officer_sees_the_vendor_baa(browser: object, server: Server) -> None:
     page = _sign_in(browser, server, "pat")
     text = _ask(page, BAA_QUESTION)
