@@ -18,7 +18,7 @@ from assistant.answering.focus import Mentions
 from assistant.answering.types import Answer, Passage
 from assistant.documents import Chunk
 from assistant.index.reader import Scope
-from assistant.retrieval.retriever import HybridRetriever, Retrieval
+from assistant.retrieval.retriever import HybridRetriever
 from assistant.settings import AnswerSettings
 
 log = logging.getLogger(__name__)
@@ -50,30 +50,6 @@ class Answerer(Protocol):
 
 class Condenser(Protocol):
     def condense(self, question: str, history: Sequence[str]) -> str: ...
-
-
-def _passages(retrieval: Retrieval) -> list[Passage]:
-    out = []
-    for n, p in enumerate(retrieval.passages, start=1):
-        doc = p.document
-        out.append(
-            Passage(
-                n=n,
-                chunk_id=p.chunk.chunk_id,
-                doc_id=doc.doc_id,
-                locator=p.chunk.locator,
-                title=doc.title,
-                doc_type=doc.doc_type,
-                version=doc.version or doc.as_of,
-                page=p.chunk.page,
-                text=p.chunk.text,
-                heading_path=p.chunk.heading_path,
-                score=p.score,
-                dense=p.dense,
-                lexical=p.lexical,
-            )
-        )
-    return out
 
 
 class AnswerChain:
@@ -113,7 +89,7 @@ class AnswerChain:
         standalone = self.condenser.condense(question, history)
         t1 = time.perf_counter()
         retrieval = self.retriever.retrieve(standalone, scope, k)
-        passages = _passages(retrieval)
+        passages = [Passage.of(n, p) for n, p in enumerate(retrieval.passages, start=1)]
         timings = {"condense_ms": (t1 - t0) * 1000, **retrieval.timings}
         # what the caller may read at all (their groups, not their filters) decides which words
         # count as known: a word only restricted documents contain is not revealed to exist

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.answering.abstain import GENERIC
-from assistant.answering.extractive import Candidate, ExtractiveAnswerer, quote_of
+from assistant.answering.extractive import ASKS_TIME, Candidate, ExtractiveAnswerer, quote_of
 from assistant.answering.text import content_terms
 from assistant.answering.types import Passage
 from assistant.checks.figures import time_limits
@@ -51,14 +51,9 @@ _ACROSS = (
     re.compile(r"\b(?:vendors?|BAAs?|contracts?)\b.{0,80}\bwhich\s+of\s+them\b", re.I),
 )
 NOT_STATED = "not stated in this BAA"
+
+
 # "How long does each vendor have ...": a sentence that sets a time limit answers it
-_ASKS_TIME = re.compile(
-    r"\bhow\s+(?:long|quickly|fast|soon|many\s+(?:days|hours|weeks))\b|\bdeadlines?\b"
-    r"|\btime\s*(?:limits?|frames?)\b|\bwithin\s+how\b",
-    re.IGNORECASE,
-)
-
-
 def is_comparison(question: str) -> bool:
     """Whether the question asks about several or all of the organisation's contracts."""
     return any(p.search(question) for p in _ACROSS)
@@ -178,24 +173,7 @@ class Comparer:
         found = [p for p in retrieval.passages if p.document.doc_id == doc_id]
         if not found:
             return None
-        passages = [
-            Passage(
-                n=i,
-                chunk_id=p.chunk.chunk_id,
-                doc_id=doc_id,
-                locator=p.chunk.locator,
-                title=p.document.title,
-                doc_type="baa",
-                version=p.document.version or p.document.as_of,
-                page=p.chunk.page,
-                text=p.chunk.text,
-                heading_path=p.chunk.heading_path,
-                score=p.score,
-                dense=p.dense,
-                lexical=p.lexical,
-            )
-            for i, p in enumerate(found, start=1)
-        ]
+        passages = [Passage.of(i, p) for i, p in enumerate(found, start=1)]
         chunks = {p.chunk.chunk_id: p.chunk for p in found}
         ranked = self.quoter.rank(question, passages, retrieval.plan.expansion, chunks)
         # a sentence answers for this contract only if it shares one of the question's rarer
@@ -206,7 +184,7 @@ class Comparer:
             return None
         # within one contract the passages' order says little; what the sentence shares with
         # the question says more, and for "how long" a sentence that sets a time limit
-        timed = bool(_ASKS_TIME.search(question))
+        timed = bool(ASKS_TIME.search(question))
 
         def fit(c: Candidate) -> float:
             sets_time = timed and bool(time_limits(c.sentence.text))

@@ -97,7 +97,7 @@ class ExtractiveAnswerer:
         q_terms = content_terms(question)
         x_terms = content_terms(" ".join(expansion)) - q_terms
         asked = list(asked_locators)
-        when = bool(_ASKS_TIME.search(question))
+        when = bool(ASKS_TIME.search(question))
         used = list(passages)[: self.settings.max_passages_used]
         candidates: list[Candidate] = []
         for rank, passage in enumerate(used):
@@ -213,9 +213,10 @@ def _compose(chosen: list[Candidate], chunks: dict[str, Chunk], first: str | Non
 
 # A question asking for a time ("how fast", "how long", "when must", "what is the deadline") and a
 # sentence that states one ("within 4 hours", "30 calendar days", "every 12 months").
-_ASKS_TIME = re.compile(
+ASKS_TIME = re.compile(
     r"\bhow\s+(?:long|fast|quickly|soon|often|many\s+(?:days|hours|weeks|months|years))\b"
-    r"|\b(?:deadline|time\s*frame|time\s+limit|by\s+when|how\s+much\s+time)\b|^\s*when\b",
+    r"|\bdeadlines?\b|\btime\s*(?:limits?|frames?)\b|\bwithin\s+how\b|\bby\s+when\b"
+    r"|\bhow\s+much\s+time\b|^\s*when\b",
     re.I,
 )
 _DURATION = re.compile(

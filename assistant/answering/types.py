@@ -7,7 +7,10 @@ only with a new ``schema_version``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assistant.retrieval.retriever import ScoredPassage
 
 SCHEMA_VERSION = 1
 
@@ -55,6 +58,26 @@ class Passage:
     score: float
     dense: float | None
     lexical: float | None
+
+    @classmethod
+    def of(cls, n: int, found: ScoredPassage) -> Passage:
+        """A retrieved passage, numbered ``n``."""
+        doc = found.document
+        return cls(
+            n=n,
+            chunk_id=found.chunk.chunk_id,
+            doc_id=doc.doc_id,
+            locator=found.chunk.locator,
+            title=doc.title,
+            doc_type=doc.doc_type,
+            version=doc.version or doc.as_of,
+            page=found.chunk.page,
+            text=found.chunk.text,
+            heading_path=found.chunk.heading_path,
+            score=found.score,
+            dense=found.dense,
+            lexical=found.lexical,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
