@@ -33,7 +33,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from assistant.answering.answer_kinds import unstated_kinds
-from assistant.answering.focus import Mentions, focus_of
+from assistant.answering.focus import Mentions, gaps, listed
 from assistant.answering.text import content_terms
 from assistant.index.lexical import BM25, tokenize
 from assistant.retrieval.retriever import Retrieval
@@ -154,18 +154,14 @@ def measure(
             if not t[0].isdigit() and t not in GENERIC
         )
     )
-    missing, unfamiliar = [], []
+    missing: tuple[str, ...] = ()
+    unfamiliar: tuple[str, ...] = ()
     if mentions is not None:
         rows = readable if readable is not None else frozenset(range(len(lexical.ids)))
-        for focus in focus_of(question, GENERIC):
-            if mentions.mentioned(focus.terms, rows):
-                continue
-            missing.append(focus.phrase)
-            if any(not mentions.rows_with([t]) & rows for t in focus.terms):
-                unfamiliar.append(focus.phrase)
+        missing, unfamiliar = gaps(question, mentions, rows, GENERIC)
     return Evidence(
-        uncovered=tuple(missing),
-        unfamiliar=tuple(unfamiliar),
+        uncovered=missing,
+        unfamiliar=unfamiliar,
         unknown_named=unknown_named,
         unstated=unstated_kinds(question, (p.chunk.text for p in retrieval.passages)),
         best_dense=retrieval.best_dense,
@@ -186,7 +182,7 @@ def decide(ev: Evidence, settings: AnswerSettings) -> str:
     # a focus with a word no document the caller may read has ("vacation days", "Kubernetes
     # version"): nothing there is about it, unless the question index knows the question
     if ev.unfamiliar and ev.best_topic < settings.abstain_unknown_terms_min_topic:
-        return "none of the documents you can read mentions " + _listed(ev.unfamiliar)
+        return "none of the documents you can read mentions " + listed(ev.unfamiliar)
     if ev.unstated:
         return f"none of the passages found states {' or '.join(ev.unstated)}"
     if ev.best_dense < settings.abstain_min_dense and ev.best_topic < settings.abstain_min_topic:
@@ -200,8 +196,3 @@ def decide(ev: Evidence, settings: AnswerSettings) -> str:
     ):
         return f"the documents never mention: {', '.join(ev.salient_unknown[:5])}"
     return ""
-
-
-def _listed(phrases: tuple[str, ...]) -> str:
-    quoted = [f"\u201c{p}\u201d" for p in phrases[:3]]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]

@@ -14,7 +14,7 @@ from assistant.answering.abstain import decide, measure
 from assistant.answering.citations import renumber, verify
 from assistant.answering.compare import Comparer, Comparison, is_comparison
 from assistant.answering.extractive import quote_of
-from assistant.answering.focus import Mentions
+from assistant.answering.focus import Mentions, listed
 from assistant.answering.types import Answer, Passage
 from assistant.documents import Chunk
 from assistant.index.reader import Scope
@@ -211,5 +211,4 @@ class AnswerChain:
 
 
 def _not_mentioned(terms: Sequence[str]) -> str:
-    named = " or ".join(f"\u201c{t}\u201d" for t in terms)
-    return f"None of the documents you can read mentions {named}."
+    return f"None of the documents you can read mentions {listed(terms)}."

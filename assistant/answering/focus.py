@@ -196,6 +196,25 @@ def _together(tokens: list[str], forms: dict[str, str], span: int) -> bool:
     return False
 
 
+def gaps(
+    question: str,
+    mentions: Mentions,
+    allowed: AbstractSet[int],
+    generic: AbstractSet[str] = frozenset(),
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(uncovered, unfamiliar): the focus phrases of ``question`` that no passage among
+    ``allowed`` rows mentions, and those of them with a word no such passage has at all."""
+    missing: list[str] = []
+    unfamiliar: list[str] = []
+    for focus in focus_of(question, generic):
+        if mentions.mentioned(focus.terms, allowed):
+            continue
+        missing.append(focus.phrase)
+        if any(not mentions.rows_with([t]) & allowed for t in focus.terms):
+            unfamiliar.append(focus.phrase)
+    return tuple(missing), tuple(unfamiliar)
+
+
 def uncovered(
     question: str,
     mentions: Mentions,
@@ -203,6 +222,10 @@ def uncovered(
     generic: AbstractSet[str] = frozenset(),
 ) -> tuple[str, ...]:
     """The focus phrases of ``question`` that no passage among ``allowed`` rows mentions."""
-    return tuple(
-        f.phrase for f in focus_of(question, generic) if not mentions.mentioned(f.terms, allowed)
-    )
+    return gaps(question, mentions, allowed, generic)[0]
+
+
+def listed(phrases: Sequence[str]) -> str:
+    """Phrases as the answer names them: “a”, “b” or “c” (at most three)."""
+    quoted = [f"\u201c{p}\u201d" for p in phrases[:3]]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]

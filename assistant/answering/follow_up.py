@@ -57,7 +57,7 @@ def is_follow_up(question: str) -> bool:
     refers = bool(re.search(r"\b(?:it|they|them|he|she|him|her)\b", unclear, re.I)) or bool(
         _DEMONSTRATIVE_BACK.search(unclear)
     )
-    own = {t for t in content_terms(_PRONOUN.sub(" ", unclear))}
+    own = content_terms(_PRONOUN.sub(" ", unclear))
     return refers and len(own) <= _OWN_WORDS_MAX
 
 

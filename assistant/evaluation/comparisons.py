@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assistant.answering.chain import AnswerChain
-from assistant.errors import ConfigError
+from assistant.evaluation.dataset import load_entries
 from assistant.index.reader import Scope
 from assistant.locators import inside
 from assistant.settings import PROJECT_ROOT
@@ -56,11 +54,7 @@ class ComparisonScore:
 
 
 def load_questions(path: Path = QUESTIONS_FILE) -> list[dict[str, Any]]:
-    try:
-        items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
-    return [q for q in items if isinstance(q, dict) and q.get("question")]
+    return load_entries(path, "question")
 
 
 def score_comparisons(

@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assistant.answering.chain import AnswerChain
-from assistant.errors import ConfigError
+from assistant.evaluation.dataset import load_entries
 from assistant.evaluation.matching import matched_gold
 from assistant.index.reader import Scope
 from assistant.settings import PROJECT_ROOT
@@ -52,11 +50,7 @@ class ConversationScore:
 
 
 def load_conversations(path: Path = CONVERSATIONS_FILE) -> list[dict[str, Any]]:
-    try:
-        items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
-    return [c for c in items if isinstance(c, dict) and c.get("turns")]
+    return load_entries(path, "turns")
 
 
 def score_conversations(

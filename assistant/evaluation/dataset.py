@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -61,3 +62,12 @@ def load_dataset(folder: Path) -> list[Item]:
             seen.add(item.id)
             items.append(item)
     return items
+
+
+def load_entries(path: Path, key: str) -> list[dict[str, Any]]:
+    """The entries of a YAML list that have ``key`` (comparison questions, conversations)."""
+    try:
+        items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    return [e for e in items if isinstance(e, dict) and e.get(key)]

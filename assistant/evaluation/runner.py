@@ -106,14 +106,8 @@ def run_eval(
         answer_metrics = m.AnswerMetrics(embedder)
         per_item: list[dict[str, Any]] = []
         for item in items:
-            row = _evaluate_item(item, chain, systems, index, answer_metrics, k, depths, judge)
-            if item.id in facts:
-                row["key_facts"] = {
-                    "stated": 0 if row["abstained"] else stated(facts[item.id], row.pop("text")),
-                    "facts": len(facts[item.id]),
-                }
-            row.pop("text", None)
-            per_item.append(row)
+            args = (item, chain, systems, index, answer_metrics, k, depths, judge)
+            per_item.append(_evaluate_item(*args, facts=facts.get(item.id)))
     finally:
         cache.close()
     summary = _summarise(items, per_item, systems)
@@ -152,7 +146,9 @@ def _evaluate_item(
     k: int,
     depths: tuple[int, ...],
     judge: m.JudgeMetrics | None = None,
+    facts: list[tuple[str, ...]] | None = None,
 ) -> dict[str, Any]:
+    """``facts``: the key facts the answer must state (none: not scored)."""
     scope = Scope.for_groups(set(item.groups) | {"staff"})
     row: dict[str, Any] = {"id": item.id, "group": item.group, "retrieval": {}}
     if item.answerable:
@@ -175,7 +171,6 @@ def _evaluate_item(
     row.update(
         {
             "abstained": answer.abstained,
-            "text": answer.text,  # for the key facts; not kept in the summary
             "uncovered": list(answer.uncovered_terms),
             "should_abstain": not item.answerable,
             "citations_valid": valid,
@@ -184,6 +179,9 @@ def _evaluate_item(
             "latency_ms": round(answer.timings.get("total_ms", math.nan), 1),
         }
     )
+    if facts:
+        said = 0 if answer.abstained else stated(facts, answer.text)  # a refusal states none
+        row["key_facts"] = {"stated": said, "facts": len(facts)}
     if item.answerable and not answer.abstained:
         row["answer"] = answer_metrics.score(item.reference, answer.text)
     if judge is not None:
