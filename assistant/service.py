@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from assistant.answering import restricted
 from assistant.answering.chain import AnswerChain
 from assistant.answering.types import Answer
 from assistant.audit import AuditEvent, AuditTrail
@@ -118,6 +119,8 @@ class AssistantService:
         self.guard = guard
         self.audit = audit
         self._catalogs: Catalogs | None = None  # read on the first BAA check
+        # (index, groups) -> vendors a document those groups may read names
+        self._vendor_names: dict[tuple[int, frozenset[str] | None], list[str]] = {}
 
     @classmethod
     def build(cls, settings: Settings, index: Index | None = None) -> AssistantService:
@@ -137,6 +140,15 @@ class AssistantService:
     @property
     def mode(self) -> str:
         return self.chain.answerer.mode
+
+    def readable_types(self, caller: Caller) -> list[str]:
+        """The document types of which the caller may read at least one document, in the
+        usual order (what the chat offers as sources to search)."""
+        scope = make_scope(caller.groups)
+        present = {
+            e.document.doc_type for e in self.index.entries.values() if scope.allows(e.document)
+        }
+        return [t for t in DOC_TYPES if t in present]
 
     def redact(self, text: str) -> GuardResult:
         return self.guard.check(text)
@@ -167,6 +179,8 @@ class AssistantService:
         # send them on (to the condenser and so to any LLM)
         history = [self.guard.check(h).text for h in history]
         answer = self.chain.ask(guard.text, scope, history=history, k=k, on_token=on_token)
+        if self._contracts_closed_to(caller, guard.text):
+            answer.notes.append(restricted.note(self.settings.server.contracts_contact))
         log.info(
             "answered user=%s surface=%s mode=%s abstained=%s cited=%s redacted=%s ms=%.0f",
             caller.user,
@@ -186,6 +200,19 @@ class AssistantService:
             blocked=False,
         )
         return Reply(answer, guard)
+
+    def _contracts_closed_to(self, caller: Caller, question: str) -> bool:
+        """The question is about a vendor or its contract and the caller may read none."""
+        index, scope = self.index, make_scope(caller.groups)
+        if restricted.reads_contracts(index, scope):
+            return False
+        key = (id(index), scope.groups)
+        names = self._vendor_names.get(key)
+        if names is None:
+            if len(self._vendor_names) > 64:
+                self._vendor_names.clear()
+            names = self._vendor_names[key] = restricted.named_vendors(index, scope)
+        return restricted.asks_about_contracts(question, names)
 
     def confirm_question(self, question: str, locator: str, caller: Caller) -> Confirmation:
         """A privacy officer's confirmation that the passage cited as ``locator`` answers

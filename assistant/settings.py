@@ -496,6 +496,11 @@ class ServerSettings(_Group):
     max_question_chars: int = Field(
         default=4000, ge=10, description="Longest question accepted (UI and API)."
     )
+    contracts_contact: str = Field(
+        default="the Privacy Office",
+        description="Whom a user who may not read the vendor contracts is told to ask, when a "
+        "question is about a vendor or its BAA.",
+    )
 
     def resolve_users_file(self, data_dir: Path) -> Path:
         return self.users_file.expanduser() if self.users_file else data_dir / "users.json"

@@ -33,6 +33,7 @@ from fastapi.testclient import TestClient
 
 from assistant import cli
 from assistant.accounts import UserStore
+from assistant.answering import restricted
 from assistant.answering.build import build_chain
 from assistant.index.reader import Index
 from assistant.safety import PhiGuard
@@ -247,6 +248,26 @@ def test_the_service_never_gives_staff_a_baa(org: Org) -> None:
             attempt = Attempt(q, (), *_filter_args(f))
             assert not org.baa.leaks(_ask(org.service, attempt, STAFF)), attempt.label
             _count("service")
+
+
+def test_staff_asking_about_a_contract_are_told_once_whom_to_ask(org: Org) -> None:
+    """The same note whatever the contracts hold: for a real vendor, for a vendor with no BAA,
+    for a vendor named only by a policy; none for a rule question or for the privacy office."""
+    note = restricted.note(org.settings.server.contracts_contact)
+    for question in (
+        BREACH,
+        "Does our contract with Zenith Labs allow offshore processing?",
+        "Can Clarion AI use our prompts to train its models?",
+    ):
+        notes = org.service.ask(question, STAFF).answer.notes
+        assert notes.count(note) == 1, (question, notes)
+    assert (
+        note not in org.service.ask("What is the minimum necessary standard?", STAFF).answer.notes
+    )
+    assert note not in org.service.ask(BREACH, PRIVACY).answer.notes
+    # what staff may search: no contracts switch
+    assert org.service.readable_types(PRIVACY) == [*org.service.readable_types(STAFF), "baa"]
+    assert "baa" not in org.service.readable_types(STAFF)
 
 
 def _filter_args(f: dict[str, list[str]]) -> tuple[tuple[str, ...] | None, ...]:

@@ -4,6 +4,7 @@ and the conversation store (user text kept redacted; feedback exported)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import csv
 import hashlib
 import io
@@ -11,15 +12,15 @@ import json
 from pathlib import Path
 
 import pytest
+from chainlit.element import Text
 from chainlit.types import Feedback, Pagination, ThreadFilter
 from chainlit.user import User
 
 from assistant.answering.types import Answer, Citation, Passage
 from assistant.cli import main
 from assistant.commands.feedback import FIELDS
-from assistant.commands.serve import prepare_app_root
 from assistant.documents import SourceDocument
-from assistant.ui import render
+from assistant.ui import app_root, render, stream
 from assistant.ui.data_layer import SQLiteDataLayer
 from tests.conftest import make_settings
 
@@ -107,12 +108,31 @@ def test_the_llm_mode_is_named() -> None:
 
 def test_the_server_folder_gets_chainlit_config_and_the_welcome_page(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "data")
-    root = prepare_app_root(settings)
+    root = app_root.prepare(settings, "extractive")
     config = (root / ".chainlit" / "config.toml").read_text()
     assert "[features.spontaneous_file_upload]\n    enabled = false" in config
+    assert 'custom_js = "/public/chat.js"' in config
+    assert (root / "public" / "chat.js").is_file() and (
+        root / "public" / "logo_light.svg"
+    ).is_file()
     welcome = (root / "chainlit.md").read_text()
     assert "not legal advice" in welcome.lower()
     assert (root / "chainlit.md").read_text() == (root / "chainlit_en-US.md").read_text()
+
+
+def test_the_interface_says_username_and_names_the_answering_mode(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data")
+    root = app_root.prepare(settings, "llm:ollama/llama3.1")
+    text = json.loads((root / ".chainlit" / "translations" / "en-US.json").read_text())
+    assert text["auth"]["login"]["form"]["email"]["label"] == "Username"
+    assert text["auth"]["login"]["form"]["password"]["label"] == "Password"  # Chainlit's, kept
+    footer = text["chat"]["watermark"]
+    assert "ollama/llama3.1" in footer and "Not legal advice" in footer
+    assert "LLMs can make mistakes" not in json.dumps(text)
+    assert "no language model" in app_root.footer("extractive")
+    (root / ".chainlit" / "translations" / "de-DE.json").write_text("{}")
+    app_root.english_only(root)
+    assert [p.name for p in (root / ".chainlit" / "translations").iterdir()] == ["en-US.json"]
 
 
 def _redact(text: str) -> str:
@@ -176,6 +196,10 @@ def test_user_text_is_stored_redacted_and_feedback_exports(
         await layer.upsert_feedback(
             Feedback(forId="r1", value=0, threadId="t1", comment="Jane Roe needed more")
         )
+        passage = "### AI-301 §5.1\n\n**Quoted:** No. A discharge summary is PHI \u2014 \u00a7 ok"
+        await layer.create_element(
+            Text(name="[1]", content=passage, display="side", for_id="s2", thread_id="t1")
+        )
         assert await layer.get_thread_author("t1") == "sam"
         thread = await layer.get_thread("t1")
         assert thread is not None
@@ -184,6 +208,11 @@ def test_user_text_is_stored_redacted_and_feedback_exports(
         )
         assert thread["steps"][1]["feedback"]["value"] == 0
         assert thread["steps"][1]["input"] == "Can I send [NAME]'s notes, MRN [MRN], to the scribe?"
+        # reopened, the side panel fetches the passage from the element's url
+        (element,) = thread["elements"]
+        url = element["url"] or ""
+        assert url.startswith("data:text/plain;charset=utf-8;base64,")
+        assert base64.b64decode(url.split(",", 1)[1]).decode() == passage
         listed = await layer.list_threads(Pagination(first=10), ThreadFilter(userId=user.id))
         assert [t["name"] for t in listed.data] == ["[NAME] MRN [MRN] notes?"]
 
@@ -225,3 +254,25 @@ def test_a_privacy_officer_can_confirm_each_cited_policy_or_baa_passage() -> Non
     assert render.confirm_actions(answer, may_confirm=False) == []
     answer.abstained = True
     assert render.confirm_actions(answer, may_confirm=True) == []
+
+
+def test_a_burst_of_tokens_is_sent_as_one_piece_and_slow_ones_as_they_come() -> None:
+    async def received(feed: list[list[str]]) -> list[str]:
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+        async def producer() -> None:
+            for burst in feed:
+                for token in burst:
+                    queue.put_nowait(token)
+                await asyncio.sleep(0.01)
+            queue.put_nowait(None)
+
+        task = asyncio.ensure_future(producer())
+        out = [piece async for piece in stream.pieces(queue)]
+        await task
+        return out
+
+    words = ["No.", " ", "A", " ", "discharge", " ", "summary"]
+    assert asyncio.run(received([words])) == ["No. A discharge summary"]
+    assert asyncio.run(received([["No."], [" A"], [" discharge"]])) == ["No.", " A", " discharge"]
+    assert asyncio.run(received([[]])) == []

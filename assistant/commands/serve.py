@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import shutil
 from pathlib import Path
 
 from assistant.errors import ConfigError
 from assistant.settings import Settings
 
 APP = Path(__file__).resolve().parent.parent / "ui" / "app.py"
-CONFIG_TEMPLATE = APP.with_name("chainlit.toml")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -31,23 +29,8 @@ def _auth_secret(settings: Settings, root: Path) -> str:
     return path.read_text().strip()
 
 
-def prepare_app_root(settings: Settings) -> Path:
-    """Chainlit works in a folder of its own (its config, the welcome page, per-session files):
-    ``<data>/ui``, rewritten at every start from the project's files."""
-    root = settings.paths.data_dir.resolve() / "ui"
-    (root / ".chainlit").mkdir(parents=True, exist_ok=True)
-    os.chmod(root, 0o700)
-    shutil.copyfile(CONFIG_TEMPLATE, root / ".chainlit" / "config.toml")
-    welcome = settings.server.welcome_file
-    if not welcome.is_file():
-        raise ConfigError(f"the welcome page {welcome} does not exist (server.welcome_file)")
-    for name in ("chainlit.md", "chainlit_en-US.md"):
-        shutil.copyfile(welcome, root / name)
-    return root
-
-
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from assistant.ui import state
+    from assistant.ui import app_root, state
 
     settings.paths.data_dir = settings.paths.data_dir.resolve()
     if args.host:
@@ -59,9 +42,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             "no users yet: add one with `hipaa-assistant users add NAME --groups staff` "
             "(or use server.auth=header behind an SSO proxy)"
         )
-    root = prepare_app_root(settings)
     state.configure(settings)
     state.start()  # load the index and models now, so a problem is one clear line
+    root = app_root.prepare(settings, state.get().service.mode)
     os.environ["CHAINLIT_APP_ROOT"] = str(root)
     os.environ["CHAINLIT_AUTH_SECRET"] = _auth_secret(settings, root)
     os.environ["CHAINLIT_HOST"] = settings.server.host
@@ -69,6 +52,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from chainlit.cli import run_chainlit
     from chainlit.config import config
+
+    app_root.english_only(root)  # Chainlit copied its other languages in as it loaded
 
     config.run.headless = True
     print(

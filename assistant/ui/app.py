@@ -20,7 +20,7 @@ from assistant.checks.request import CheckRequest, is_coverage_request, parse_ch
 from assistant.documents import DOC_TYPES
 from assistant.errors import AssistantError
 from assistant.service import Caller, InputError, Reply, clean_question
-from assistant.ui import render, state
+from assistant.ui import render, state, stream
 from assistant.ui.api import build_router
 from assistant.ui.data_layer import SQLiteDataLayer
 
@@ -139,38 +139,57 @@ async def _starters(user: cl.User | None = None, language: str | None = None) ->
 @cl.on_chat_start
 async def _chat_start() -> None:
     cl.user_session.set("history", [])
-    cl.user_session.set("types", list(DOC_TYPES))
-    widgets: list[Any] = [
-        Switch(id=f"type_{t}", label=f"Search {TYPE_LABELS[t]}", initial=True) for t in DOC_TYPES
-    ]
-    await cl.ChatSettings(widgets).send()
+    await _offer_sources(None)
 
 
 @cl.on_chat_resume
 async def _chat_resume(thread: ThreadDict) -> None:
-    questions = [
-        s.get("output", "") for s in thread.get("steps", []) if s.get("type") == "user_message"
+    """A reopened conversation: its history and chosen sources come back from what Chainlit
+    saved with the thread (the citations' passages from the data layer)."""
+    history = cl.user_session.get("history")
+    if not isinstance(history, list):
+        history = [
+            s.get("output", "") for s in thread.get("steps", []) if s.get("type") == "user_message"
+        ]
+    cl.user_session.set("history", [q for q in history if isinstance(q, str) and q][-6:])
+    saved = cl.user_session.get("types")
+    await _offer_sources(saved if isinstance(saved, list) else None)
+
+
+async def _offer_sources(chosen: list[str] | None) -> None:
+    """The settings' source switches: one per type of document the user may read (staff see no
+    contracts switch), on as ``chosen`` says (all by default)."""
+    try:
+        readable = state.get().service.readable_types(_caller())
+    except AssistantError:
+        readable = []
+    on = [t for t in readable if chosen is None or t in chosen]
+    cl.user_session.set("readable", readable)
+    cl.user_session.set("types", on)
+    widgets: list[Any] = [
+        Switch(id=f"type_{t}", label=f"Search {TYPE_LABELS[t]}", initial=t in on) for t in readable
     ]
-    cl.user_session.set("history", [q for q in questions if q][-6:])
-    cl.user_session.set("types", list(DOC_TYPES))
+    await cl.ChatSettings(widgets).send()
 
 
 @cl.on_settings_update
 async def _settings_update(values: dict[str, Any]) -> None:
-    types = [t for t in DOC_TYPES if values.get(f"type_{t}", True)]
-    cl.user_session.set("types", types)
+    readable = cl.user_session.get("readable") or list(DOC_TYPES)
+    cl.user_session.set("types", [t for t in readable if values.get(f"type_{t}", True)])
 
 
-def _types() -> list[str]:
+def _types() -> list[str] | None:
+    """The source types to search; ``None`` = all the user may read."""
     types = cl.user_session.get("types")
-    if types is None:
-        return list(DOC_TYPES)
+    readable = cl.user_session.get("readable")
+    if types is None or (readable is not None and set(types) >= set(readable)):
+        return None
     if not types:
         raise InputError("turn on at least one source type in the chat settings (the gear)")
     return list(types)
 
 
-async def _answer(text: str, caller: Caller, types: list[str], msg: cl.Message) -> Reply:
+async def _answer(text: str, caller: Caller, types: list[str] | None, msg: cl.Message) -> Reply:
     """Runs the (blocking) core in a worker thread and streams its tokens into ``msg``."""
     service = state.get().service
     loop = asyncio.get_running_loop()
@@ -187,14 +206,14 @@ async def _answer(text: str, caller: Caller, types: list[str], msg: cl.Message) 
                 text,
                 caller,
                 history=history,
-                doc_types=types if len(types) < len(DOC_TYPES) else None,
+                doc_types=types,
                 on_token=on_token,
             )
         finally:
             loop.call_soon_threadsafe(tokens.put_nowait, None)
 
     job = asyncio.ensure_future(asyncio.to_thread(run))
-    while (piece := await tokens.get()) is not None:
+    async for piece in stream.pieces(tokens):
         await msg.stream_token(piece)
     return await job
 

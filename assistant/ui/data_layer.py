@@ -8,6 +8,7 @@ messages are stored as shown. Only text side elements are kept (the PDFs are the
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import sqlite3
 import uuid
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from chainlit.element import Element, ElementDict
     from chainlit.step import StepDict
     from chainlit.types import ThreadDict
+
 
 class SQLiteDataLayer(BaseDataLayer):
     """``redact``: the PHI guard (text -> redacted text)."""
@@ -201,7 +203,10 @@ class SQLiteDataLayer(BaseDataLayer):
             "name": row["name"],
             "display": row["display"],
             "props": {"content": row["content"]},
-            "url": None,
+            # a reopened conversation's side panel reads the passage from here: the page holds
+            # it already (the thread's owner fetched it), so no second route or file is needed
+            "url": "data:text/plain;charset=utf-8;base64,"
+            + base64.b64encode((row["content"] or "").encode()).decode(),
             "language": row["language"],
             "mime": "text/plain",
         }
@@ -253,9 +258,7 @@ class SQLiteDataLayer(BaseDataLayer):
             if clean_name is not None:
                 db.execute("UPDATE threads SET name=? WHERE id=?", (clean_name, thread_id))
             if user_id is not None:
-                user = db.execute(
-                    "SELECT identifier FROM users WHERE id=?", (user_id,)
-                ).fetchone()
+                user = db.execute("SELECT identifier FROM users WHERE id=?", (user_id,)).fetchone()
                 db.execute(
                     "UPDATE threads SET user_id=?, user_identifier=? WHERE id=?",
                     (user_id, user["identifier"] if user else None, thread_id),
