@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from assistant import doc_changes
 from assistant.answering import restricted
 from assistant.answering.chain import AnswerChain
 from assistant.answering.types import Answer
@@ -27,9 +29,11 @@ from assistant.checks.run import (
     readable_contracts,
     readable_policies,
 )
+from assistant.doc_changes import DocumentChange
 from assistant.documents import DOC_TYPES
 from assistant.errors import AssistantError, NotAllowedError
 from assistant.index.reader import Index, Scope
+from assistant.index.state import IndexState
 from assistant.retrieval.confirmed import Confirmation, append_question, confirmed_file
 from assistant.safety import GuardResult, PhiGuard
 from assistant.settings import Settings
@@ -119,6 +123,7 @@ class AssistantService:
         self.guard = guard
         self.audit = audit
         self._catalogs: Catalogs | None = None  # read on the first BAA check
+        self._reload_lock = threading.Lock()
         # (index, groups) -> vendors a document those groups may read names
         self._vendor_names: dict[tuple[int, frozenset[str] | None], list[str]] = {}
 
@@ -167,6 +172,7 @@ class AssistantService:
         """``history``: earlier questions of the conversation, already redacted (as returned in
         ``Reply.answer.question``)."""
         text = clean_question(question, self.settings.server.max_question_chars)
+        self.refresh()  # a newer index generation (an ingest elsewhere) is picked up
         scope = make_scope(caller.groups, doc_types, vendors)
         if k is not None and not 1 <= k <= 50:
             raise InputError("k must be between 1 and 50")
@@ -286,6 +292,63 @@ class AssistantService:
         cited = tuple(dict.fromkeys(cid for r in rows for cid in r.chunk_ids))
         self._record(caller, asked, mode="coverage", cited=cited, abstained=False, blocked=False)
         return rows
+
+    def add_document(
+        self,
+        caller: Caller,
+        filename: str,
+        data: bytes,
+        doc_type: str,
+        groups: Sequence[str],
+        progress: Callable[[str], None] = lambda _: None,
+    ) -> DocumentChange:
+        """A policy or BAA added (or replaced) by the privacy office; searched from the next
+        question on. ``NotAllowedError`` for anyone else, ``DocumentError`` for a bad file."""
+        return doc_changes.add(self, caller, filename, data, doc_type, groups, progress)
+
+    def retire_document(
+        self, caller: Caller, doc_id: str, progress: Callable[[str], None] = lambda _: None
+    ) -> DocumentChange:
+        return doc_changes.retire(self, caller, doc_id, progress)
+
+    def may_manage_documents(self, caller: Caller) -> bool:
+        return doc_changes.may_manage(self.settings, caller.groups)
+
+    def reload(self) -> None:
+        """Answer from the index's live generation (after an ingest, by this process or
+        another): the new chain is built aside and swapped in whole, so a question is answered
+        from the old index or the new one, never a mix."""
+        from assistant.answering.build import build_chain
+        from assistant.runtime import open_index
+
+        with self._reload_lock:
+            index = open_index(self.settings, self.index.embedder)
+            model = getattr(self.chain.answerer, "model", None)
+            self.chain = build_chain(self.settings, index, model)
+            log.info("index reloaded: generation %s", index.generation.gen_id)
+
+    def refresh(self) -> bool:
+        """Starts a reload in the background when an ingest made another generation live;
+        questions meanwhile use the current one. True when one was started."""
+        pointer = IndexState(self.settings.paths.index_dir).current_pointer() or {}
+        live = pointer.get("generation")
+        if not live or live == self.index.generation.gen_id or self._reload_lock.locked():
+            return False
+
+        def run() -> None:
+            try:
+                self.reload()
+            except Exception:
+                log.exception("reloading the index failed; still answering from the old one")
+
+        threading.Thread(target=run, name="index-reload", daemon=True).start()
+        return True
+
+    def record_event(self, caller: Caller, what: str, *, mode: str) -> None:
+        """An audited action other than a question (a document added or retired)."""
+        self._record(
+            caller, self.guard.check(what), mode=mode, cited=(), abstained=False, blocked=False
+        )
 
     def _record(
         self,

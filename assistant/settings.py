@@ -496,6 +496,11 @@ class ServerSettings(_Group):
     max_question_chars: int = Field(
         default=4000, ge=10, description="Longest question accepted (UI and API)."
     )
+    document_groups: list[str] = Field(
+        default_factory=lambda: ["privacy-office"],
+        description="Groups whose members may add, replace and retire policies and BAAs from "
+        "the chat or the API (everyone else sees no upload control; the API answers 403).",
+    )
     contracts_contact: str = Field(
         default="the Privacy Office",
         description="Whom a user who may not read the vendor contracts is told to ask, when a "

@@ -1,5 +1,6 @@
 """The JSON HTTP API, served by the same process as the chat UI: ``POST /api/ask``,
-``POST /api/questions`` and ``POST /api/baa-check``.
+``POST /api/questions``, ``POST /api/baa-check`` and, for the privacy office,
+``POST /api/documents`` and ``DELETE /api/documents/{doc_id}``.
 
 A bearer token (``hipaa-assistant users token NAME``) names the user and so their groups; the
 reply is the ``ask --json`` payload (docs/answer-json.md) plus what the PHI guard removed.
@@ -9,12 +10,13 @@ import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.accounts import Account, UserStore
-from assistant.errors import AssistantError, NotAllowedError
+from assistant.doc_changes import DocumentChange, refusal
+from assistant.errors import AssistantError, DocumentError, NotAllowedError
 from assistant.service import AssistantService, BlockedError, Caller, InputError
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,19 @@ class BaaCheckRequest(BaseModel):
 
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _changed(change: Callable[[], DocumentChange]) -> JSONResponse:
+    try:
+        done = change()
+    except NotAllowedError as exc:
+        return JSONResponse(status_code=403, content={"detail": str(exc)})
+    except DocumentError as exc:
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
+    except AssistantError as exc:
+        log.warning("api: %s", type(exc).__name__, exc_info=True)
+        return JSONResponse(status_code=503, content={"detail": str(exc)})
+    return JSONResponse(content=done.to_json())
 
 
 def build_router(
@@ -147,6 +162,34 @@ def build_router(
             log.warning("api: %s", type(exc).__name__, exc_info=True)
             return JSONResponse(status_code=503, content={"detail": str(exc)})
         return JSONResponse(content=[r.to_json() for r in rows])
+
+    @router.post("/documents")
+    def add_document(
+        account: Annotated[Account, Depends(caller_account)],
+        file: Annotated[UploadFile, File(description="A policy or BAA: PDF, .docx or .md.")],
+        doc_type: Annotated[str, Form(alias="type", description="policy or baa")],
+        groups: Annotated[str, Form(description="Access groups, comma-separated.")] = "",
+    ) -> JSONResponse:
+        """The privacy office adds (or replaces) a document: checked, indexed and searched
+        from the next question on. 403 for anyone else; 422 with the reason for a bad file."""
+        caller = Caller(account.name, frozenset(account.groups), "api")
+        svc = service()
+        if not svc.may_manage_documents(caller):  # refused before the upload is read
+            return JSONResponse(status_code=403, content={"detail": refusal(svc.settings)})
+        data = file.file.read((svc.settings.ingest.max_file_mb << 20) + 1)
+        s = svc.settings
+        default = s.restricted_access_groups if doc_type == "baa" else s.default_access_groups
+        chosen = [g for g in groups.split(",") if g.strip()] or list(default)
+        name = file.filename or ""
+        return _changed(lambda: svc.add_document(caller, name, data, doc_type, chosen))
+
+    @router.delete("/documents/{doc_id}")
+    def retire_document(
+        doc_id: str, account: Annotated[Account, Depends(caller_account)]
+    ) -> JSONResponse:
+        """The privacy office retires a document: moved out of the corpus, no longer searched."""
+        caller = Caller(account.name, frozenset(account.groups), "api")
+        return _changed(lambda: service().retire_document(caller, doc_id))
 
     @router.get("/health")
     def health() -> dict[str, Any]:
