@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from assistant.accounts import UserStore
+from assistant.audit import AuditTrail
 from assistant.ui.conversations import ConversationStore
 from benchmarks.server import ServerFailed, serving
 from tests.conftest import ROOT
@@ -445,6 +446,90 @@ def test_a_reopened_conversation_keeps_its_citations_and_settings(
     switches.first.wait_for(timeout=10_000)
     states = [switches.nth(i).get_attribute("aria-checked") for i in range(switches.count())]
     assert states == ["true", "false", "true", "true"], states  # guidance stayed off
+
+
+def _word_policy(path: Path) -> Path:
+    import docx
+
+    d = docx.Document()
+    d.core_properties.title = "HR-07 Remote Work with AI Tools"
+    d.add_heading("HR-07 Remote Work with AI Tools", level=1)
+    d.add_heading("1. Purpose", level=2)
+    d.add_paragraph(
+        "This policy sets the rules for staff who work remotely near smart speakers and other "
+        "always-listening devices while protected health information is discussed."
+    )
+    d.add_heading("2. Voice assistants", level=2)
+    d.add_paragraph(
+        "Staff working remotely must switch off home voice assistants and smart speakers before "
+        "any call or dictation that involves protected health information."
+    )
+    d.save(path)
+    return path
+
+
+# Its own copy of the data and the corpus: the upload writes a new index generation.
+def test_the_privacy_office_uploads_a_policy_and_it_answers_at_once(
+    browser: object, real_index_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    data, corpus = tmp_path / "data", tmp_path / "corpus"
+    shutil.copytree(
+        real_index_dir, data, ignore=shutil.ignore_patterns("ui", "eval-orgs", "audit.sqlite*")
+    )
+    shutil.copytree(ROOT / "corpus", corpus, ignore=shutil.ignore_patterns("pdf-src"))
+    own = tmp_path / "own"
+    own.mkdir()
+    users = UserStore(own / "users.json", bcrypt_rounds=4)
+    users.add("pat", PASSWORDS["pat"], ("privacy-office", "staff"), replace=False)
+    users.add("sam", PASSWORDS["sam"], ("staff",), replace=False)
+    staff_token = users.issue_token("sam")
+    policy = _word_policy(tmp_path / "HR-07 Remote work.docx")
+    env = {"HIPAA_ASSISTANT_PATHS__CORPUS_DIRS": json.dumps([str(corpus)])}
+    with _serving(data, own, **env) as (url, log):
+        server = Server(url, log, own, data, {})
+        # staff: no upload control anywhere, and the API refuses them
+        staff = _sign_in(browser, server, "sam")
+        assert staff.locator("[id='command-Add document']").count() == 0  # type: ignore[attr-defined]
+        assert staff.get_by_text("Add or replace a document").count() == 0  # type: ignore[attr-defined]
+        text = _ask(staff, "Add a document")  # just a question for them
+        assert "Extractive mode" in text
+        assert staff.locator("input[type=file]").count() == 0  # type: ignore[attr-defined]
+        res = httpx.post(
+            f"{url}/api/documents",
+            files={"file": (policy.name, policy.read_bytes())},
+            data={"type": "policy"},
+            headers={"Authorization": f"Bearer {staff_token}"},
+            timeout=60,
+        )
+        assert res.status_code == 403
+        assert not (corpus / "policies" / policy.name).exists()
+
+        page = _sign_in(browser, server, "pat")
+        page.locator("[id='command-Add document']").wait_for(timeout=10_000)  # type: ignore[attr-defined]
+        page.get_by_text("Add or replace a document").click()  # type: ignore[attr-defined]
+        page.wait_for_selector("input[type=file]", state="attached", timeout=30_000)  # type: ignore[attr-defined]
+        page.set_input_files("input[type=file]", str(policy))  # type: ignore[attr-defined]
+        page.get_by_role("button", name="A policy").click(timeout=30_000)  # type: ignore[attr-defined]
+        page.get_by_role("button", name="All staff").click(timeout=30_000)  # type: ignore[attr-defined]
+        done = page.get_by_text("searchable now", exact=False)  # type: ignore[attr-defined]
+        done.wait_for(timeout=300_000)
+        assert "HR-07" in done.inner_text() and "added" in done.inner_text()
+        assert (corpus / "policies" / policy.name).exists()
+
+        text = _ask(page, "Can I use a home voice assistant while working remotely?")
+        assert "HR-07 §2" in text, text
+        answer = page.locator(ANSWER).last  # type: ignore[attr-defined]
+        row = answer.locator("li", has_text="HR-07 §2").last  # in the sources list
+        row.locator("a.element-link").first.click()
+        page.locator("#side-view-content h3").wait_for(timeout=10_000)  # type: ignore[attr-defined]
+        page.wait_for_timeout(300)  # type: ignore[attr-defined]
+        assert page.locator(PANEL).inner_text().strip() == "HR-07 §2"  # type: ignore[attr-defined]
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "chat-upload.png"))
+        trail = AuditTrail(own / "audit.sqlite")
+        assert any(r.event.mode == "document-added" for r in trail.records())
 
 
 # Runs a second server on the same data folder: its shutdown removes the chat's uploaded-files

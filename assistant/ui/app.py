@@ -15,12 +15,13 @@ from chainlit.input_widget import Switch
 from chainlit.types import ThreadDict
 from starlette.datastructures import Headers
 
+from assistant import doc_changes
 from assistant.accounts import parse_groups
 from assistant.checks.request import CheckRequest, is_coverage_request, parse_check_request
 from assistant.documents import DOC_TYPES
 from assistant.errors import AssistantError
 from assistant.service import Caller, InputError, Reply, clean_question
-from assistant.ui import render, state, stream
+from assistant.ui import doc_flow, render, state, stream
 from assistant.ui.api import build_router
 from assistant.ui.data_layer import SQLiteDataLayer
 
@@ -126,6 +127,8 @@ async def _starters(user: cl.User | None = None, language: str | None = None) ->
         ),
     ]
     groups = set(user.metadata.get("groups", ())) if user else set()
+    if doc_changes.may_manage(state.settings(), frozenset(groups)):
+        starters.append(cl.Starter(label="Add or replace a document", message="Add a document"))
     if groups & RESTRICTED_GROUPS:
         starters.append(
             cl.Starter(
@@ -158,11 +161,13 @@ async def _chat_resume(thread: ThreadDict) -> None:
 
 async def _offer_sources(chosen: list[str] | None) -> None:
     """The settings' source switches: one per type of document the user may read (staff see no
-    contracts switch), on as ``chosen`` says (all by default)."""
+    contracts switch), on as ``chosen`` says (all by default); and the document commands for
+    those who may use them."""
     try:
-        readable = state.get().service.readable_types(_caller())
+        caller: Caller | None = _caller()
     except AssistantError:
-        readable = []
+        caller = None
+    readable = state.get().service.readable_types(caller) if caller else []
     on = [t for t in readable if chosen is None or t in chosen]
     cl.user_session.set("readable", readable)
     cl.user_session.set("types", on)
@@ -170,6 +175,8 @@ async def _offer_sources(chosen: list[str] | None) -> None:
         Switch(id=f"type_{t}", label=f"Search {TYPE_LABELS[t]}", initial=t in on) for t in readable
     ]
     await cl.ChatSettings(widgets).send()
+    if caller is not None:
+        await doc_flow.offer(caller)
 
 
 @cl.on_settings_update
@@ -224,6 +231,12 @@ async def _on_message(message: cl.Message) -> None:
     try:
         caller = _caller()
         resources = state.get()
+        document = doc_flow.request(message)
+        if document is not None and (
+            message.command or resources.service.may_manage_documents(caller)
+        ):
+            await doc_flow.run(*document, caller)
+            return
         asked = clean_question(message.content, resources.settings.server.max_question_chars)
         request = parse_check_request(asked)
         if request is not None:

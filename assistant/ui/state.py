@@ -54,9 +54,7 @@ def start() -> Resources:
             service = AssistantService.build(s)
             users = UserStore(s.server.resolve_users_file(s.paths.data_dir))
             _resources = Resources(s, service, users)
-            log.info(
-                "ready: %d chunks, mode %s", len(service.index.chunks), service.mode
-            )
+            log.info("ready: %d chunks, mode %s", len(service.index.chunks), service.mode)
         return _resources
 
 
