@@ -276,3 +276,36 @@ def test_a_burst_of_tokens_is_sent_as_one_piece_and_slow_ones_as_they_come() -> 
     assert asyncio.run(received([words])) == ["No. A discharge summary"]
     assert asyncio.run(received([["No."], [" A"], [" discharge"]])) == ["No.", " A", " discharge"]
     assert asyncio.run(received([[]])) == []
+
+
+def test_a_cited_pdf_page_is_rendered_with_the_quote_marked(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from assistant.ui import pdf_page
+    from tests.conftest import ROOT
+
+    pdf = ROOT / "corpus" / "baas" / "BAA-ACME-SCRIBE.pdf"
+    quote = (
+        "Acme Scribe shall notify Lakemont of any Breach of Unsecured PHI without unreasonable "
+        "delay and in no case later than 5 business days after discovery."
+    )
+    shown = pdf_page.render_page(pdf, 3, quote, tmp_path, "sha-x")
+    assert shown is not None and shown.marked
+    image = Image.open(shown.path).convert("RGB")
+    assert 900 <= image.width <= 1100  # the panel's width, not the page's print size
+    marked = sum(1 for r, g, b in image.getdata() if r > 240 and g > 220 and b < 200)
+    assert marked > 5_000  # the two lines of the clause, tinted
+    assert pdf_page.render_page(pdf, 3, quote, tmp_path, "sha-x") == shown  # cached
+
+    elsewhere = pdf_page.render_page(pdf, 1, quote, tmp_path, "sha-x")
+    assert elsewhere is not None and not elsewhere.marked  # the page, unmarked
+    assert pdf_page.render_page(pdf, 99, quote, tmp_path, "sha-x") is None
+
+
+def test_a_quote_is_found_across_line_breaks_and_spacing() -> None:
+    from assistant.ui.pdf_page import _find
+
+    chars = list("4.3 Breach\r\nAcme Scribe shall  notify Lake-\r\nmont of any Breach")
+    first, last = _find(chars, "Acme Scribe shall notify Lakemont of any Breach") or (0, 0)
+    assert "".join(chars[first : last + 1]).startswith("Acme") and chars[last] == "h"
+    assert _find(chars, "nothing like it is on this page at all") is None

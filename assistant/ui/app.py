@@ -21,7 +21,7 @@ from assistant.checks.request import CheckRequest, is_coverage_request, parse_ch
 from assistant.documents import DOC_TYPES
 from assistant.errors import AssistantError
 from assistant.service import Caller, InputError, Reply, clean_question
-from assistant.ui import doc_flow, render, state, stream
+from assistant.ui import doc_flow, pdf_page, render, state, stream
 from assistant.ui.api import build_router
 from assistant.ui.data_layer import SQLiteDataLayer
 
@@ -197,8 +197,11 @@ def _types() -> list[str] | None:
 
 
 async def _answer(text: str, caller: Caller, types: list[str] | None, msg: cl.Message) -> Reply:
-    """Runs the (blocking) core in a worker thread and streams its tokens into ``msg``."""
+    """Runs the (blocking) core in a worker thread. A language model's tokens stream into
+    ``msg`` as they come; an extractive answer, ready at once, is not streamed: it is shown
+    whole, with its clickable citations."""
     service = state.get().service
+    streams = service.mode != "extractive"
     loop = asyncio.get_running_loop()
     tokens: asyncio.Queue[str | None] = asyncio.Queue()
 
@@ -214,7 +217,7 @@ async def _answer(text: str, caller: Caller, types: list[str] | None, msg: cl.Me
                 caller,
                 history=history,
                 doc_types=types,
-                on_token=on_token,
+                on_token=on_token if streams else None,
             )
         finally:
             loop.call_soon_threadsafe(tokens.put_nowait, None)
@@ -262,13 +265,15 @@ async def _on_message(message: cl.Message) -> None:
         # a follow-up is remembered as it was searched, so the next one builds on all of it
         asked_as = answer.standalone_question or answer.question
         cl.user_session.set("history", [*history, asked_as][-6:])
-        if step is not None:
-            step.output = render.retrieval_markdown(answer)
-            await step.update()
         index = resources.service.index
         documents = {d: e.document for d, e in index.entries.items()}
         parts = render.citation_elements(answer, documents)
-        msg.elements = [_element(p) for p in parts]  # type: ignore[misc]
+        # the passages and PDF pages (rendered, the quote marked) go first: the answer's [n] are
+        # links the moment it shows, and no element arriving later reopens the panel
+        passages = [_element(p) for p in parts if isinstance(p, render.SideText)]
+        pdfs = [p for p in parts if isinstance(p, render.SidePdf)]
+        pages = await asyncio.to_thread(lambda: [_page(p) for p in pdfs])
+        await asyncio.gather(*(e.send(for_id=msg.id) for e in [*passages, *pages]))
         msg.content = render.answer_markdown(answer, reply.guard.notice, parts)
         may_confirm = bool(caller.groups & set(resources.settings.retrieval.confirm_groups))
         msg.actions = [
@@ -280,7 +285,10 @@ async def _on_message(message: cl.Message) -> None:
             )
             for a in render.confirm_actions(answer, may_confirm)
         ]
-        await msg.update()
+        await (msg.update() if msg.streaming else msg.send())
+        if step is not None:
+            step.output = render.retrieval_markdown(answer)
+            await step.update()
     except AssistantError as exc:  # includes BlockedError: its text is the guard's notice
         log.info("ui: %s", type(exc).__name__)
         await _say(msg, str(exc))
@@ -342,6 +350,19 @@ async def _say(msg: cl.Message, text: str) -> None:
         await msg.update()
     else:
         await msg.send()
+
+
+def _page(part: render.SidePdf) -> cl.Image | cl.Pdf:
+    """The cited page as an image the panel's width with the quote marked; the PDF viewer
+    when the page cannot be rendered."""
+    s = state.settings()
+    cache = s.paths.data_dir / "ui" / "pages"
+    shown = None
+    if part.page:
+        shown = pdf_page.render_page(part.path, part.page, part.quote, cache, part.sha256)
+    if shown is None:
+        return cl.Pdf(name=part.name, path=str(part.path), page=part.page, display="side")
+    return cl.Image(name=part.name, path=str(shown.path), display="side", size="large")
 
 
 def _element(part: render.SideText | render.SidePdf) -> cl.Text | cl.Pdf:

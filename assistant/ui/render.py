@@ -35,6 +35,8 @@ class SidePdf:
     name: str  # e.g. "[2] PDF p. 14"
     path: Path
     page: int | None
+    quote: str = ""  # marked on the rendered page (pdf_page.py)
+    sha256: str = ""  # of the file as indexed
 
 
 def mode_label(mode: str) -> str:
@@ -84,7 +86,7 @@ def citation_elements(
         if doc is not None and doc.path.lower().endswith(".pdf") and c.page:
             path = Path(doc.path)
             if _unchanged(path, doc.sha256):
-                out.append(SidePdf(f"[{c.n}] PDF p. {c.page}", path, c.page))
+                out.append(SidePdf(f"[{c.n}] PDF p. {c.page}", path, c.page, c.quote, doc.sha256))
     return out
 
 

@@ -7,7 +7,7 @@
 (function () {
   "use strict";
   var click = null; // the last citation clicked: {at, name, title}
-  var owner = null; // the panel that click opened: {name, text}
+  var owner = null; // the panel that click opened: {name, text, pdf, nth}
 
   function text(node) {
     return ((node && node.textContent) || "").trim();
@@ -25,13 +25,25 @@
     return locator + " \u00b7 " + name.slice(marker.length + 1);
   }
 
+  // Which of the links of that name it is: a message re-renders its links when a later element
+  // arrives, so the node itself does not last.
+  function sameName(name) {
+    return Array.prototype.filter.call(document.querySelectorAll("a.element-link"), function (a) {
+      return text(a) === name;
+    });
+  }
+
+  function nth(link, name) {
+    return sameName(name).indexOf(link);
+  }
+
   document.addEventListener(
     "click",
     function (event) {
       var link = event.target.closest && event.target.closest("a.element-link");
       if (!link) return;
       var name = text(link);
-      click = { at: Date.now(), name: name, title: pdfTitle(link, name) };
+      click = { at: Date.now(), name: name, title: pdfTitle(link, name), nth: nth(link, name) };
     },
     true
   );
@@ -70,11 +82,14 @@
     var shown = text(title);
     var single = content.children.length <= 1;
     if (single && click && Date.now() - click.at < 3000 && shown === click.name) {
-      owner = { name: click.name, text: click.name, pdf: click.title };
+      owner = { name: click.name, text: click.name, pdf: click.title, nth: click.nth };
       click = null;
     } else if (!(single && owner && (shown === owner.name || shown === owner.text))) {
-      // opened by Chainlit, not by a click (on a phone the sheet re-creates its title node)
+      // opened by Chainlit, not by a click (on a phone the sheet re-creates its title node);
+      // if it replaced a citation the user was reading (a later element arrived), reopen that
+      var reading = owner && owner.nth >= 0 ? sameName(owner.name)[owner.nth] : null;
       close(title);
+      if (reading) reading.click();
       return;
     }
     retitle(title);
