@@ -32,7 +32,20 @@ TOKEN_PREFIX = "hat_"
 MIN_PASSWORD = 8
 # A hash to check against when the user does not exist, so that a wrong name and a wrong password
 # take the same time.
-_DUMMY_HASH = bcrypt.hashpw(b"not a password", bcrypt.gensalt(rounds=4))
+_dummy_hashes: dict[int, bytes] = {}  # cost -> a hash no password matches, made on first use
+
+
+def _dummy_hash(rounds: int) -> bytes:
+    """A hash of the given bcrypt cost to check an unknown user's password against, so that a
+    wrong user name takes as long to refuse as a wrong password (no user names by timing)."""
+    if rounds not in _dummy_hashes:
+        _dummy_hashes[rounds] = bcrypt.hashpw(b"not a password", bcrypt.gensalt(rounds))
+    return _dummy_hashes[rounds]
+
+
+def _cost(password_hash: str) -> int | None:
+    parts = password_hash.split("$")  # $2b$12$<salt and hash>
+    return int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -103,8 +116,13 @@ class UserStore:
         return Account(name, tuple(rec.groups)) if rec else None
 
     def authenticate(self, name: str, password: str) -> Account | None:
-        rec = self._load().get(name)
-        stored = rec.password_hash.encode() if rec else _DUMMY_HASH
+        users = self._load()
+        rec = users.get(name)
+        if rec is not None:
+            stored = rec.password_hash.encode()
+        else:  # as costly as checking a real user's password
+            costs = [c for r in users.values() if (c := _cost(r.password_hash)) is not None]
+            stored = _dummy_hash(max(costs, default=self.rounds))
         ok = bcrypt.checkpw(password.encode("utf-8")[:72], stored)
         return Account(name, tuple(rec.groups)) if (ok and rec) else None
 

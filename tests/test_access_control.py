@@ -248,6 +248,7 @@ def test_the_service_never_gives_staff_a_baa(org: Org) -> None:
             attempt = Attempt(q, (), *_filter_args(f))
             assert not org.baa.leaks(_ask(org.service, attempt, STAFF)), attempt.label
             _count("service")
+    _tallied("service")
 
 
 def test_staff_asking_about_a_contract_are_told_once_whom_to_ask(org: Org) -> None:
@@ -371,6 +372,7 @@ def test_the_api_never_gives_a_staff_token_a_baa(org: Org, api: tuple) -> None:
         _count("api")
         assert res.status_code == 422, body
         assert not org.baa.leaks(res.json())
+    _tallied("api")
     # positive control on this surface
     privacy = {"Authorization": f"Bearer {tokens['privacy']}"}
     res = client.post("/api/ask", json={"question": "Acme Scribe BAA §4.3"}, headers=privacy)
@@ -440,6 +442,8 @@ def test_the_cli_never_gives_staff_a_baa(
         if found := org.baa.leaks(json.loads(out)):
             leaks[attempt.label] = found[:3]
     assert not leaks, json.dumps(leaks, indent=1, ensure_ascii=False)
+    _tallied("cli --batch")
+    _tallied("cli")
     # positive control on this surface
     rc, out = _cli(org, capsys, "Acme Scribe BAA §4.3", "--groups", "staff,privacy-office")
     assert rc == 0 and org.baa.leaks(json.loads(out))
@@ -466,18 +470,31 @@ def test_llm_mode_sends_no_baa_text_for_staff(org: Org) -> None:
                 leaks[attempt.label] = found[:3]
         assert stub.requests, "the model was never called"
         assert not leaks, json.dumps(leaks, indent=1, ensure_ascii=False)
+        _tallied("llm")
         # positive control: the same prompt for privacy-office carries the BAA
         before = len(stub.requests)
         _ask(service, Attempt(LOCATORS[0]), PRIVACY)
         assert org.baa.leaks(stub.requests[before:])
 
 
+# what each surface test asks as staff, from the lists above (each test checks its own tally)
+EXPECTED = {
+    "service": len(ATTEMPTS) + len(BATCH_ONLY) * len(FILTERS),
+    "api": len(ATTEMPTS) + len(BAD_API_BODIES),
+    "llm": len(ATTEMPTS),
+    "cli --batch": len(BATCH) * len(FILTERS),
+    "cli": sum(1 for a in ATTEMPTS if a.history),
+}
+
+
+def _tallied(surface: str) -> None:
+    assert TALLY.pop(surface, 0) == EXPECTED[surface], surface
+
+
 def test_attempt_count() -> None:
-    """The number the module docstring reports (run after the surface tests in this module)."""
-    if len(TALLY) < 5:
-        pytest.skip("run with the whole module to count the attempts")
-    total = sum(TALLY.values())
-    assert total == 364, TALLY
+    """The number the module docstring reports, from the lists the surface tests go through
+    (whatever order the tests run in, or alone)."""
+    assert sum(EXPECTED.values()) == 364, EXPECTED
 
 
 def test_an_abstention_reveals_no_word_only_a_baa_contains(org: Org) -> None:

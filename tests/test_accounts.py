@@ -28,8 +28,14 @@ def test_users_command_adds_lists_and_removes(
     assert _cli(data, monkeypatch, *add_alice, stdin=pw) == 0
     assert (
         _cli(
-            data, monkeypatch, "add", "pat", "--groups", "Staff, privacy-office",
-            "--password-stdin", stdin=pw,
+            data,
+            monkeypatch,
+            "add",
+            "pat",
+            "--groups",
+            "Staff, privacy-office",
+            "--password-stdin",
+            stdin=pw,
         )
         == 0
     )
@@ -88,3 +94,24 @@ def test_passwords_and_tokens_authenticate(tmp_path: Path) -> None:
     assert changed is not None and changed.groups == ("staff",)
     assert store.revoke_tokens("pat") == 1
     assert store.account_for_token(token) is None
+
+
+def test_an_unknown_user_takes_as_long_to_refuse_as_a_wrong_password(tmp_path: Path) -> None:
+    """No user names found by timing: the unknown name is checked against a hash of the same
+    bcrypt cost as the users' own."""
+    import time
+
+    store = UserStore(tmp_path / "users.json", bcrypt_rounds=10)
+    store.add("pat", "s3cret-passphrase", ("staff",), replace=False)
+
+    def median_ms(name: str) -> float:
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            assert store.authenticate(name, "wrong-passphrase") is None
+            times.append((time.perf_counter() - started) * 1000)
+        return sorted(times)[2]
+
+    median_ms("nobody")  # the dummy hash is made on first use
+    wrong_password, unknown_user = median_ms("pat"), median_ms("nobody")
+    assert 0.5 < unknown_user / wrong_password < 2, (unknown_user, wrong_password)

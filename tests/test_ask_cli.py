@@ -51,8 +51,10 @@ def shape(value: Any) -> Any:
 def check_snapshot(name: str, value: Any) -> None:
     path = SNAPSHOTS / name
     text = value if isinstance(value, str) else json.dumps(value, indent=2, sort_keys=True) + "\n"
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not path.exists():
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         path.write_text(text)
+    # a missing snapshot fails (it is never written silently): create it on purpose
+    assert path.exists(), f"no snapshot {name}; create it with UPDATE_SNAPSHOTS=1"
     assert text == path.read_text(), f"{name} changed; if on purpose, rerun with UPDATE_SNAPSHOTS=1"
 
 

@@ -16,6 +16,8 @@ import pytest
 from assistant.index.lexical import BM25, tokenize
 from assistant.index.reader import Index, Scope
 from assistant.retrieval.query import analyze
+from assistant.runtime import open_store
+from assistant.settings import Settings
 from tests.conftest import index_org_corpus
 
 WORDS = [
@@ -24,9 +26,7 @@ WORDS = [
 ]
 
 
-def _plain_bm25(
-    texts: list[str], query: str, k1: float = 1.2, b: float = 0.75
-) -> dict[int, float]:
+def _plain_bm25(texts: list[str], query: str, k1: float = 1.2, b: float = 0.75) -> dict[int, float]:
     docs = [Counter(tokenize(t)) for t in texts]
     lengths = [sum(d.values()) for d in docs]
     avg = sum(lengths) / len(lengths)
@@ -71,8 +71,13 @@ def test_vectorised_bm25_scores_and_ranks_as_the_plain_formula(seed: int) -> Non
 
 
 @pytest.fixture(scope="module")
-def org_index(tmp_path_factory: pytest.TempPathFactory) -> Index:
-    return index_org_corpus(tmp_path_factory.mktemp("scale") / "data")[1]
+def org(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Index]:
+    return index_org_corpus(tmp_path_factory.mktemp("scale") / "data")
+
+
+@pytest.fixture(scope="module")
+def org_index(org: tuple[Settings, Index]) -> Index:
+    return org[1]
 
 
 class _Spy:
@@ -99,28 +104,26 @@ class _Spy:
     ],
 )
 def test_dense_search_returns_what_the_full_filter_returns(
-    org_index: Index, groups: set[str], doc_types: set[str] | None
+    org: tuple[Settings, Index], groups: set[str], doc_types: set[str] | None
 ) -> None:
+    settings, shared = org
+    # an index of its own over the same store, searched approximately (dense_search = "hnsw"),
+    # with a spy on what it asks the store
+    hnsw = settings.model_copy(deep=True)
+    hnsw.retrieval.dense_search = "hnsw"
+    spy = _Spy(open_store(settings, shared.embedder))
+    org_index = Index(hnsw, shared.embedder, spy)  # type: ignore[arg-type]
     scope = Scope(frozenset(groups), frozenset(doc_types) if doc_types else None)
-    spy = _Spy(org_index._store)
-    org_index._store = spy
-    org_index._exact = False  # the store's approximate search (dense_search = "hnsw")
-    try:
-        for question in ("breach notification to the vendor", "encryption of laptops", "ai tools"):
-            vec = org_index.embed_query(question)
-            got = [h.chunk.chunk_id for h in org_index.dense(question, 8, scope, vec)]
-            full = org_index._kept(
-                spy.inner.query(
-                    org_index.generation.collection, vec, 8, where=org_index._where(scope)
-                ),
-                org_index.allowed_rows(scope),
-            )
-            assert got == [h.chunk.chunk_id for h in full]
-            allowed = org_index.allowed_rows(scope)
-            assert all(org_index._row[c] in allowed for c in got)
-    finally:
-        org_index._store = spy.inner
-        org_index._exact = True
+    for question in ("breach notification to the vendor", "encryption of laptops", "ai tools"):
+        vec = org_index.embed_query(question)
+        got = [h.chunk.chunk_id for h in org_index.dense(question, 8, scope, vec)]
+        full = org_index._kept(
+            spy.inner.query(org_index.generation.collection, vec, 8, where=org_index._where(scope)),
+            org_index.allowed_rows(scope),
+        )
+        assert got == [h.chunk.chunk_id for h in full]
+        allowed = org_index.allowed_rows(scope)
+        assert all(org_index._row[c] in allowed for c in got)
     readable = len(org_index.allowed_rows(scope))
     typed = len(org_index.allowed_rows(Scope(None, scope.doc_types)))
     group_filtered = [w for w in spy.wheres if w is not None and "group_" in str(w)]

@@ -439,7 +439,7 @@ def test_a_reopened_conversation_keeps_its_citations_and_settings(
     page.locator("#chat-settings").get_by_text("Search HHS / NIST guidance").wait_for()  # type: ignore[attr-defined]
     page.locator("#chat-settings button[role=switch]").nth(1).click()  # type: ignore[attr-defined]
     page.locator("#chat-settings").get_by_role("button", name="Confirm").click()  # type: ignore[attr-defined]
-    _ask(page, "What is the minimum necessary standard?")
+    _ask(page, BAA_QUESTION)
     page.wait_for_url(re.compile(r"/thread/"), timeout=10_000)  # type: ignore[attr-defined]
     thread_url = page.url  # type: ignore[attr-defined]
     page.context.close()  # type: ignore[attr-defined]  # the session ends; the thread is saved
@@ -451,6 +451,9 @@ def test_a_reopened_conversation_keeps_its_citations_and_settings(
     answer.locator("a.element-link").first.click()
     again.locator("#side-view-content h3").wait_for(timeout=10_000)  # type: ignore[attr-defined]
     assert "Quoted:" in again.locator("#side-view-content").inner_text()  # type: ignore[attr-defined]
+    # and the PDF page, rendered with its quote marked, as it was
+    answer.locator("a.element-link", has_text=re.compile("PDF p", re.I)).first.click()
+    again.locator("#side-view-content img").first.wait_for(timeout=10_000)  # type: ignore[attr-defined]
     again.keyboard.press("Escape")  # type: ignore[attr-defined]
     again.click("#chat-settings-open-modal")  # type: ignore[attr-defined]
     switches = again.locator("#chat-settings button[role=switch]")  # type: ignore[attr-defined]

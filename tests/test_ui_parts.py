@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from chainlit.element import Text
+from chainlit.element import Image, Text
 from chainlit.types import Feedback, Pagination, ThreadFilter
 from chainlit.user import User
 
@@ -200,6 +200,11 @@ def test_user_text_is_stored_redacted_and_feedback_exports(
         await layer.create_element(
             Text(name="[1]", content=passage, display="side", for_id="s2", thread_id="t1")
         )
+        png = tmp_path / "page.png"
+        png.write_bytes(b"\x89PNG\r\n\x1a\n a rendered page")
+        await layer.create_element(
+            Image(name="[1] PDF p. 3", path=str(png), display="side", for_id="s2", thread_id="t1")
+        )
         assert await layer.get_thread_author("t1") == "sam"
         thread = await layer.get_thread("t1")
         assert thread is not None
@@ -209,10 +214,13 @@ def test_user_text_is_stored_redacted_and_feedback_exports(
         assert thread["steps"][1]["feedback"]["value"] == 0
         assert thread["steps"][1]["input"] == "Can I send [NAME]'s notes, MRN [MRN], to the scribe?"
         # reopened, the side panel fetches the passage from the element's url
-        (element,) = thread["elements"]
-        url = element["url"] or ""
+        text_element, page_element = sorted(thread["elements"], key=lambda e: e["type"] != "text")
+        url = text_element["url"] or ""
         assert url.startswith("data:text/plain;charset=utf-8;base64,")
         assert base64.b64decode(url.split(",", 1)[1]).decode() == passage
+        url = page_element["url"] or ""
+        assert url.startswith("data:image/png;base64,")
+        assert base64.b64decode(url.split(",", 1)[1]) == png.read_bytes()
         listed = await layer.list_threads(Pagination(first=10), ThreadFilter(userId=user.id))
         assert [t["name"] for t in listed.data] == ["[NAME] MRN [MRN] notes?"]
 

@@ -16,7 +16,11 @@ from assistant.evaluation.dataset import Item
 from assistant.evaluation.matching import matched_gold
 from assistant.evaluation.systems import Retrieved
 
-os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+
+def _no_tracking() -> None:
+    """Ragas reports usage unless told not to: told just before it is first imported (not when
+    this module is)."""
+    os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
 
 
 def retrieval_scores(item: Item, retrieved: Sequence[Retrieved], k: int) -> dict[str, float]:
@@ -64,6 +68,7 @@ def _ragas_context(item: Item, top: Sequence[Retrieved]) -> dict[str, float]:
     retrieved passage by the gold locator it holds (if any)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        _no_tracking()
         from ragas import SingleTurnSample
         from ragas.metrics import IDBasedContextPrecision, IDBasedContextRecall
 
@@ -82,6 +87,7 @@ def _ragas_context(item: Item, top: Sequence[Retrieved]) -> dict[str, float]:
 def non_llm_context_recall(retrieved: Sequence[str], references: Sequence[str]) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        _no_tracking()
         from ragas import SingleTurnSample
         from ragas.metrics import NonLLMContextRecall
 
@@ -99,6 +105,7 @@ class AnswerMetrics:
     def __init__(self, embedder: Embedder) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            _no_tracking()
             from ragas.embeddings.base import BaseRagasEmbedding
             from ragas.metrics.collections import RougeScore, SemanticSimilarity
 
@@ -160,6 +167,8 @@ class JudgeMetrics:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from langchain_core.embeddings import Embeddings
+
+            _no_tracking()
             from ragas.embeddings import LangchainEmbeddingsWrapper
             from ragas.llms import LangchainLLMWrapper
             from ragas.metrics import FactualCorrectness, Faithfulness, ResponseRelevancy
@@ -183,6 +192,7 @@ class JudgeMetrics:
     def score(
         self, question: str, answer: str, contexts: Sequence[str], reference: str
     ) -> dict[str, float]:
+        _no_tracking()
         from ragas import SingleTurnSample
 
         sample = SingleTurnSample(

@@ -60,7 +60,6 @@ STOPWORDS = frozenset(
         "there",
         "these",
         "those",
-        "be",
         "been",
         "being",
         "can",

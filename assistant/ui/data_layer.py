@@ -171,9 +171,15 @@ class SQLiteDataLayer(BaseDataLayer):
         await self._run(delete)
 
     async def create_element(self, element: Element) -> None:
-        if element.type != "text" or element.content is None:
+        """Kept: the passages (text) and the rendered PDF pages (images, base64), so a reopened
+        conversation's citations open as they did. Not kept: a PDF itself (the indexed file)."""
+        if element.type == "text" and element.content is not None:
+            content = element.content if isinstance(element.content, str) else ""
+        elif element.type == "image" and element.path:
+            data = await asyncio.to_thread(Path(element.path).read_bytes)
+            content = base64.b64encode(data).decode()
+        else:
             return
-        content = element.content if isinstance(element.content, str) else ""
         args = (
             element.id,
             element.thread_id,
@@ -195,6 +201,16 @@ class SQLiteDataLayer(BaseDataLayer):
 
     @staticmethod
     def _element_dict(row: sqlite3.Row) -> ElementDict:
+        # a reopened conversation's side panel reads the element from its url: the page holds
+        # it already (the thread's owner fetched it), so no second route or file is needed
+        if row["type"] == "image":
+            mime, url = "image/png", "data:image/png;base64," + (row["content"] or "")
+            props: dict[str, Any] = {}
+        else:
+            text = (row["content"] or "").encode()
+            mime = "text/plain"
+            url = "data:text/plain;charset=utf-8;base64," + base64.b64encode(text).decode()
+            props = {"content": row["content"]}
         return {
             "id": row["id"],
             "threadId": row["thread_id"],
@@ -202,13 +218,11 @@ class SQLiteDataLayer(BaseDataLayer):
             "type": row["type"],
             "name": row["name"],
             "display": row["display"],
-            "props": {"content": row["content"]},
-            # a reopened conversation's side panel reads the passage from here: the page holds
-            # it already (the thread's owner fetched it), so no second route or file is needed
-            "url": "data:text/plain;charset=utf-8;base64,"
-            + base64.b64encode((row["content"] or "").encode()).decode(),
+            "props": props,
+            "url": url,
             "language": row["language"],
-            "mime": "text/plain",
+            "mime": mime,
+            "size": "large",
         }
 
     async def get_element(self, thread_id: str, element_id: str) -> ElementDict | None:
