@@ -101,6 +101,31 @@ def mirror() -> Path:
 ALL = Scope.unrestricted()
 
 
+def remote_work_policy(doc_id: str, extra: str = "") -> bytes:
+    """A Word policy as an organisation keeps one (numbered headings from styles), on a subject
+    no bundled document covers: voice assistants at home."""
+    import io
+
+    import docx
+
+    d = docx.Document()
+    d.core_properties.title = f"{doc_id} Remote Work with AI Tools"
+    d.add_heading(f"{doc_id} Remote Work with AI Tools", level=1)
+    d.add_heading("1. Purpose", level=2)
+    d.add_paragraph(
+        "This policy sets the rules for staff who work remotely near smart speakers and other "
+        "always-listening devices while protected health information is discussed."
+    )
+    d.add_heading("2. Voice assistants", level=2)
+    d.add_paragraph(
+        "Staff working remotely must switch off home voice assistants and smart speakers before "
+        f"any call or dictation that involves protected health information. {extra}".strip()
+    )
+    out = io.BytesIO()
+    d.save(out)
+    return out.getvalue()
+
+
 def index_org_corpus(data_dir: Path) -> tuple[Settings, Index]:
     """The bundled organisation corpus (policies and BAAs), indexed with the fake embedder."""
     from assistant.runtime import open_store

@@ -4,11 +4,9 @@ next question on; anyone else is refused and nothing is written."""
 
 from __future__ import annotations
 
-import io
 import threading
 from pathlib import Path
 
-import docx
 import pytest
 
 from assistant.audit import AuditTrail
@@ -18,6 +16,7 @@ from assistant.service import AssistantService, Caller
 from assistant.settings import Settings
 from ingest.library import safe_name
 from ingest.pipeline import run_ingest
+from tests.conftest import remote_work_policy
 
 STAFF = Caller("sam", frozenset({"staff"}), "ui")
 OFFICER = Caller("pat", frozenset({"staff", "privacy-office"}), "ui")
@@ -25,23 +24,7 @@ QUESTION = "Can I use a home voice assistant while working remotely?"
 
 
 def _policy(extra: str = "") -> bytes:
-    """A Word policy as an organisation keeps one: numbered headings from styles."""
-    d = docx.Document()
-    d.core_properties.title = "TST-700 Remote Work with AI Tools"
-    d.add_heading("TST-700 Remote Work with AI Tools", level=1)
-    d.add_heading("1. Purpose", level=2)
-    d.add_paragraph(
-        "This test policy sets the rules for staff who work remotely near smart speakers and "
-        "other always-listening devices while protected health information is discussed."
-    )
-    d.add_heading("2. Voice assistants", level=2)
-    d.add_paragraph(
-        "Staff working remotely must switch off home voice assistants and smart speakers "
-        "before any call or dictation that involves protected health information. " + extra
-    )
-    out = io.BytesIO()
-    d.save(out)
-    return out.getvalue()
+    return remote_work_policy("TST-700", extra)
 
 
 @pytest.fixture
@@ -191,9 +174,10 @@ def test_the_api_adds_and_retires_for_the_privacy_office_only(
     res = client.post("/api/documents", files=upload, data={"type": "policy"}, headers=officer)
     assert res.status_code == 200, res.text
     assert res.json()["doc_id"] == "TST-700" and res.json()["passages"] >= 1
-    assert "access_groups:\n- staff" in (
-        tiny_corpus / "policies" / "TST-700 remote work.docx.meta.yaml"
-    ).read_text()  # the default groups of a policy
+    assert (
+        "access_groups:\n- staff"
+        in (tiny_corpus / "policies" / "TST-700 remote work.docx.meta.yaml").read_text()
+    )  # the default groups of a policy
     assert _cites(service, "TST-700")
 
     assert client.delete("/api/documents/TST-700", headers=staff).status_code == 403

@@ -19,7 +19,7 @@ from assistant.accounts import UserStore
 from assistant.audit import AuditTrail
 from assistant.ui.conversations import ConversationStore
 from benchmarks.server import ServerFailed, serving
-from tests.conftest import ROOT
+from tests.conftest import ROOT, remote_work_policy
 
 pytestmark = [pytest.mark.slow, pytest.mark.mirror]
 
@@ -354,6 +354,8 @@ def test_no_panel_opens_by_itself_and_a_click_opens_that_citation_only(
     page = _sign_in(browser, server, "pat")
     page.evaluate(LINK_WATCH)  # type: ignore[attr-defined]
     _ask(page, BAA_QUESTION)
+    # the answer is done when it shows: Stop goes within a second
+    page.locator("#stop-button").wait_for(state="detached", timeout=1_000)  # type: ignore[attr-defined]
     page.wait_for_timeout(1500)  # type: ignore[attr-defined]  # Chainlit would have opened it by now
     assert page.locator(PANEL).count() == 0  # type: ignore[attr-defined]
     timing = page.evaluate("window.__links")  # type: ignore[attr-defined]
@@ -462,26 +464,6 @@ def test_a_reopened_conversation_keeps_its_citations_and_settings(
     assert states == ["true", "false", "true", "true"], states  # guidance stayed off
 
 
-def _word_policy(path: Path) -> Path:
-    import docx
-
-    d = docx.Document()
-    d.core_properties.title = "HR-07 Remote Work with AI Tools"
-    d.add_heading("HR-07 Remote Work with AI Tools", level=1)
-    d.add_heading("1. Purpose", level=2)
-    d.add_paragraph(
-        "This policy sets the rules for staff who work remotely near smart speakers and other "
-        "always-listening devices while protected health information is discussed."
-    )
-    d.add_heading("2. Voice assistants", level=2)
-    d.add_paragraph(
-        "Staff working remotely must switch off home voice assistants and smart speakers before "
-        "any call or dictation that involves protected health information."
-    )
-    d.save(path)
-    return path
-
-
 # Its own copy of the data and the corpus: the upload writes a new index generation.
 def test_the_privacy_office_uploads_a_policy_and_it_answers_at_once(
     browser: object, real_index_dir: Path, tmp_path: Path
@@ -499,7 +481,8 @@ def test_the_privacy_office_uploads_a_policy_and_it_answers_at_once(
     users.add("pat", PASSWORDS["pat"], ("privacy-office", "staff"), replace=False)
     users.add("sam", PASSWORDS["sam"], ("staff",), replace=False)
     staff_token = users.issue_token("sam")
-    policy = _word_policy(tmp_path / "HR-07 Remote work.docx")
+    policy = tmp_path / "HR-07 Remote work.docx"
+    policy.write_bytes(remote_work_policy("HR-07"))
     env = {"HIPAA_ASSISTANT_PATHS__CORPUS_DIRS": json.dumps([str(corpus)])}
     with _serving(data, own, **env) as (url, log):
         server = Server(url, log, own, data, {})
