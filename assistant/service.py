@@ -33,7 +33,7 @@ from assistant.doc_changes import DocumentChange
 from assistant.documents import DOC_TYPES
 from assistant.errors import AssistantError, NotAllowedError
 from assistant.index.reader import Index, Scope
-from assistant.index.state import IndexState
+from assistant.index.state import CURRENT, IndexState
 from assistant.retrieval.confirmed import Confirmation, append_question, confirmed_file
 from assistant.safety import GuardResult, PhiGuard
 from assistant.settings import Settings
@@ -124,8 +124,10 @@ class AssistantService:
         self.audit = audit
         self._catalogs: Catalogs | None = None  # read on the first BAA check
         self._reload_lock = threading.Lock()
-        # (index, groups) -> vendors a document those groups may read names
-        self._vendor_names: dict[tuple[int, frozenset[str] | None], list[str]] = {}
+        self._pointer_seen: tuple[int, int] | None = None  # CURRENT.json when it matched
+        # (index, groups) -> (whether those groups read a contract, the vendors a document
+        # they may read names)
+        self._vendor_names: dict[tuple[str, frozenset[str] | None], tuple[bool, list[str]]] = {}
 
     @classmethod
     def build(cls, settings: Settings, index: Index | None = None) -> AssistantService:
@@ -210,14 +212,17 @@ class AssistantService:
     def _contracts_closed_to(self, caller: Caller, question: str) -> bool:
         """The question is about a vendor or its contract and the caller may read none."""
         index, scope = self.index, make_scope(caller.groups)
-        if restricted.reads_contracts(index, scope):
-            return False
-        key = (id(index), scope.groups)
-        names = self._vendor_names.get(key)
-        if names is None:
+        key = (index.generation.gen_id, scope.groups)  # an id() could be reused after a reload
+        known = self._vendor_names.get(key)
+        if known is None:
             if len(self._vendor_names) > 64:
                 self._vendor_names.clear()
-            names = self._vendor_names[key] = restricted.named_vendors(index, scope)
+            reads = restricted.reads_contracts(index, scope)
+            names = [] if reads else restricted.named_vendors(index, scope)
+            known = self._vendor_names[key] = (reads, names)
+        reads, names = known
+        if reads:
+            return False
         return restricted.asks_about_contracts(question, names)
 
     def confirm_question(self, question: str, locator: str, caller: Caller) -> Confirmation:
@@ -318,28 +323,45 @@ class AssistantService:
         """Answer from the index's live generation (after an ingest, by this process or
         another): the new chain is built aside and swapped in whole, so a question is answered
         from the old index or the new one, never a mix."""
+        with self._reload_lock:
+            self._swap_chain()
+
+    def _swap_chain(self) -> None:
         from assistant.answering.build import build_chain
         from assistant.runtime import open_index
 
-        with self._reload_lock:
-            index = open_index(self.settings, self.index.embedder)
-            model = getattr(self.chain.answerer, "model", None)
-            self.chain = build_chain(self.settings, index, model)
-            log.info("index reloaded: generation %s", index.generation.gen_id)
+        index = open_index(self.settings, self.index.embedder)
+        model = getattr(self.chain.answerer, "model", None)
+        self.chain = build_chain(self.settings, index, model)
+        log.info("index reloaded: generation %s", index.generation.gen_id)
 
     def refresh(self) -> bool:
         """Starts a reload in the background when an ingest made another generation live;
-        questions meanwhile use the current one. True when one was started."""
-        pointer = IndexState(self.settings.paths.index_dir).current_pointer() or {}
-        live = pointer.get("generation")
-        if not live or live == self.index.generation.gen_id or self._reload_lock.locked():
+        questions meanwhile use the current one. True when one was started. Called before
+        every question: the pointer file is read only when it changed since it last matched
+        (an ingest replaces it by a rename), and one reload runs at a time."""
+        path = self.settings.paths.index_dir / CURRENT
+        try:
+            st = path.stat()
+        except OSError:
             return False
+        stamp = (st.st_ino, st.st_mtime_ns)
+        if stamp == self._pointer_seen:
+            return False
+        live = (IndexState(self.settings.paths.index_dir).current_pointer() or {}).get("generation")
+        if not live or live == self.index.generation.gen_id:
+            self._pointer_seen = stamp
+            return False
+        if not self._reload_lock.acquire(blocking=False):
+            return False  # a reload is under way
 
         def run() -> None:
             try:
-                self.reload()
+                self._swap_chain()
             except Exception:
                 log.exception("reloading the index failed; still answering from the old one")
+            finally:
+                self._reload_lock.release()
 
         threading.Thread(target=run, name="index-reload", daemon=True).start()
         return True

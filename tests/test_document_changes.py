@@ -143,6 +143,46 @@ def test_an_ingest_by_another_process_is_picked_up_without_a_restart(
             thread.join(timeout=60)
     assert service.index.generation.gen_id != old
     assert "TST-700" in service.index.entries
+    assert service.refresh() is False  # the new generation is the one answering
+
+
+def test_refresh_reads_the_pointer_only_when_it_changed_and_reloads_once(
+    service: AssistantService, settings: Settings, tiny_corpus: Path, monkeypatch
+) -> None:
+    from assistant.index.state import IndexState
+
+    reads: list[int] = []
+    real = IndexState.current_pointer
+
+    def counted(self):  # type: ignore[no-untyped-def]
+        reads.append(1)
+        return real(self)
+
+    monkeypatch.setattr(IndexState, "current_pointer", counted)
+    for _ in range(5):
+        assert service.refresh() is False
+    assert len(reads) == 1  # unchanged pointer: read once, then only stat-ed
+    (tiny_corpus / "policies" / "TST-700.docx").write_bytes(_policy())
+    emb = service.index.embedder
+    assert run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False).ok
+    started = threading.Event()
+    release = threading.Event()
+    swap = service._swap_chain
+
+    def slow_swap() -> None:
+        started.set()
+        release.wait(timeout=60)
+        swap()
+
+    monkeypatch.setattr(service, "_swap_chain", slow_swap)
+    assert service.refresh() is True
+    assert started.wait(timeout=10)
+    assert service.refresh() is False  # a reload is under way: no second one
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name == "index-reload":
+            thread.join(timeout=60)
+    assert "TST-700" in service.index.entries
 
 
 def test_the_api_adds_and_retires_for_the_privacy_office_only(

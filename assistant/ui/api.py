@@ -60,17 +60,29 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def _changed(change: Callable[[], DocumentChange]) -> JSONResponse:
+def _responded(work: Callable[[], Any], content: Callable[[Any], Any]) -> JSONResponse:
+    """One request's work, with the project's errors mapped to the same statuses on every
+    endpoint: 403 not allowed; 422 blocked by the PHI guard (with the kinds it found), a bad
+    input or a bad file; 503 anything else the service reports (the detail goes to the log)."""
     try:
-        done = change()
+        done = work()
     except NotAllowedError as exc:
         return JSONResponse(status_code=403, content={"detail": str(exc)})
-    except DocumentError as exc:
+    except BlockedError as exc:
+        return JSONResponse(
+            status_code=422,
+            content={"detail": str(exc), "redaction": {"kinds": list(exc.guard.kinds)}},
+        )
+    except (InputError, DocumentError) as exc:
         return JSONResponse(status_code=422, content={"detail": str(exc)})
     except AssistantError as exc:
         log.warning("api: %s", type(exc).__name__, exc_info=True)
         return JSONResponse(status_code=503, content={"detail": str(exc)})
-    return JSONResponse(content=done.to_json())
+    return JSONResponse(content=content(done))
+
+
+def _change_json(change: DocumentChange) -> Any:
+    return change.to_json()
 
 
 def build_router(
@@ -94,10 +106,11 @@ def build_router(
     def ask(body: AskRequest, account: Annotated[Account, Depends(caller_account)]) -> JSONResponse:
         caller = Caller(account.name, frozenset(account.groups), "api")
         history = [h for h in body.history if h.strip()]
-        try:
+
+        def work() -> Any:
             svc = service()
             redacted_history = [svc.redact(h).text for h in history]
-            reply = svc.ask(
+            return svc.ask(
                 body.question,
                 caller,
                 history=redacted_history,
@@ -105,17 +118,8 @@ def build_router(
                 vendors=body.vendors,
                 k=body.k,
             )
-        except BlockedError as exc:
-            return JSONResponse(
-                status_code=422,
-                content={"detail": str(exc), "redaction": {"kinds": list(exc.guard.kinds)}},
-            )
-        except InputError as exc:
-            return JSONResponse(status_code=422, content={"detail": str(exc)})
-        except AssistantError as exc:
-            log.warning("api: %s", type(exc).__name__, exc_info=True)
-            return JSONResponse(status_code=503, content={"detail": str(exc)})
-        return JSONResponse(content=reply.to_json())
+
+        return _responded(work, lambda reply: reply.to_json())
 
     @router.post("/questions")
     def confirm(
@@ -124,27 +128,14 @@ def build_router(
         """A privacy officer confirms that the passage cited as ``locator`` answers
         ``question``: it joins the organisation's question index at once."""
         caller = Caller(account.name, frozenset(account.groups), "api")
-        try:
-            done = service().confirm_question(body.question, body.locator, caller)
-        except NotAllowedError as exc:
-            return JSONResponse(status_code=403, content={"detail": str(exc)})
-        except BlockedError as exc:
-            return JSONResponse(
-                status_code=422,
-                content={"detail": str(exc), "redaction": {"kinds": list(exc.guard.kinds)}},
-            )
-        except InputError as exc:
-            return JSONResponse(status_code=422, content={"detail": str(exc)})
-        except AssistantError as exc:
-            log.warning("api: %s", type(exc).__name__, exc_info=True)
-            return JSONResponse(status_code=503, content={"detail": str(exc)})
-        return JSONResponse(
-            content={
+        return _responded(
+            lambda: service().confirm_question(body.question, body.locator, caller),
+            lambda done: {
                 "question": done.question,
                 "locator": done.locator,
                 "chunk_id": done.chunk_id,
                 "added": done.added,
-            }
+            },
         )
 
     @router.post("/baa-check")
@@ -154,14 +145,10 @@ def build_router(
         """Every BAA the caller may read against the rule and the organisation's terms: the rows
         of ``hipaa-assistant baa check --format json``. 403 for a caller who may read no BAA."""
         caller = Caller(account.name, frozenset(account.groups), "api")
-        try:
-            rows = service().check_baas(caller, [v for v in body.vendors if v.strip()])
-        except NotAllowedError as exc:
-            return JSONResponse(status_code=403, content={"detail": str(exc)})
-        except AssistantError as exc:
-            log.warning("api: %s", type(exc).__name__, exc_info=True)
-            return JSONResponse(status_code=503, content={"detail": str(exc)})
-        return JSONResponse(content=[r.to_json() for r in rows])
+        vendors = [v for v in body.vendors if v.strip()]
+        return _responded(
+            lambda: service().check_baas(caller, vendors), lambda rows: [r.to_json() for r in rows]
+        )
 
     @router.post("/documents")
     def add_document(
@@ -181,7 +168,9 @@ def build_router(
         default = s.restricted_access_groups if doc_type == "baa" else s.default_access_groups
         chosen = [g for g in groups.split(",") if g.strip()] or list(default)
         name = file.filename or ""
-        return _changed(lambda: svc.add_document(caller, name, data, doc_type, chosen))
+        return _responded(
+            lambda: svc.add_document(caller, name, data, doc_type, chosen), _change_json
+        )
 
     @router.delete("/documents/{doc_id}")
     def retire_document(
@@ -189,7 +178,7 @@ def build_router(
     ) -> JSONResponse:
         """The privacy office retires a document: moved out of the corpus, no longer searched."""
         caller = Caller(account.name, frozenset(account.groups), "api")
-        return _changed(lambda: service().retire_document(caller, doc_id))
+        return _responded(lambda: service().retire_document(caller, doc_id), _change_json)
 
     @router.get("/health")
     def health() -> dict[str, Any]:

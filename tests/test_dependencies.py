@@ -1,0 +1,62 @@
+"""Every package the code imports is declared in pyproject.toml: the application's in
+``dependencies``, the scripts' there or in the ``dev`` extra. An undeclared import works only as
+long as some other package happens to pull it in."""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata as md
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OWN = {"assistant", "ingest", "benchmarks", "scripts", "tests"}
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _declared(requirements: list[str]) -> set[str]:
+    return {_canonical(re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0]) for r in requirements}
+
+
+def _imported(folder: Path) -> set[str]:
+    """Top-level modules imported anywhere under ``folder`` (inside functions too)."""
+    found: set[str] = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module.split(".")[0])
+    local = {p.stem for p in folder.rglob("*.py")}  # a script importing its sibling
+    return {m for m in found if m not in sys.stdlib_module_names and m not in OWN | local}
+
+
+def _undeclared(folder: Path, declared: set[str]) -> dict[str, list[str]]:
+    dists = md.packages_distributions()
+    out: dict[str, list[str]] = {}
+    for module in sorted(_imported(folder)):
+        names = [_canonical(d) for d in dists.get(module, [module])]
+        if not any(n in declared for n in names):
+            out[module] = names
+    return out
+
+
+def test_every_imported_package_is_declared() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = _declared(project["dependencies"])
+    dev = runtime | _declared(project["optional-dependencies"]["dev"])
+    assert _undeclared(ROOT / "assistant", runtime) == {}
+    assert _undeclared(ROOT / "ingest", runtime) == {}
+    assert _undeclared(ROOT / "scripts", dev) == {}
+    assert _undeclared(ROOT / "benchmarks", dev) == {}
+
+
+def test_the_check_sees_an_undeclared_import(tmp_path: Path) -> None:
+    (tmp_path / "mod.py").write_text("import yaml\n\ndef f():\n    from fastapi import FastAPI\n")
+    assert set(_undeclared(tmp_path, {"pyyaml"})) == {"fastapi"}
+    assert _undeclared(tmp_path, {"pyyaml", "fastapi"}) == {}
