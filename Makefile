@@ -41,7 +41,8 @@ run: fetch ingest sources serve
 serve: venv
 	$(BIN)/hipaa-assistant serve
 
-test: venv
+# Lint and types first (about a minute), then the whole suite.
+test: venv lint
 	$(BIN)/python -m pytest
 
 test-fast: venv

@@ -291,15 +291,15 @@ def check_thresholds(summary: dict[str, Any], path: Path) -> list[str]:
                 failures.append(f"retrieval {metric} on {group}: {got} < {minimum}")
     for name, bound in (spec.get("answers") or {}).items():
         key = name.removesuffix("_max")
-        got: Any = summary["answers"]
+        value: Any = summary["answers"]
         for part in key.split("."):  # "key_fact_recall.policy": one group of a grouped figure
-            got = got.get(part) if isinstance(got, dict) else None
-        if got is None or (isinstance(got, float) and math.isnan(got)):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None or (isinstance(value, float) and math.isnan(value)):
             failures.append(f"answers {key}: not measured")
-        elif name.endswith("_max") and got > bound:
-            failures.append(f"answers {key}: {got} > {bound}")
-        elif not name.endswith("_max") and got < bound:
-            failures.append(f"answers {key}: {got} < {bound}")
+        elif name.endswith("_max") and value > bound:
+            failures.append(f"answers {key}: {value} > {bound}")
+        elif not name.endswith("_max") and value < bound:
+            failures.append(f"answers {key}: {value} < {bound}")
     for name, minimum in (spec.get("abstention") or {}).items():
         got = summary["abstention"].get(name)
         if got is None or got < minimum:
