@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Start from the current pins: uv keeps them unless the new requirements need a change.
 cp requirements.lock requirements.lock.tmp
-uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+uv pip compile pyproject.toml --extra dev --extra eval --python-version 3.11 \
   --python-platform x86_64-unknown-linux-gnu --no-header --no-annotate -o requirements.lock.tmp >/dev/null
 grep -v -E '^(nvidia-|triton==|cuda-)' requirements.lock.tmp > requirements.lock
 rm -f requirements.lock.tmp

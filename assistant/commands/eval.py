@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,21 @@ def _depths(text: str) -> tuple[int, ...]:
     return depths
 
 
+EVAL_PACKAGES = ("ragas", "rapidfuzz", "matplotlib", "rouge_score")
+
+
+def require_eval_packages() -> None:
+    """The eval's packages are an extra the server does not need: say so, not an ImportError."""
+    missing = [name for name in EVAL_PACKAGES if find_spec(name) is None]
+    if missing:
+        raise ConfigError(
+            f"the eval needs the packages of the 'eval' extra (missing: {', '.join(missing)}): "
+            "pip install 'hipaa-assistant[eval]', or `make venv`, which installs the lock"
+        )
+
+
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    require_eval_packages()
     judge = None
     if args.judge:
         from assistant.answering.llm import build_chat_model
