@@ -11,13 +11,35 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from assistant.errors import AssistantError, DocumentError, NotAllowedError
+from assistant.index.reader import Index
 from assistant.settings import Settings
 
-if TYPE_CHECKING:
-    from assistant.service import AssistantService, Caller
+
+class Caller(Protocol):
+    """Who asks (``service.Caller``)."""
+
+    @property
+    def user(self) -> str: ...
+
+    @property
+    def groups(self) -> frozenset[str]: ...
+
+
+class Service(Protocol):
+    """What a document change needs of the service (``service.AssistantService``)."""
+
+    settings: Settings
+
+    @property
+    def index(self) -> Index: ...
+
+    def reload(self) -> None: ...
+
+    def record_event(self, caller: Any, what: str, *, mode: str) -> None: ...
+
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -58,7 +80,7 @@ def _require(settings: Settings, caller: Caller) -> None:
         raise NotAllowedError(refusal(settings))
 
 
-def _reindex(service: AssistantService, progress: Progress) -> Any:
+def _reindex(service: Service, progress: Progress) -> Any:
     from assistant.answering.build import prepare_after_ingest
     from assistant.runtime import open_store
     from ingest.pipeline import run_ingest
@@ -73,7 +95,7 @@ def _reindex(service: AssistantService, progress: Progress) -> Any:
 
 
 def add(
-    service: AssistantService,
+    service: Service,
     caller: Caller,
     filename: str,
     data: bytes,
@@ -111,7 +133,7 @@ def add(
 
 
 def retire(
-    service: AssistantService, caller: Caller, doc_id: str, progress: Progress = lambda _: None
+    service: Service, caller: Caller, doc_id: str, progress: Progress = lambda _: None
 ) -> DocumentChange:
     from ingest.library import Library
 
@@ -139,7 +161,7 @@ def retire(
 
 
 def _audit(
-    service: AssistantService,
+    service: Service,
     caller: Caller,
     change: DocumentChange,
     doc_type: str,

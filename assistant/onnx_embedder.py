@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.embeddings import resolve_model_path
 from assistant.errors import ConfigError
+from assistant.model_files import resolve_model_path
 from assistant.settings import EmbeddingSettings
 
 log = logging.getLogger(__name__)

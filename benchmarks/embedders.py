@@ -97,7 +97,7 @@ def ceiling(passages: list[str]) -> Ceiling:
     """The fp32 ceiling for the bundled model on these passages."""
     from tokenizers import Tokenizer
 
-    from assistant.embeddings import BUNDLED_MODEL, resolve_model_path
+    from assistant.model_files import BUNDLED_MODEL, resolve_model_path
     from assistant.onnx_embedder import read_layout
 
     layout = read_layout(Path(resolve_model_path(BUNDLED_MODEL)[0]))

@@ -13,7 +13,8 @@ import pytest
 
 from assistant.embeddings import build_embedder
 from assistant.index.reader import Index, Scope
-from assistant.retrieval.retriever import HybridRetriever, ScoredPassage
+from assistant.retrieval.passages import ScoredPassage
+from assistant.retrieval.retriever import HybridRetriever
 from assistant.retrieval.vocabulary import Vocabulary
 from assistant.settings import RetrievalSettings, Settings
 from tests import fakes

@@ -75,7 +75,7 @@ def test_the_fp32_ceiling_counts_the_models_own_arithmetic() -> None:
     from torch.utils.flop_counter import FlopCounterMode
     from transformers import AutoModel
 
-    from assistant.embeddings import BUNDLED_MODEL, resolve_model_path
+    from assistant.model_files import BUNDLED_MODEL, resolve_model_path
     from assistant.onnx_embedder import read_layout
     from benchmarks.embedders import encoder_flops, gemm_gflops
 

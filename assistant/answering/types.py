@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from assistant.retrieval.retriever import ScoredPassage
+    from assistant.retrieval.passages import ScoredPassage
 
 SCHEMA_VERSION = 1
 

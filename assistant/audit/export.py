@@ -10,9 +10,14 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
-from typing import IO, Literal
+from typing import IO, Any, Literal, Protocol
 
-from assistant.audit.trail import AuditRecord
+
+class Exportable(Protocol):
+    """A stored audit row (``trail.AuditRecord``): its columns as JSON values."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
 
 FORMATS = ("csv", "jsonl")
 CSV_COLUMNS = (
@@ -47,7 +52,7 @@ def _cell(value: object) -> str:
 
 
 def write_records(
-    records: Iterable[AuditRecord], fmt: Literal["csv", "jsonl"] | str, out: IO[str]
+    records: Iterable[Exportable], fmt: Literal["csv", "jsonl"] | str, out: IO[str]
 ) -> int:
     """Write ``records`` to the text stream ``out``; returns how many were written."""
     if fmt not in FORMATS:

@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from assistant.audit.export import write_records
 from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
@@ -601,8 +602,6 @@ class AuditTrail:
         until: datetime | None = None,
     ) -> int:
         """Write the rows in [since, until) to the text stream ``out``; returns the count."""
-        from assistant.audit.export import write_records
-
         return write_records(self.records(since, until), fmt, out)
 
 

@@ -11,6 +11,7 @@ import yaml
 from assistant.errors import ConfigError
 
 GROUPS = ("rule", "policy", "baa", "multi", "unanswerable")
+ANSWER_GROUPS = GROUPS[:-1]  # the answerable ones
 _KEYS = {"id", "group", "question", "reference", "gold", "groups"}
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation.runner import ANSWER_GROUPS, dump
+from assistant.evaluation.dataset import ANSWER_GROUPS
 
 TABLE_METRICS = ("hit@1", "hit@5", "mrr", "recall@5", "precision@5", "ragas_id_context_recall")
 
@@ -15,6 +16,10 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return "–" if math.isnan(v) else f"{v:.3f}"
     return str(v)
+
+
+def dump(summary: dict[str, Any]) -> str:
+    return json.dumps(summary, indent=2, ensure_ascii=False, default=str, allow_nan=True)
 
 
 def write_report(summary: dict[str, Any], out: Path) -> Path:

@@ -4,7 +4,6 @@ question group, thresholds checked, results written to ``evals/results/<run>/``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import math
 import time
@@ -18,8 +17,9 @@ from assistant.answering.build import build_chain
 from assistant.answering.chain import AnswerChain
 from assistant.errors import ConfigError
 from assistant.evaluation import metrics as m
-from assistant.evaluation.dataset import GROUPS, Item, load_dataset
+from assistant.evaluation.dataset import ANSWER_GROUPS, GROUPS, Item, load_dataset
 from assistant.evaluation.key_facts import load_key_facts, stated
+from assistant.evaluation.report import write_report
 from assistant.evaluation.systems import (
     BM25Only,
     DenseOnly,
@@ -45,7 +45,6 @@ RETRIEVAL_METRICS = (
     "ragas_id_context_recall",
     "ragas_id_context_precision",
 )
-ANSWER_GROUPS = ("rule", "policy", "baa", "multi")
 
 
 @dataclass
@@ -127,8 +126,6 @@ def run_eval(
     summary["threshold_failures"] = failures
     result = EvalResult(summary, failures)
     if out_root is not None:
-        from assistant.evaluation.report import write_report
-
         result.out_dir = write_report(summary, out_root / summary["run"]["name"])
     return result
 
@@ -326,7 +323,3 @@ def check_thresholds(summary: dict[str, Any], path: Path) -> list[str]:
                         f"({values[metric]})"
                     )
     return failures
-
-
-def dump(summary: dict[str, Any]) -> str:
-    return json.dumps(summary, indent=2, ensure_ascii=False, default=str, allow_nan=True)

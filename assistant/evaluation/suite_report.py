@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation.runner import dump
+from assistant.evaluation.report import dump
 
 ABLATION_GROUPS = ("rule", "policy", "baa", "multi")
 

@@ -7,12 +7,10 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from assistant.errors import ConfigError
-
-if TYPE_CHECKING:
-    from assistant.retrieval.retriever import ScoredPassage
+from assistant.retrieval.passages import ScoredPassage
 
 log = logging.getLogger(__name__)
 

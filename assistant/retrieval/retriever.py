@@ -11,7 +11,6 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.documents import Chunk, SourceDocument
 from assistant.index.reader import Index, Scope
 from assistant.retrieval.adapter import QueryAdapter
 from assistant.retrieval.boosts import CitedRule, NamedDocument, SectionDemotion
@@ -21,6 +20,7 @@ from assistant.retrieval.ordering import (
     organisation_lead,
     with_quotas,
 )
+from assistant.retrieval.passages import ScoredPassage
 from assistant.retrieval.query import QueryPlan, analyze
 from assistant.retrieval.rankers import (
     AdaptedDense,
@@ -45,16 +45,6 @@ from assistant.safety.placeholders import without_placeholders
 from assistant.settings import RetrievalSettings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ScoredPassage:
-    chunk: Chunk
-    document: SourceDocument
-    score: float  # fused score (ranking)
-    dense: float | None  # cosine similarity to the question, when the dense search found it
-    lexical: float | None  # BM25 score, when the lexical search found it
-    matched_locator: bool = False
 
 
 @dataclass
