@@ -11,6 +11,27 @@ DOC_TYPES: tuple[str, ...] = ("rule", "guidance", "policy", "baa")
 
 
 @dataclass(frozen=True)
+class DocTypeNames:
+    """How readers see one kind of document, in each place it is named."""
+
+    passage: str  # beside one cited passage (the side panel)
+    group: str  # leading an answer's quotes of that kind
+    switch: str  # the chat's source switch ("Search ...")
+
+
+DOC_TYPE_NAMES: dict[str, DocTypeNames] = {
+    "rule": DocTypeNames("HIPAA rule", "HIPAA rule", "HIPAA rules (45 CFR 160/164)"),
+    "guidance": DocTypeNames("HHS/NIST guidance", "HHS / NIST guidance", "HHS / NIST guidance"),
+    "policy": DocTypeNames("Your policies", "Your policies", "Your policies"),
+    "baa": DocTypeNames(
+        "Business associate agreement",
+        "Your business associate agreements",
+        "Business associate agreements",
+    ),
+}
+
+
+@dataclass(frozen=True)
 class SourceDocument:
     """One source file as indexed: identity, provenance and who may read it."""
 

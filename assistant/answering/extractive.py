@@ -11,17 +11,11 @@ from dataclasses import dataclass
 from assistant.answering.answer_kinds import asked_kinds
 from assistant.answering.text import Sentence, content_terms, sentences
 from assistant.answering.types import Passage
-from assistant.documents import Chunk
+from assistant.documents import DOC_TYPE_NAMES, Chunk
 from assistant.locators import inside
 from assistant.settings import AnswerSettings
 
 _GROUP_ORDER = ("baa", "policy", "rule", "guidance")
-_GROUP_LEAD = {
-    "baa": "Your business associate agreements",
-    "policy": "Your policies",
-    "rule": "HIPAA rule",
-    "guidance": "HHS / NIST guidance",
-}
 _NORMATIVE = re.compile(
     r"\b(must|shall|may not|must not|required|prohibit\w*|may|within \d+|no later than|"
     r"only|never|not permitted|is permitted)\b",
@@ -203,7 +197,7 @@ def _compose(chosen: list[Candidate], chunks: dict[str, Chunk], first: str | Non
         if not items:
             continue
         items.sort(key=lambda c: (c.passage.n, c.sentence.start))
-        lines = [f"{_GROUP_LEAD[kind]}:"]
+        lines = [f"{DOC_TYPE_NAMES[kind].group}:"]
         for c in items:
             locator, quote = quote_of(c, chunks)
             lines.append(f"- {locator}: \u201c{quote}\u201d [{c.passage.n}]")

@@ -18,7 +18,7 @@ from starlette.datastructures import Headers
 from assistant import doc_changes
 from assistant.accounts import parse_groups
 from assistant.checks.request import CheckRequest, is_coverage_request, parse_check_request
-from assistant.documents import DOC_TYPES
+from assistant.documents import DOC_TYPE_NAMES, DOC_TYPES
 from assistant.errors import AssistantError
 from assistant.service import Caller, InputError, Reply, clean_question
 from assistant.ui import doc_flow, pdf_page, render, state, stream
@@ -27,12 +27,6 @@ from assistant.ui.data_layer import SQLiteDataLayer
 
 log = logging.getLogger("assistant.ui.app")  # Chainlit loads this file by path
 
-TYPE_LABELS = {
-    "rule": "HIPAA rules (45 CFR 160/164)",
-    "guidance": "HHS / NIST guidance",
-    "policy": "Your policies",
-    "baa": "Business associate agreements",
-}
 RESTRICTED_GROUPS = {"legal", "privacy-office"}
 FRIENDLY_ERROR = "Something went wrong while answering; it has been logged. Please try again."
 
@@ -172,7 +166,8 @@ async def _offer_sources(chosen: list[str] | None) -> None:
     cl.user_session.set("readable", readable)
     cl.user_session.set("types", on)
     widgets: list[Any] = [
-        Switch(id=f"type_{t}", label=f"Search {TYPE_LABELS[t]}", initial=t in on) for t in readable
+        Switch(id=f"type_{t}", label=f"Search {DOC_TYPE_NAMES[t].switch}", initial=t in on)
+        for t in readable
     ]
     await cl.ChatSettings(widgets).send()
     if caller is not None:

@@ -14,14 +14,7 @@ from pathlib import Path
 from assistant.answering.types import Answer, Citation, Passage
 from assistant.checks.baa import STATUSES, Row
 from assistant.checks.coverage import CoverageRow
-from assistant.documents import SourceDocument
-
-DOC_TYPE_LABELS = {
-    "rule": "HIPAA rule",
-    "guidance": "HHS/NIST guidance",
-    "policy": "Your policies",
-    "baa": "Business associate agreement",
-}
+from assistant.documents import DOC_TYPE_NAMES, SourceDocument
 
 
 @dataclass(frozen=True)
@@ -60,7 +53,8 @@ def citation_markdown(c: Citation, passage: Passage | None) -> str:
     """The side panel of one citation: locator, document, version and page, the quoted sentence,
     then the whole passage it comes from."""
     lines = [f"### {c.locator}", "", f"**{c.title}**"]
-    facts = [DOC_TYPE_LABELS.get(c.doc_type, c.doc_type)]
+    names = DOC_TYPE_NAMES.get(c.doc_type)
+    facts = [names.passage if names else c.doc_type]
     if c.version:
         dated = re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", c.version)
         facts.append(f"as of {c.version}" if dated else f"version {c.version}")
