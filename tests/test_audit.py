@@ -12,6 +12,7 @@ import sqlite3
 import stat
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -573,3 +574,18 @@ def test_cli_verify_bad_anchor(
 ) -> None:
     rc, out, err = run(db.parent, capsys, "verify", "--anchor", bad)
     assert rc == 2 and not out and err.count("\n") == 1 and "bad anchor" in err
+
+
+def test_the_table_the_json_and_the_csv_have_the_same_columns(trail: AuditTrail, db: Path) -> None:
+    """The columns come from the event's fields once: the table, the hashed JSON and both
+    export formats cannot drift apart."""
+    with closing(sqlite3.connect(db)) as conn:
+        table = [row[1] for row in conn.execute("PRAGMA table_info(events)")]
+    out = io.StringIO()
+    trail.export(out, fmt="csv")
+    header = next(csv.reader(io.StringIO(out.getvalue())))
+    jsonl = io.StringIO()
+    trail.export(jsonl, fmt="jsonl")
+    first = json.loads(jsonl.getvalue().splitlines()[0])
+    assert table == header == list(first)
+    assert table[2:-2] == [f.name for f in dataclasses.fields(AuditEvent)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import IO, Any, Literal, Protocol
 
 
@@ -20,23 +20,6 @@ class Exportable(Protocol):
 
 
 FORMATS = ("csv", "jsonl")
-CSV_COLUMNS = (
-    "seq",
-    "time",
-    "user",
-    "groups",
-    "surface",
-    "redacted_question",
-    "redacted_kinds",
-    "mode",
-    "cited_chunk_ids",
-    "abstained",
-    "blocked",
-    "session_id",
-    "answer_id",
-    "prev_hash",
-    "row_hash",
-)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -52,18 +35,22 @@ def _cell(value: object) -> str:
 
 
 def write_records(
-    records: Iterable[Exportable], fmt: Literal["csv", "jsonl"] | str, out: IO[str]
+    records: Iterable[Exportable],
+    fmt: Literal["csv", "jsonl"] | str,
+    out: IO[str],
+    columns: Sequence[str],
 ) -> int:
-    """Write ``records`` to the text stream ``out``; returns how many were written."""
+    """Write ``records`` to the text stream ``out`` (CSV: ``columns``, in that order); returns
+    how many were written."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (use {' or '.join(FORMATS)})")
     n = 0
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow(columns)
         for rec in records:
             row = rec.to_json()
-            writer.writerow([_cell(row[c]) for c in CSV_COLUMNS])
+            writer.writerow([_cell(row[c]) for c in columns])
             n += 1
     else:
         for rec in records:

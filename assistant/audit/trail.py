@@ -36,8 +36,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -128,6 +129,43 @@ class AuditEvent:
         )
 
 
+# Each field of an event is one column, stored by its type: a list of strings as JSON text, a
+# flag as 0/1, text as text (NULL only where the field is optional). Read back with a check.
+EVENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(AuditEvent))
+
+
+def _storage_kind(annotation: object) -> str:
+    text = str(annotation)  # a string: this module postpones annotations
+    if text.startswith("tuple"):
+        return "list"
+    if text == "bool":
+        return "flag"
+    return "optional" if text.endswith("| None") else "text"
+
+
+_KIND = {f.name: _storage_kind(f.type) for f in fields(AuditEvent)}
+_SQL_TYPE = {
+    "list": "TEXT NOT NULL",
+    "flag": "INTEGER NOT NULL",
+    "optional": "TEXT",
+    "text": "TEXT NOT NULL",
+}
+_EVENT_COLUMNS_SQL = "\n".join(f"    {name} {_SQL_TYPE[_KIND[name]]}," for name in EVENT_FIELDS)
+
+
+def _stored(e: AuditEvent) -> list[Any]:
+    """The event's column values, in EVENT_FIELDS order."""
+    out: list[Any] = []
+    for name in EVENT_FIELDS:
+        value, kind = getattr(e, name), _KIND[name]
+        if kind == "list":
+            value = json.dumps(list(value), ensure_ascii=False)
+        elif kind == "flag":
+            value = int(value)
+        out.append(value)
+    return out
+
+
 @dataclass(frozen=True)
 class AuditRecord:
     """A stored row: the event with its place in the chain."""
@@ -179,17 +217,9 @@ class VerifyResult:
 def _event_fields(e: AuditEvent) -> dict[str, Any]:
     """An event's fields as JSON values: what is hashed, stored and exported."""
     return {
-        "user": e.user,
-        "groups": list(e.groups),
-        "surface": e.surface,
-        "redacted_question": e.redacted_question,
-        "redacted_kinds": list(e.redacted_kinds),
-        "mode": e.mode,
-        "cited_chunk_ids": list(e.cited_chunk_ids),
-        "abstained": e.abstained,
-        "blocked": e.blocked,
-        "session_id": e.session_id,
-        "answer_id": e.answer_id,
+        name: list(value) if isinstance(value, tuple) else value
+        for name in EVENT_FIELDS
+        for value in (getattr(e, name),)
     }
 
 
@@ -228,17 +258,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,
     time TEXT NOT NULL,
-    user TEXT NOT NULL,
-    groups TEXT NOT NULL,
-    surface TEXT NOT NULL,
-    redacted_question TEXT NOT NULL,
-    redacted_kinds TEXT NOT NULL,
-    mode TEXT NOT NULL,
-    cited_chunk_ids TEXT NOT NULL,
-    abstained INTEGER NOT NULL,
-    blocked INTEGER NOT NULL,
-    session_id TEXT,
-    answer_id TEXT,
+{_EVENT_COLUMNS_SQL}
     prev_hash TEXT NOT NULL,
     row_hash TEXT NOT NULL
 );
@@ -273,10 +293,8 @@ _TRIGGERS = frozenset(
     for line in _SCHEMA.splitlines()
     if line.startswith("CREATE TRIGGER IF NOT EXISTS")
 )
-_COLUMNS = (
-    "seq, time, user, groups, surface, redacted_question, redacted_kinds, mode, "
-    "cited_chunk_ids, abstained, blocked, session_id, answer_id, prev_hash, row_hash"
-)
+COLUMNS: tuple[str, ...] = ("seq", "time", *EVENT_FIELDS, "prev_hash", "row_hash")
+_COLUMNS = ", ".join(COLUMNS)
 
 
 def _utcnow() -> datetime:
@@ -309,24 +327,21 @@ def _text(raw: object, *, optional: bool = False) -> Any:
     raise ValueError("not text")
 
 
+_READERS: dict[str, Callable[[object], Any]] = {
+    "list": _str_list,
+    "flag": _flag,
+    "optional": partial(_text, optional=True),
+    "text": _text,
+}
+_READ = {name: _READERS[_KIND[name]] for name in EVENT_FIELDS}
+
+
 def _record(row: sqlite3.Row) -> AuditRecord:
     """A stored row as typed data; ValueError when a value is not what the trail writes."""
     seq = row["seq"]
     if not isinstance(seq, int):
         raise ValueError("seq is not an integer")
-    event = AuditEvent(
-        user=_text(row["user"]),
-        groups=_str_list(row["groups"]),
-        surface=_text(row["surface"]),
-        redacted_question=_text(row["redacted_question"]),
-        redacted_kinds=_str_list(row["redacted_kinds"]),
-        mode=_text(row["mode"]),
-        cited_chunk_ids=_str_list(row["cited_chunk_ids"]),
-        abstained=_flag(row["abstained"]),
-        blocked=_flag(row["blocked"]),
-        session_id=_text(row["session_id"], optional=True),
-        answer_id=_text(row["answer_id"], optional=True),
-    )
+    event = AuditEvent(**{name: _READ[name](row[name]) for name in EVENT_FIELDS})
     return AuditRecord(
         seq=seq,
         time=_text(row["time"]),
@@ -528,25 +543,8 @@ class AuditTrail:
                     seq, time = last + 1, iso_utc(self._clock())
                     digest = self._hasher.row_hash(prev, seq, time, event)
                     conn.execute(
-                        f"INSERT INTO events ({_COLUMNS}) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            seq,
-                            time,
-                            event.user,
-                            json.dumps(list(event.groups), ensure_ascii=False),
-                            event.surface,
-                            event.redacted_question,
-                            json.dumps(list(event.redacted_kinds), ensure_ascii=False),
-                            event.mode,
-                            json.dumps(list(event.cited_chunk_ids), ensure_ascii=False),
-                            int(event.abstained),
-                            int(event.blocked),
-                            event.session_id,
-                            event.answer_id,
-                            prev,
-                            digest,
-                        ),
+                        f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                        (seq, time, *_stored(event), prev, digest),
                     )
                     conn.execute(
                         "UPDATE head SET seq = ?, row_hash = ? WHERE id = 1", (seq, digest)
@@ -602,7 +600,7 @@ class AuditTrail:
         until: datetime | None = None,
     ) -> int:
         """Write the rows in [since, until) to the text stream ``out``; returns the count."""
-        return write_records(self.records(since, until), fmt, out)
+        return write_records(self.records(since, until), fmt, out, COLUMNS)
 
 
 class _Verifier:
