@@ -11,7 +11,7 @@ MIRROR ?=
 TORCH_INDEX ?=
 TORCH := $(shell grep '^torch==' requirements.lock)
 
-.PHONY: venv run serve load bench bench-latency measure-embedders fetch ingest sources test test-fast lint lock pdfs clean measure-ingest measure-ask calibrate eval
+.PHONY: venv run serve load bench bench-latency measure-embedders fetch ingest sources test test-fast docs lint lock pdfs clean measure-ingest measure-ask calibrate eval
 
 venv: $(STAMP)
 
@@ -47,6 +47,10 @@ test: venv lint
 
 test-fast: venv
 	$(BIN)/python -m pytest -m "not slow"
+
+# The guides in docs/ as a static site, in site/ (strict: a broken link between guides fails).
+docs: venv
+	$(BIN)/mkdocs build --strict
 
 lint: venv
 	$(BIN)/ruff check assistant ingest tests scripts benchmarks

@@ -1,9 +1,11 @@
-"""The README stays a front door (short), and every relative link in it and the guides leads to
-a file that exists."""
+"""The README stays a front door (short), every relative link in it and the guides leads to a
+file that exists, and the guides build as a site."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,3 +46,16 @@ def test_a_broken_link_is_found(tmp_path: Path) -> None:
         '[ok](here.md) ![alt [1]](gone.png) [web](https://example.org) [a](#top) <img src="x.png">'
     )
     assert broken_links(page) == ["gone.png", "x.png"]
+
+
+def test_the_guides_build_as_a_site_without_a_warning(tmp_path: Path) -> None:
+    """`make docs`: MkDocs in strict mode, so a broken link or anchor between guides fails."""
+    out = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert (tmp_path / "site" / "staff-guide" / "index.html").exists()
