@@ -1,5 +1,9 @@
 """The ingest run: discover -> parse (or reuse) -> supersede -> embed (cached) -> write a new
-generation -> switch. Incremental, idempotent, and never half-updated."""
+generation -> switch. Incremental, idempotent, and never half-updated.
+
+``run_ingest`` is its steps in order, each testable alone: ``plan_run`` (what the previous
+generation offers), ``load_files``, ``removed_files``, ``is_noop``, ``commit`` (which ends with
+``clean_up``)."""
 
 from __future__ import annotations
 
@@ -144,6 +148,25 @@ def _chunk_metadata(chunk: Chunk, entry: DocEntry) -> dict[str, Any]:
     return meta
 
 
+@dataclass
+class RunPlan:
+    """What the previous generation offers this run: its documents and chunks are reused only
+    when they were built with the same parser and settings (``fingerprint``)."""
+
+    fingerprint: str
+    previous: Generation | None
+    reuse: bool  # the previous generation's work can be reused
+    docs: dict[str, DocEntry]  # file key -> previous entry (empty when nothing is reused)
+    chunks: dict[str, Chunk]  # chunk id -> previous chunk
+
+
+@dataclass
+class LoadedFiles:
+    entries: list[DocEntry] = field(default_factory=list)
+    chunks_by_doc: dict[str, list[Chunk]] = field(default_factory=dict)
+    seen_ids: dict[str, str] = field(default_factory=dict)  # doc id -> the file that has it
+
+
 def run_ingest(
     settings: Settings,
     embedder: Embedder,
@@ -158,158 +181,207 @@ def run_ingest(
     state = IndexState(settings.paths.index_dir)
     report = IngestReport()
     with state.lock():
-        previous = state.load()
-        if previous and previous.embedding_model != embedder.model_id and not rebuild:
-            raise ModelMismatchError(
-                f"the index was built with embedding model '{previous.embedding_model}', but "
-                f"'{embedder.model_id}' is configured; run `hipaa-assistant ingest --rebuild` "
-                "to re-embed everything with the new model"
-            )
-        fp = fingerprint(settings)
-        reuse = previous is not None and not rebuild and previous.fingerprint == fp
-        prev_docs = {d.key: d for d in previous.documents} if previous and reuse else {}
-        prev_chunks = {c.chunk_id: c for c in previous.chunks} if previous and reuse else {}
-
+        plan = plan_run(state.load(), fingerprint(settings), embedder.model_id, rebuild)
         files, skipped = discover(settings)
         report.outcomes.extend(skipped)
         show = sys.stderr.isatty() if progress is None else progress
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(files), desc="reading", unit="file", disable=not show, leave=False)
-        entries: list[DocEntry] = []
-        chunks_by_doc: dict[str, list[Chunk]] = {}
-        seen_ids: dict[str, str] = {}
-        for file in files:
-            bar.update(1)
-            name = _display(file, settings)
-            old = prev_docs.get(file.key)
-            try:
-                data = read_bytes(file.path, settings.ingest.max_file_mb << 20)
-                digest = _file_digest(file, data)
-                if (
-                    old is not None
-                    and old.file_sha256 == digest
-                    and old.status != "failed-kept-previous"
-                ):
-                    entry = DocEntry(
-                        key=file.key,
-                        document=old.document,
-                        file_sha256=digest,
-                        fingerprint=fp,
-                        chunk_ids=list(old.chunk_ids),
-                    )
-                    chunks = [prev_chunks[i] for i in old.chunk_ids if i in prev_chunks]
-                    status = "unchanged"
-                else:
-                    loaded = load(file, data, settings)
-                    entry = DocEntry(
-                        key=file.key,
-                        document=loaded.document,
-                        file_sha256=digest,
-                        fingerprint=fp,
-                        chunk_ids=[c.chunk_id for c in loaded.chunks],
-                    )
-                    chunks = loaded.chunks
-                    status = "updated" if old is not None else "added"
-                doc_id = entry.document.doc_id
-                if doc_id in seen_ids:
-                    raise DocumentError(
-                        f"document id '{doc_id}' is already used by {seen_ids[doc_id]}"
-                    )
-                seen_ids[doc_id] = name
-            except (DocumentError, AssistantError) as exc:
-                reason = str(exc)
-                if old is not None and old.document.doc_id not in seen_ids:
-                    # Keep the last good version rather than drop a document from the index.
-                    kept = DocEntry.from_json(old.to_json())
-                    kept.status, kept.note = (
-                        "failed-kept-previous",
-                        f"last good version kept: {reason}",
-                    )
-                    entries.append(kept)
-                    chunks_by_doc[kept.document.doc_id] = [
-                        prev_chunks[i] for i in old.chunk_ids if i in prev_chunks
-                    ]
-                    seen_ids[kept.document.doc_id] = name
-                    reason += " (previous version still indexed)"
-                report.outcomes.append(FileOutcome(file.key, name, "failed", 0, reason))
-                log.info("ingest: %s failed: %s", name, reason)
-                continue
-            except Exception as exc:  # an unexpected parser bug must not sink the whole run
-                log.exception("ingest: unexpected error on %s", name)
-                report.outcomes.append(
-                    FileOutcome(
-                        file.key, name, "failed", 0, f"internal error ({type(exc).__name__})"
-                    )
-                )
-                continue
-            entries.append(entry)
-            chunks_by_doc[entry.document.doc_id] = chunks
-            report.outcomes.append(FileOutcome(file.key, name, status, len(chunks)))
-
-        bar.close()
-        current_keys = {f.key for f in files}
-        for key, old in prev_docs.items():
-            if key not in current_keys:
-                report.outcomes.append(FileOutcome(key, Path(old.document.path).name, "removed", 0))
-
+        loaded = load_files(files, plan, settings, report, show)
+        report.outcomes.extend(removed_files(files, plan))
         priority = {f.official.id: f.official.supersedes_priority for f in files if f.official}
-        live = _apply_supersedence(entries, chunks_by_doc, priority)
-        report.documents = len(entries)
+        live = _apply_supersedence(loaded.entries, loaded.chunks_by_doc, priority)
+        report.documents = len(loaded.entries)
         report.chunks = len(live)
-
-        changed = any(o.status in ("added", "updated", "removed") for o in report.outcomes)
-        if previous and reuse and not changed and previous.embedding_model == embedder.model_id:
-            kept_prev = any(e.status == "failed-kept-previous" for e in entries)
-            prev_failed = any(d.status == "failed-kept-previous" for d in previous.documents)
-            if kept_prev == prev_failed:
-                report.noop = True
-                report.generation = previous.gen_id
-                report.seconds = time.perf_counter() - started
-                return report
-
-        vectors = _embed_all(settings, embedder, live, report, show)
-        store: VectorStore = store_factory()
-        gen_id = state.new_gen_id()
-        collection = f"{settings.chroma.collection_prefix}_{gen_id}"
-        store.create(
-            collection,
-            {
-                "embedding_model": embedder.model_id,
-                "dimension": int(vectors.shape[1]) if len(live) else embedder.dimension,
-                "generation": gen_id,
-            },
-        )
-        doc_of = {c.chunk_id: e for e in entries for c in chunks_by_doc[e.document.doc_id]}
-        if live:
-            store.add(
-                collection,
-                [c.chunk_id for c in live],
-                vectors,
-                [_chunk_metadata(c, doc_of[c.chunk_id]) for c in live],
-                [c.text for c in live],
+        if is_noop(plan, report, loaded.entries, embedder.model_id):
+            assert plan.previous is not None
+            report.noop = True
+            report.generation = plan.previous.gen_id
+        else:
+            vectors = _embed_all(settings, embedder, live, report, show)
+            report.generation = commit(
+                settings, state, store_factory(), embedder, plan, loaded, live, vectors
             )
-        all_chunks = [c for e in entries for c in chunks_by_doc[e.document.doc_id]]
-        state.write(
-            Generation(
-                gen_id=gen_id,
-                collection=collection,
-                embedding_model=embedder.model_id,
-                dimension=int(vectors.shape[1]) if len(live) else 0,
-                created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                fingerprint=fp,
-                documents=entries,
-                chunks=all_chunks,
-            )
-        )
-        # The new generation is live; everything older can go.
-        for name in store.names(settings.chroma.collection_prefix + "_"):
-            if name != collection:
-                store.drop(name)
-        state.sweep(keep=gen_id)
-        report.generation = gen_id
         report.seconds = time.perf_counter() - started
         return report
+
+
+def plan_run(previous: Generation | None, fp: str, model_id: str, rebuild: bool) -> RunPlan:
+    """Refuses to mix embedding models (unless rebuilding) and says what can be reused."""
+    if previous and previous.embedding_model != model_id and not rebuild:
+        raise ModelMismatchError(
+            f"the index was built with embedding model '{previous.embedding_model}', but "
+            f"'{model_id}' is configured; run `hipaa-assistant ingest --rebuild` "
+            "to re-embed everything with the new model"
+        )
+    reuse = previous is not None and not rebuild and previous.fingerprint == fp
+    return RunPlan(
+        fingerprint=fp,
+        previous=previous,
+        reuse=reuse,
+        docs={d.key: d for d in previous.documents} if previous and reuse else {},
+        chunks={c.chunk_id: c for c in previous.chunks} if previous and reuse else {},
+    )
+
+
+def load_files(
+    files: list[SourceFile], plan: RunPlan, settings: Settings, report: IngestReport, show: bool
+) -> LoadedFiles:
+    """Each file parsed, or its previous entry reused when its bytes did not change. A file that
+    fails keeps its last good version (marked so) rather than dropping out of the index."""
+    from tqdm import tqdm
+
+    loaded = LoadedFiles()
+    bar = tqdm(total=len(files), desc="reading", unit="file", disable=not show, leave=False)
+    for file in files:
+        bar.update(1)
+        name = _display(file, settings)
+        old = plan.docs.get(file.key)
+        try:
+            entry, chunks, status = _load_one(file, old, plan, settings)
+            doc_id = entry.document.doc_id
+            if doc_id in loaded.seen_ids:
+                raise DocumentError(
+                    f"document id '{doc_id}' is already used by {loaded.seen_ids[doc_id]}"
+                )
+            loaded.seen_ids[doc_id] = name
+        except (DocumentError, AssistantError) as exc:
+            reason = str(exc)
+            if old is not None and old.document.doc_id not in loaded.seen_ids:
+                _keep_previous(old, reason, plan, loaded, name)
+                reason += " (previous version still indexed)"
+            report.outcomes.append(FileOutcome(file.key, name, "failed", 0, reason))
+            log.info("ingest: %s failed: %s", name, reason)
+            continue
+        except Exception as exc:  # an unexpected parser bug must not sink the whole run
+            log.exception("ingest: unexpected error on %s", name)
+            report.outcomes.append(
+                FileOutcome(file.key, name, "failed", 0, f"internal error ({type(exc).__name__})")
+            )
+            continue
+        loaded.entries.append(entry)
+        loaded.chunks_by_doc[entry.document.doc_id] = chunks
+        report.outcomes.append(FileOutcome(file.key, name, status, len(chunks)))
+    bar.close()
+    return loaded
+
+
+def _load_one(
+    file: SourceFile, old: DocEntry | None, plan: RunPlan, settings: Settings
+) -> tuple[DocEntry, list[Chunk], str]:
+    """(entry, chunks, status): reused when the file's bytes match its last good version."""
+    data = read_bytes(file.path, settings.ingest.max_file_mb << 20)
+    digest = _file_digest(file, data)
+    if old is not None and old.file_sha256 == digest and old.status != "failed-kept-previous":
+        entry = DocEntry(
+            key=file.key,
+            document=old.document,
+            file_sha256=digest,
+            fingerprint=plan.fingerprint,
+            chunk_ids=list(old.chunk_ids),
+        )
+        return entry, [plan.chunks[i] for i in old.chunk_ids if i in plan.chunks], "unchanged"
+    parsed = load(file, data, settings)
+    entry = DocEntry(
+        key=file.key,
+        document=parsed.document,
+        file_sha256=digest,
+        fingerprint=plan.fingerprint,
+        chunk_ids=[c.chunk_id for c in parsed.chunks],
+    )
+    return entry, parsed.chunks, "updated" if old is not None else "added"
+
+
+def _keep_previous(
+    old: DocEntry, reason: str, plan: RunPlan, loaded: LoadedFiles, name: str
+) -> None:
+    kept = DocEntry.from_json(old.to_json())
+    kept.status, kept.note = "failed-kept-previous", f"last good version kept: {reason}"
+    loaded.entries.append(kept)
+    loaded.chunks_by_doc[kept.document.doc_id] = [
+        plan.chunks[i] for i in old.chunk_ids if i in plan.chunks
+    ]
+    loaded.seen_ids[kept.document.doc_id] = name
+
+
+def removed_files(files: list[SourceFile], plan: RunPlan) -> list[FileOutcome]:
+    """Files the previous generation indexed that are gone now."""
+    current = {f.key for f in files}
+    return [
+        FileOutcome(key, Path(old.document.path).name, "removed", 0)
+        for key, old in plan.docs.items()
+        if key not in current
+    ]
+
+
+def is_noop(plan: RunPlan, report: IngestReport, entries: list[DocEntry], model_id: str) -> bool:
+    """Nothing added, changed or removed, the same model, and the same failures kept: the
+    previous generation stands as it is."""
+    previous = plan.previous
+    if previous is None or not plan.reuse or previous.embedding_model != model_id:
+        return False
+    if any(o.status in ("added", "updated", "removed") for o in report.outcomes):
+        return False
+    kept_now = any(e.status == "failed-kept-previous" for e in entries)
+    kept_before = any(d.status == "failed-kept-previous" for d in previous.documents)
+    return kept_now == kept_before
+
+
+def commit(
+    settings: Settings,
+    state: IndexState,
+    store: VectorStore,
+    embedder: Embedder,
+    plan: RunPlan,
+    loaded: LoadedFiles,
+    live: list[Chunk],
+    vectors: np.ndarray,
+) -> str:
+    """Writes a new generation (its collection, then its files), switches to it, then clears
+    everything older. Returns the new generation's id."""
+    gen_id = state.new_gen_id()
+    collection = f"{settings.chroma.collection_prefix}_{gen_id}"
+    dimension = int(vectors.shape[1]) if len(live) else 0
+    store.create(
+        collection,
+        {
+            "embedding_model": embedder.model_id,
+            "dimension": dimension or embedder.dimension,
+            "generation": gen_id,
+        },
+    )
+    entries, chunks_by_doc = loaded.entries, loaded.chunks_by_doc
+    doc_of = {c.chunk_id: e for e in entries for c in chunks_by_doc[e.document.doc_id]}
+    if live:
+        store.add(
+            collection,
+            [c.chunk_id for c in live],
+            vectors,
+            [_chunk_metadata(c, doc_of[c.chunk_id]) for c in live],
+            [c.text for c in live],
+        )
+    state.write(
+        Generation(
+            gen_id=gen_id,
+            collection=collection,
+            embedding_model=embedder.model_id,
+            dimension=dimension,
+            created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            fingerprint=plan.fingerprint,
+            documents=entries,
+            chunks=[c for e in entries for c in chunks_by_doc[e.document.doc_id]],
+        )
+    )
+    clean_up(settings, state, store, keep=collection, gen_id=gen_id)
+    return gen_id
+
+
+def clean_up(
+    settings: Settings, state: IndexState, store: VectorStore, *, keep: str, gen_id: str
+) -> None:
+    """The new generation is live; every older collection and generation folder can go."""
+    for name in store.names(settings.chroma.collection_prefix + "_"):
+        if name != keep:
+            store.drop(name)
+    state.sweep(keep=gen_id)
 
 
 def _apply_supersedence(

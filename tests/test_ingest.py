@@ -214,3 +214,38 @@ def test_shared_corpus_copy_is_independent(tmp_path: Path) -> None:
         ROOT / "tests" / "data" / "corpus" / "policies" / "TST-200-printing.md"
     ).read_text().count("purged after four hours") == 1
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_the_steps_of_a_run_alone(settings: Settings, tiny_corpus: Path) -> None:
+    """plan_run, removed_files and is_noop, the steps run_ingest is made of, each on its own."""
+    from ingest.pipeline import (
+        FileOutcome,
+        IngestReport,
+        discover,
+        is_noop,
+        plan_run,
+        removed_files,
+    )
+
+    ingest(settings)
+    previous = IndexState(settings.paths.index_dir).load()
+    assert previous is not None
+    fp, model = previous.fingerprint, previous.embedding_model
+    plan = plan_run(previous, fp, model, rebuild=False)
+    assert plan.reuse and set(plan.docs) == {d.key for d in previous.documents}
+    assert not plan_run(previous, "another parser", model, rebuild=False).docs
+    assert not plan_run(previous, fp, model, rebuild=True).reuse
+    with pytest.raises(ModelMismatchError, match="--rebuild"):
+        plan_run(previous, fp, "another-model", rebuild=False)
+
+    files, _ = discover(settings)
+    assert removed_files(files, plan) == []
+    gone = files[0]
+    out = removed_files([f for f in files if f.key != gone.key], plan)
+    assert [(o.key, o.status) for o in out] == [(gone.key, "removed")]
+
+    unchanged = IngestReport([FileOutcome(f.key, f.key, "unchanged") for f in files])
+    assert is_noop(plan, unchanged, list(previous.documents), model)
+    assert not is_noop(plan, unchanged, list(previous.documents), "another-model")
+    added = IngestReport([*unchanged.outcomes, FileOutcome("new", "new.md", "added", 3)])
+    assert not is_noop(plan, added, list(previous.documents), model)
