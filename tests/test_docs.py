@@ -59,3 +59,16 @@ def test_the_guides_build_as_a_site_without_a_warning(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert (tmp_path / "site" / "staff-guide" / "index.html").exists()
+
+
+def test_the_configuration_reference_is_generated_from_the_settings() -> None:
+    """docs/configuration.md is what scripts/settings_reference.py writes from the settings'
+    own descriptions, so it cannot drift from the code."""
+    out = subprocess.run(
+        [sys.executable, "scripts/settings_reference.py", "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr[-2000:]
