@@ -4,9 +4,12 @@ file that exists, and the guides build as a site."""
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README_MAX_WORDS = 1500
@@ -72,3 +75,66 @@ def test_the_configuration_reference_is_generated_from_the_settings() -> None:
         timeout=120,
     )
     assert out.returncode == 0, out.stdout + out.stderr[-2000:]
+
+
+_FENCE = re.compile(r"^```[a-z]*\n(.*?)^```", re.M | re.S)
+_SPAN = re.compile(r"`((?:\S*/)?hipaa-assistant [^`]+)`")
+_STOP = {"|", "||", "&&", ";", ">", ">>", "<", "&"}
+
+
+def shown_commands(text: str) -> list[str]:
+    """The hipaa-assistant command lines a page shows: in its code blocks (continued lines
+    joined) and in inline code, leaving out usage syntax ("[--k N]") and table rows."""
+    found: list[str] = []
+    for block in _FENCE.findall(text):
+        for line in block.replace("\\\n", " ").splitlines():
+            if "hipaa-assistant " in line and "[-" not in line:  # not usage syntax
+                found.append(line.strip())
+    for line in text.splitlines():
+        if line.lstrip().startswith("|"):
+            continue
+        found += [m for m in _SPAN.findall(line) if "[" not in m and "<" not in m]
+    return found
+
+
+def cli_arguments(line: str) -> list[str]:
+    """The arguments after ``hipaa-assistant`` in one shell line (environment assignments,
+    pipes, redirections and comments left out)."""
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    tokens = list(lexer)
+    start = next(i for i, t in enumerate(tokens) if t.endswith("hipaa-assistant"))
+    args: list[str] = []
+    for token in tokens[start + 1 :]:
+        if token in _STOP:
+            break
+        args.append(token)
+    return args
+
+
+def test_every_command_the_docs_show_is_one_the_cli_takes() -> None:
+    """Each hipaa-assistant command line in the README and the guides parses with the real
+    command line: no subcommand or option the docs name is missing or misspelled."""
+    from assistant.cli import _parser
+
+    parser = _parser()
+    checked, wrong = 0, []
+    for page in _pages():
+        for line in shown_commands(page.read_text(encoding="utf-8")):
+            try:
+                parser.parse_args(cli_arguments(line))
+            except SystemExit:
+                wrong.append(f"{page.name}: {line}")
+            checked += 1
+    assert not wrong, wrong
+    assert checked >= 20
+
+
+def test_a_command_the_cli_does_not_take_is_found() -> None:
+    page = "```sh\nX=1 .venv/bin/hipaa-assistant ingest --no-progress | tail  # note\n```\n"
+    assert [cli_arguments(c) for c in shown_commands(page)] == [["ingest", "--no-progress"]]
+    from assistant.cli import _parser
+
+    with pytest.raises(SystemExit):
+        _parser().parse_args(cli_arguments("hipaa-assistant ingest --no-such-flag"))
