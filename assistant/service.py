@@ -13,13 +13,14 @@ import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from assistant import doc_changes
 from assistant.answering import restricted
 from assistant.answering.chain import AnswerChain
 from assistant.answering.types import Answer
 from assistant.audit import AuditEvent, AuditTrail
+from assistant.audit.trail import Surface
 from assistant.checks.baa import Row
 from assistant.checks.coverage import CoverageRow, check_coverage, load_specifications
 from assistant.checks.run import (
@@ -35,12 +36,12 @@ from assistant.errors import AssistantError, NotAllowedError
 from assistant.index.reader import Index, Scope
 from assistant.index.state import CURRENT, IndexState
 from assistant.retrieval.confirmed import Confirmation, append_question, confirmed_file
+from assistant.retrieval.passages import ScoredPassage
 from assistant.safety import GuardResult, PhiGuard
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Surface = Literal["ui", "api", "cli"]
 # control and invisible characters, and lone surrogates (valid JSON, not encodable as UTF-8)
 _CONTROL = re.compile(
     r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ud800-\udfff]"
@@ -208,6 +209,32 @@ class AssistantService:
             blocked=False,
         )
         return Reply(answer, guard)
+
+    def search(
+        self,
+        question: str,
+        caller: Caller,
+        *,
+        doc_types: Sequence[str] | None = None,
+        vendors: Sequence[str] | None = None,
+        k: int | None = None,
+    ) -> list[ScoredPassage]:
+        """The passages retrieval finds for ``question`` within the caller's access groups,
+        without an answer: guarded and audited like ``ask`` (mode ``search``; the passages
+        returned are recorded as cited)."""
+        text = clean_question(question, self.settings.server.max_question_chars)
+        self.refresh()
+        scope = make_scope(caller.groups, doc_types, vendors)
+        if k is not None and not 1 <= k <= 50:
+            raise InputError("k must be between 1 and 50")
+        guard = self.guard.check(text)
+        if guard.blocked:
+            self._record(caller, guard, mode="search", cited=(), abstained=True, blocked=True)
+            raise BlockedError(guard)
+        passages = self.chain.retriever.retrieve(guard.text, scope, k).passages
+        cited = tuple(p.chunk.chunk_id for p in passages)
+        self._record(caller, guard, mode="search", cited=cited, abstained=False, blocked=False)
+        return passages
 
     def _contracts_closed_to(self, caller: Caller, question: str) -> bool:
         """The question is about a vendor or its contract and the caller may read none."""

@@ -77,16 +77,34 @@ def test_the_configuration_reference_is_generated_from_the_settings() -> None:
     assert out.returncode == 0, out.stdout + out.stderr[-2000:]
 
 
-_FENCE = re.compile(r"^```[a-z]*\n(.*?)^```", re.M | re.S)
+_SHELL = {"", "sh", "bash", "shell", "console"}
 _SPAN = re.compile(r"`((?:\S*/)?hipaa-assistant [^`]+)`")
 _STOP = {"|", "||", "&&", ";", ">", ">>", "<", "&"}
+
+
+def shell_blocks(text: str) -> list[str]:
+    """The fenced code blocks in a shell language (or none), each as its text."""
+    blocks: list[str] = []
+    language: str | None = None  # inside a block: its language
+    lines: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if language is None:
+                language, lines = line[3:].strip(), []
+            else:
+                if language in _SHELL:
+                    blocks.append("\n".join(lines) + "\n")
+                language = None
+        elif language is not None:
+            lines.append(line)
+    return blocks
 
 
 def shown_commands(text: str) -> list[str]:
     """The hipaa-assistant command lines a page shows: in its code blocks (continued lines
     joined) and in inline code, leaving out usage syntax ("[--k N]") and table rows."""
     found: list[str] = []
-    for block in _FENCE.findall(text):
+    for block in shell_blocks(text):
         for line in block.replace("\\\n", " ").splitlines():
             if "hipaa-assistant " in line and "[-" not in line:  # not usage syntax
                 found.append(line.strip())

@@ -1,0 +1,78 @@
+"""The LangChain doors: the retriever and the answer Runnable go through the service (access
+groups, PHI guard, audit), and the example in docs/development.md runs as written."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+from langchain_core.documents import Document
+
+from assistant.integrations.langchain import HipaaRetriever, answer_runnable
+from assistant.runtime import open_index, open_store
+from assistant.service import AssistantService, BlockedError
+from assistant.settings import Settings
+from ingest.pipeline import run_ingest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def service(settings: Settings) -> AssistantService:
+    settings.audit.path = settings.paths.data_dir / "audit.sqlite"
+    from assistant.embeddings import build_embedder
+
+    emb = build_embedder(settings.embedding)
+    assert run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False).ok
+    return AssistantService.build(settings, open_index(settings, emb))
+
+
+def test_the_retriever_returns_documents_within_the_callers_groups(
+    service: AssistantService, settings: Settings
+) -> None:
+    question = "Which vendor must notify us of a breach, and how fast?"
+    staff = HipaaRetriever(service=service, user="sam", groups=["staff"], k=5).invoke(question)
+    officer = HipaaRetriever(
+        service=service, user="pat", groups=["staff", "privacy-office"], k=5
+    ).invoke(question)
+    assert staff and all(isinstance(d, Document) for d in staff)
+    assert {"locator", "page", "doc_id", "doc_type", "score"} <= set(staff[0].metadata)
+    assert all(d.metadata["doc_type"] != "baa" for d in staff)  # the contract is restricted
+    assert any(d.metadata["doc_type"] == "baa" for d in officer)
+    assert service.audit is not None
+    rows = list(service.audit.records())
+    assert [(r.event.surface, r.event.mode) for r in rows[-2:]] == [("library", "search")] * 2
+    assert rows[-1].event.cited_chunk_ids == tuple(d.metadata["chunk_id"] for d in officer)
+
+
+def test_the_answer_runnable_answers_batches_and_guards(
+    service: AssistantService, settings: Settings
+) -> None:
+    chain = answer_runnable(service, user="sam")
+    reply = chain.invoke("Are shared accounts allowed for remote access?")
+    assert not reply["abstained"] and reply["citations"]
+    assert all(c["doc_type"] != "baa" for c in reply["citations"])
+    both = chain.batch(["What about printing?", {"question": "And shared accounts?"}])
+    assert len(both) == 2 and all("answer" in r for r in both)
+    settings.phi.mode = "block"
+    with pytest.raises(BlockedError):
+        chain.invoke("Patient John Smith, MRN 12345678, asks about remote access")
+
+
+def test_the_example_in_the_docs_runs_as_written(
+    service: AssistantService, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = (ROOT / "docs" / "development.md").read_text(encoding="utf-8")
+    code = re.search(r"## Using it from LangChain.*?```python\n(.*?)```", page, re.S)
+    assert code is not None
+    # the example builds the service from Settings(): the one built on the test index
+    monkeypatch.setattr(AssistantService, "build", classmethod(lambda cls, s: service))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code.group(1), "docs/development.md", "exec"), {})
+    printed = out.getvalue()
+    assert re.search(r"^\[TST-\d+ [^\]]+\] ", printed, re.M), printed
+    assert printed.strip().splitlines()[-1]  # the answer text
