@@ -174,16 +174,7 @@ class AssistantService:
     ) -> Reply:
         """``history``: earlier questions of the conversation, already redacted (as returned in
         ``Reply.answer.question``)."""
-        text = clean_question(question, self.settings.server.max_question_chars)
-        self.refresh()  # a newer index generation (an ingest elsewhere) is picked up
-        scope = make_scope(caller.groups, doc_types, vendors)
-        if k is not None and not 1 <= k <= 50:
-            raise InputError("k must be between 1 and 50")
-        guard = self.guard.check(text)
-        if guard.blocked:
-            self._record(caller, guard, mode=self.mode, cited=(), abstained=True, blocked=True)
-            log.info("question refused by the PHI guard (%s)", ",".join(guard.kinds))
-            raise BlockedError(guard)
+        guard, scope = self._admit(question, caller, doc_types, vendors, k, mode=self.mode)
         # earlier questions pass the guard again: a surface that kept them unredacted must not
         # send them on (to the condenser and so to any LLM)
         history = [self.guard.check(h).text for h in history]
@@ -222,19 +213,36 @@ class AssistantService:
         """The passages retrieval finds for ``question`` within the caller's access groups,
         without an answer: guarded and audited like ``ask`` (mode ``search``; the passages
         returned are recorded as cited)."""
+        guard, scope = self._admit(question, caller, doc_types, vendors, k, mode="search")
+        passages = self.chain.retriever.retrieve(guard.text, scope, k).passages
+        cited = tuple(p.chunk.chunk_id for p in passages)
+        self._record(caller, guard, mode="search", cited=cited, abstained=False, blocked=False)
+        return passages
+
+    def _admit(
+        self,
+        question: str,
+        caller: Caller,
+        doc_types: Sequence[str] | None,
+        vendors: Sequence[str] | None,
+        k: int | None,
+        *,
+        mode: str,
+    ) -> tuple[GuardResult, Scope]:
+        """A question checked before anything is retrieved: cleaned, its filters and ``k``
+        validated, then through the PHI guard (a blocked one is audited and raises
+        ``BlockedError``). A newer index generation is picked up on the way."""
         text = clean_question(question, self.settings.server.max_question_chars)
-        self.refresh()
+        self.refresh()  # a newer index generation (an ingest elsewhere) is picked up
         scope = make_scope(caller.groups, doc_types, vendors)
         if k is not None and not 1 <= k <= 50:
             raise InputError("k must be between 1 and 50")
         guard = self.guard.check(text)
         if guard.blocked:
-            self._record(caller, guard, mode="search", cited=(), abstained=True, blocked=True)
+            self._record(caller, guard, mode=mode, cited=(), abstained=True, blocked=True)
+            log.info("question refused by the PHI guard (%s)", ",".join(guard.kinds))
             raise BlockedError(guard)
-        passages = self.chain.retriever.retrieve(guard.text, scope, k).passages
-        cited = tuple(p.chunk.chunk_id for p in passages)
-        self._record(caller, guard, mode="search", cited=cited, abstained=False, blocked=False)
-        return passages
+        return guard, scope
 
     def _contracts_closed_to(self, caller: Caller, question: str) -> bool:
         """The question is about a vendor or its contract and the caller may read none."""
