@@ -39,7 +39,7 @@ def test_the_readme_is_read_in_five_minutes() -> None:
 
 
 def test_every_relative_link_leads_to_a_file() -> None:
-    assert {p.name: broken_links(p) for p in _pages() if broken_links(p)} == {}
+    assert {p.name: bad for p in _pages() if (bad := broken_links(p))} == {}
 
 
 def test_a_broken_link_is_found(tmp_path: Path) -> None:

@@ -71,8 +71,8 @@ def answer_runnable(
     caller = Caller(user, frozenset(groups), "library")
 
     def answer(question: str | dict[str, Any]) -> dict[str, Any]:
-        if isinstance(question, dict):
-            history = [service.redact(h).text for h in question.get("history", ())]
+        if isinstance(question, dict):  # ask passes earlier questions through the guard
+            history = [str(h) for h in question.get("history", ())]
             reply = service.ask(str(question["question"]), caller, history=history)
         else:
             reply = service.ask(question, caller)
