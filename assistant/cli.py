@@ -78,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     questions.add_arguments(
         sub.add_parser("questions", help="confirm that a passage answers a question; list them")
     )
+    from assistant.commands import mcp
+
+    mcp.add_arguments(
+        sub.add_parser("mcp", help="serve the assistant's tools to an MCP client on stdio")
+    )
     return p
 
 

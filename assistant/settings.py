@@ -501,6 +501,11 @@ class ServerSettings(_Group):
         description="Groups whose members may add, replace and retire policies and BAAs from "
         "the chat or the API (everyone else sees no upload control; the API answers 403).",
     )
+    mcp: bool = Field(
+        default=True,
+        description="Serve the MCP endpoint (streamable HTTP) at /mcp: the assistant's tools for "
+        "MCP clients holding an API token (`hipaa-assistant users token NAME`).",
+    )
     contracts_contact: str = Field(
         default="the Privacy Office",
         description="Whom a user who may not read the vendor contracts is told to ask, when a "

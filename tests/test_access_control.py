@@ -1,20 +1,22 @@
 """Access control: the bundled BAAs (access ``privacy-office``, ``legal``) never reach a caller
 who has only ``staff`` — through any entry point (the service as the chat UI calls it, the JSON
-API, ``ask --json`` and ``ask --batch``), through follow-ups whose history names a BAA, direct
-locator lookups, type and vendor filters, prompt-injection phrasing, and in LLM mode the request
-sent to the model.
+API, ``ask --json`` and ``ask --batch``, the MCP tools), through follow-ups whose history names a
+BAA, direct locator lookups, type and vendor filters, prompt-injection phrasing, and in LLM mode
+the request sent to the model.
 
 "Reached" means any of: a BAA chunk id anywhere in the serialized result (or LLM request); a BAA
 doc_id or doc_type on a passage or citation; a source header of a BAA in the prompt; any run of
 8 words that occurs in a BAA and in no other document. A positive control asks the same as
 ``privacy-office`` and must reach BAA passages, so these checks can fail.
 
-Summary: zero leaks across 364 attempts as ``staff``: 22 questions (5 direct, 6 locator
+Summary: zero leaks across 548 attempts as ``staff``: 22 questions (5 direct, 6 locator
 lookups, 7 injection phrasings, 4 follow-ups) x 4 filter settings (none, ``--type baa``,
 ``--vendor "Acme Scribe"``, types and a vendor) = 88 through each of the service, the API and LLM
 mode over HTTP (264), 4 more through the service (a history question asked alone) and 4 API
 bodies that try to set groups (refused, 422); through the CLI, 19 questions x 4 filters with
-``ask --batch`` (76) and the 16 follow-ups as ``ask --json --history`` (16).
+``ask --batch`` (76) and the 16 follow-ups as ``ask --json --history`` (16); through MCP, the 88
+to the ``ask`` tool and to ``search`` (176), 4 ``read_passage`` lookups of BAA sections (refused)
+and the 4 bodies that try to set groups or user (ignored: still staff).
 ``test_attempt_count`` pins the number.
 """
 
@@ -379,6 +381,63 @@ def test_the_api_never_gives_a_staff_token_a_baa(org: Org, api: tuple) -> None:
     assert res.status_code == 200 and org.baa.leaks(res.json())
 
 
+# -- MCP ---------------------------------------------------------------------------------------
+
+
+def _mcp_calls(org: Org, caller: Caller, calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    """Each (tool, arguments) through an MCP client session, as ``caller``: the structured
+    result, or the error text."""
+    import anyio
+    from mcp.shared.memory import create_connected_server_and_client_session
+    from mcp.types import TextContent
+
+    from assistant.integrations.mcp_server import build_server, fixed_caller
+
+    server = build_server(lambda: org.service, fixed_caller(caller.user, sorted(caller.groups)))
+
+    async def run() -> list[Any]:
+        out: list[Any] = []
+        async with create_connected_server_and_client_session(server) as client:
+            for tool, args in calls:
+                result = await client.call_tool(tool, args)
+                texts = [c.text for c in result.content if isinstance(c, TextContent)]
+                out.append({"error": texts} if result.isError else result.structuredContent)
+        return out
+
+    return anyio.run(run)
+
+
+def _tool_args(attempt: Attempt, *, history: bool) -> dict[str, Any]:
+    args = _body(attempt)
+    if not history:
+        args.pop("history", None)
+    return args
+
+
+def test_mcp_never_gives_staff_a_baa(org: Org) -> None:
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for attempt in ATTEMPTS:
+        calls.append(("ask", _tool_args(attempt, history=True)))
+        calls.append(("search", _tool_args(attempt, history=False)))
+    calls += [("read_passage", {"locator": loc}) for loc in LOOKUPS]
+    # arguments that try to name the caller's groups or user are not the caller's to set
+    calls += [("ask", body) for body in BAD_API_BODIES]
+    results = _mcp_calls(org, STAFF, calls)
+    _count("mcp", len(results))
+    leaks = {
+        f"{tool} {args}": found[:3]
+        for (tool, args), result in zip(calls, results, strict=True)
+        if (found := org.baa.leaks(result))
+    }
+    assert not leaks, json.dumps(leaks, indent=1, ensure_ascii=False)
+    opened = results[2 * len(ATTEMPTS) : 2 * len(ATTEMPTS) + len(LOOKUPS)]
+    assert all("error" in r for r in opened), opened
+    _tallied("mcp")
+    # positive control on this surface
+    control = _mcp_calls(org, PRIVACY, [("read_passage", {"locator": LOOKUPS[0]})])
+    assert org.baa.leaks(control)
+
+
 # -- the command line --------------------------------------------------------------------------
 
 
@@ -484,6 +543,7 @@ EXPECTED = {
     "llm": len(ATTEMPTS),
     "cli --batch": len(BATCH) * len(FILTERS),
     "cli": sum(1 for a in ATTEMPTS if a.history),
+    "mcp": 2 * len(ATTEMPTS) + len(LOOKUPS) + len(BAD_API_BODIES),
 }
 
 
@@ -494,7 +554,7 @@ def _tallied(surface: str) -> None:
 def test_attempt_count() -> None:
     """The number the module docstring reports, from the lists the surface tests go through
     (whatever order the tests run in, or alone)."""
-    assert sum(EXPECTED.values()) == 364, EXPECTED
+    assert sum(EXPECTED.values()) == 548, EXPECTED
 
 
 def test_an_abstention_reveals_no_word_only_a_baa_contains(org: Org) -> None:

@@ -32,13 +32,16 @@ def _imported(folder: Path, skip: Path | None = None) -> set[str]:
     for path in folder.rglob("*.py"):
         if skip is not None and path.is_relative_to(skip):
             continue
+        here: set[str] = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
-                found.update(a.name.split(".")[0] for a in node.names)
+                here.update(a.name.split(".")[0] for a in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                found.add(node.module.split(".")[0])
-    local = {p.stem for p in folder.rglob("*.py")}  # a script importing its sibling
-    return {m for m in found if m not in sys.stdlib_module_names and m not in OWN | local}
+                here.add(node.module.split(".")[0])
+        if not (path.parent / "__init__.py").exists():  # a script importing its sibling
+            here -= {p.stem for p in path.parent.glob("*.py")}
+        found |= here
+    return {m for m in found if m not in sys.stdlib_module_names and m not in OWN}
 
 
 def _undeclared(folder: Path, declared: set[str], skip: Path | None = None) -> dict[str, list[str]]:

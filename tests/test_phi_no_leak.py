@@ -322,6 +322,44 @@ def test_the_api_reply_logs_and_audit_hold_no_identifier(world: World, tmp_path:
     assert not found_in(sqlite_bytes(settings.audit.path)), "in the audit database"
 
 
+# -- MCP ---------------------------------------------------------------------------------------
+
+
+def test_mcp_replies_logs_and_audit_hold_no_identifier(world: World, tmp_path: Path) -> None:
+    import anyio
+    from mcp.shared.memory import create_connected_server_and_client_session
+    from mcp.types import TextContent
+
+    from assistant.integrations.mcp_server import build_server, fixed_caller
+
+    settings = world.settings.model_copy(deep=True)
+    settings.audit.path = tmp_path / "audit.sqlite"
+    service = AssistantService.build(settings, world.index)
+    server = build_server(lambda: service, fixed_caller("sam", ["staff"]))
+
+    async def ask_all() -> list[str]:
+        replies = []
+        async with create_connected_server_and_client_session(server) as client:
+            previous: list[str] = []
+            for q in QUESTIONS:
+                for tool, args in (
+                    ("ask", {"question": q.text, "history": previous}),
+                    ("search", {"question": q.text}),
+                ):
+                    result = await client.call_tool(tool, args)
+                    assert not result.isError, result.content
+                    texts = [c.text for c in result.content if isinstance(c, TextContent)]
+                    replies.append(json.dumps(result.structuredContent) + "\n".join(texts))
+                previous = [q.text]
+        return replies
+
+    with every_log() as logs:
+        replies = anyio.run(ask_all)
+    assert not found_in("\n".join(replies)), "in an MCP reply"
+    assert not found_in("\n".join(logs.lines)), "in the logs"
+    assert not found_in(sqlite_bytes(settings.audit.path)), "in the audit database"
+
+
 # -- the command line --------------------------------------------------------------------------
 
 

@@ -291,6 +291,34 @@ def test_the_api_is_served_by_the_same_server(server: Server) -> None:
     assert httpx.post(f"{server.url}/api/ask", json={"question": "x"}).status_code == 401
 
 
+def test_the_mcp_endpoint_is_served_by_the_same_server(server: Server) -> None:
+    import anyio
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    async def call(user: str, tool: str, arguments: dict[str, object]) -> dict[str, object]:
+        headers = {"Authorization": f"Bearer {server.tokens[user]}"}
+        async with (
+            streamablehttp_client(f"{server.url}/mcp", headers=headers) as (r, w, _),
+            ClientSession(r, w) as client,
+        ):
+            await client.initialize()
+            result = await client.call_tool(tool, arguments)
+            assert not result.isError, result.content
+            assert result.structuredContent is not None
+            return result.structuredContent
+
+    staff = anyio.run(call, "sam", "ask", {"question": BAA_QUESTION})
+    officer = anyio.run(call, "pat", "ask", {"question": BAA_QUESTION})
+    assert staff["citations"] and officer["citations"]
+    assert all(c["doc_type"] != "baa" for c in staff["citations"])  # type: ignore[union-attr]
+    assert any(c["doc_type"] == "baa" for c in officer["citations"])  # type: ignore[union-attr]
+    rows = anyio.run(call, "pat", "check_baa", {})["result"]
+    assert rows and {r["status"] for r in rows} >= {"present"}  # type: ignore[union-attr]
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    assert httpx.post(f"{server.url}/mcp", json=body).status_code == 401
+
+
 def test_feedback_with_a_comment_is_kept_redacted(browser: object, server: Server) -> None:
     page = _sign_in(browser, server, "sam")
     _ask(page, "What is the minimum necessary standard?")

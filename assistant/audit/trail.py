@@ -57,7 +57,7 @@ ANCHOR_MIN_HEX = 16  # shortest hash prefix accepted as an anchor (64 bits)
 _KEY_CHECK_MSG = b"hipaa-assistant audit key check"
 _SEARCH_MOVED = 64  # how far verify looks for the place a misplaced row was written at
 
-Surface = Literal["ui", "api", "cli", "library"]  # library: the LangChain doors
+Surface = Literal["ui", "api", "cli", "library", "mcp"]  # library: LangChain; mcp: MCP clients
 SURFACES: tuple[str, ...] = get_args(Surface)
 
 

@@ -82,7 +82,7 @@ def _questions(source: str) -> Iterable[str]:
             yield line.strip()
 
 
-def _os_user() -> str:
+def os_user() -> str:
     try:
         return getpass.getuser()
     except (OSError, KeyError):
@@ -98,7 +98,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         raise ConfigError("--batch prints JSON lines; add --json")
     scope = scope_from_args(settings, args)
     service = AssistantService.build(settings)
-    caller = Caller(_os_user(), scope.groups or frozenset(), "cli")
+    caller = Caller(os_user(), scope.groups or frozenset(), "cli")
     types = sorted(scope.doc_types) if scope.doc_types else None
     vendors = sorted(scope.vendors) if scope.vendors else None
     if args.batch:

@@ -28,6 +28,7 @@ from assistant.ui.data_layer import SQLiteDataLayer
 log = logging.getLogger("assistant.ui.app")  # Chainlit loads this file by path
 
 RESTRICTED_GROUPS = {"legal", "privacy-office"}
+_running: list[Any] = []  # background parts started with the server (the MCP endpoint)
 FRIENDLY_ERROR = "Something went wrong while answering; it has been logged. Please try again."
 
 
@@ -35,13 +36,26 @@ FRIENDLY_ERROR = "Something went wrong while answering; it has been logged. Plea
 
 
 @cl.on_app_startup
-def _startup() -> None:
+async def _startup() -> None:
     from chainlit.server import app
 
     resources = state.start()
-    router = build_router(lambda: state.get().service, state.users)
-    app.router.routes[0:0] = router.routes  # ahead of Chainlit's catch-all page route
+    routes = list(build_router(lambda: state.get().service, state.users).routes)
+    if resources.settings.server.mcp:
+        from assistant.integrations.mcp_server import HttpEndpoint
+
+        endpoint = HttpEndpoint(lambda: state.get().service, state.users)
+        await endpoint.start()
+        _running.append(endpoint)
+        routes.append(endpoint.route)
+    app.router.routes[0:0] = routes  # ahead of Chainlit's catch-all page route
     log.info("chat server ready (mode %s)", resources.service.mode)
+
+
+@cl.on_app_shutdown
+async def _shutdown() -> None:
+    while _running:
+        await _running.pop().stop()
 
 
 @cl.data_layer
