@@ -11,7 +11,7 @@ MIRROR ?=
 TORCH_INDEX ?=
 TORCH := $(shell grep '^torch==' requirements.lock)
 
-.PHONY: venv run serve load bench bench-latency measure-embedders fetch ingest sources test test-fast docs lint lock pdfs clean measure-ingest measure-ask calibrate eval
+.PHONY: venv run serve load bench bench-latency bench-cold-ask measure-embedders fetch ingest sources test test-fast docs lint lock pdfs clean measure-ingest measure-ask calibrate eval
 
 venv: $(STAMP)
 
@@ -92,6 +92,10 @@ load: venv
 # Warm `ask` latency on the built index (after `make run`).
 measure-ask: venv
 	$(BIN)/python scripts/measure_ask.py
+
+# A one-shot `ask` from a cold process, with and without the questions' ONNX copy (after `make run`).
+bench-cold-ask: venv
+	$(BIN)/python -m benchmarks.cold_ask
 
 # Re-derive the abstention thresholds on every eval profile's calibration questions at once
 # (evals/profiles.yaml: Lakemont with and without its question files, the unseen organisation's

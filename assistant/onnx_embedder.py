@@ -257,16 +257,27 @@ class OnnxEmbedder:
     def dimension(self) -> int:
         return self._ensure().dimension
 
-    def _ensure(self) -> ModelLayout:
-        if self._layout is not None:
-            return self._layout
+    def export_file(self) -> Path:
+        """Where the export of these weights, in this precision, is (or will be) cached."""
+        return self._export_file(self._read_layout())[1]
+
+    def _read_layout(self) -> ModelLayout:
         if not self._model_dir.is_dir():
             raise ConfigError(
                 "provider 'onnx' needs a local model folder: the bundled model or a path"
             )
-        layout = read_layout(self._model_dir)
+        return read_layout(self._model_dir)
+
+    def _export_file(self, layout: ModelLayout) -> tuple[str, Path]:
         digest = source_digest(layout, self._precision)
-        path = export_path(self._export_dir, self._model_id.split("#")[0], digest, self._precision)
+        base_id = self._model_id.split("#")[0]
+        return digest, export_path(self._export_dir, base_id, digest, self._precision)
+
+    def _ensure(self) -> ModelLayout:
+        if self._layout is not None:
+            return self._layout
+        layout = self._read_layout()
+        digest, path = self._export_file(layout)
         if not path.is_file():
             log.warning(
                 "exporting embedding model %s to ONNX (%s), once; cached at %s",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from assistant.embeddings import Embedder, build_embedder
 from assistant.index.reader import Index
 from assistant.index.vector_store import ChromaStore, VectorStore
+from assistant.query_embedding import with_query_copy
 from assistant.settings import Settings
 
 
@@ -13,5 +14,7 @@ def open_store(settings: Settings, embedder: Embedder) -> VectorStore:
 
 
 def open_index(settings: Settings, embedder: Embedder | None = None) -> Index:
-    embedder = embedder or build_embedder(settings.embedding)
+    """The live index; questions are embedded by the embedder's checked ONNX copy when ingest
+    made one (``assistant.query_embedding``)."""
+    embedder = with_query_copy(settings.embedding, embedder or build_embedder(settings.embedding))
     return Index(settings, embedder, open_store(settings, embedder))

@@ -68,10 +68,17 @@ class EmbeddingSettings(_Group):
         "(full precision, same operator fusions). Part of the model id stored with the index, "
         "so an index built with one is never queried with the other.",
     )
+    query_copy: bool = Field(
+        default=True,
+        description="Provider 'sentence-transformers' with local weights: embed questions with "
+        "an ONNX Runtime copy of the same weights (fp32), exported at ingest and kept only if it "
+        "reproduces the stored passage vectors (to 1e-5), so answering a question loads no "
+        "torch (a one-shot `ask` starts seconds sooner). Off: questions go to the embedder.",
+    )
     export_dir: Path | None = Field(
         default=None,
-        description="Provider 'onnx': where the model exported to ONNX is cached (made once, "
-        "on first use, from the local weights); none = 'models' in the data directory.",
+        description="Provider 'onnx', and the questions' copy: where the model exported to ONNX "
+        "is cached (made once, from the local weights); none = 'models' in the data directory.",
     )
 
 

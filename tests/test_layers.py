@@ -5,6 +5,7 @@ tested or replaced without the other."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,3 +99,83 @@ def test_a_cycle_hidden_in_a_function_is_found(tmp_path: Path) -> None:
     graph = import_graph(tmp_path)
     assert graph["ingest.d"] == {"assistant.c"}
     assert cycles(graph) == [["assistant.a", "assistant.b"]]
+
+
+# -- the layers the README describes ("How the code is laid out") -------------------------------
+
+_TICKED = re.compile(r"`([^`]+)`")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def readme_layout(readme: str) -> tuple[list[str], str]:
+    """The section's bullets (one per layer, in order) and the paragraph after them."""
+    section = readme.split("## How the code is laid out", 1)[1].split("\n## ", 1)[0]
+    *layers, last = re.split(r"\n- ", section.strip())[1:]
+    last, _, after = last.partition("\n\n")
+    return [" ".join(b.split()) for b in (*layers, last)], " ".join(after.split())
+
+
+def _paths(text: str) -> list[str]:
+    return [t for t in _TICKED.findall(text) if "/" in t]
+
+
+def _names(text: str) -> list[str]:
+    return [t for t in _TICKED.findall(text) if _IDENTIFIER.fullmatch(t)]
+
+
+def _defines(path: Path, name: str) -> bool:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
+            return True
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return True
+    return False
+
+
+def _layer_of(path: str, layers: list[list[str]]) -> int | None:
+    """The layer of the most specific path in the README that holds ``path``."""
+    best: tuple[int, int] | None = None
+    for n, named in enumerate(layers):
+        for p in named:
+            holds = path == p or (p.endswith("/") and path.startswith(p))
+            if holds and (best is None or len(p) > best[1]):
+                best = (n, len(p))
+    return best[0] if best else None
+
+
+def test_the_readme_layout_names_what_exists_and_the_imports_follow_it() -> None:
+    bullets, additions = readme_layout((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert len(bullets) >= 6, bullets
+    sentences = [*bullets, *re.split(r"(?<=\.) (?=[A-Z`])", additions)]
+    for sentence in sentences:
+        paths = _paths(sentence)
+        for p in paths:
+            assert (ROOT / p).exists(), f"README names {p}, which does not exist"
+        files = [ROOT / p for p in paths if p.endswith(".py")]
+        for name in _names(sentence):
+            assert any(_defines(f, name) for f in files), f"{name} is not in {paths}: {sentence}"
+    layers = [_paths(b) for b in bullets]
+    graph = import_graph(ROOT)
+    modules = _modules(ROOT)
+    upward = []
+    for module, targets in graph.items():
+        here = _layer_of(modules[module].relative_to(ROOT).as_posix(), layers)
+        for target in targets:
+            there = _layer_of(modules[target].relative_to(ROOT).as_posix(), layers)
+            if here is not None and there is not None and there > here:
+                upward.append(f"{module} (layer {here + 1}) imports {target} (layer {there + 1})")
+    assert upward == [], "\n".join(upward)
+
+
+def test_an_upward_import_is_found(tmp_path: Path) -> None:
+    for package in PACKAGES:
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "assistant" / "low.py").write_text("from ingest.high import x\n")
+    (tmp_path / "ingest" / "high.py").write_text("x = 1\n")
+    layers = [["assistant/low.py"], ["ingest/"]]
+    graph = import_graph(tmp_path)
+    assert graph["assistant.low"] == {"ingest.high"}
+    assert _layer_of("ingest/high.py", layers) == 1 and _layer_of("assistant/low.py", layers) == 0

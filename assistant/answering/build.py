@@ -94,13 +94,23 @@ def build_adapter(
 
 
 def prepare_after_ingest(settings: Settings, embedder: Embedder, fit_adapter: bool) -> None:
-    """What ``ingest`` does ahead of the server: embed the question index and, for a new index
-    generation, fit the query adapter (so a start does neither)."""
+    """What ``ingest`` does ahead of the server: embed the question index, for a new index
+    generation fit the query adapter, and check the questions' ONNX copy of the embedder (so a
+    start does none of it, and asking loads no torch)."""
+    from assistant.query_embedding import prepare_query_copy
     from assistant.runtime import open_index
 
     topics = build_topics(settings, embedder)
+    opened: list[Index] = []
+
+    def index() -> Index:
+        if not opened:
+            opened.append(open_index(settings, embedder))
+        return opened[0]
+
     if fit_adapter:
-        build_adapter(settings, open_index(settings, embedder), topics)
+        build_adapter(settings, index(), topics)
+    prepare_query_copy(settings.embedding, embedder, index)
 
 
 def topic_folders(settings: Settings) -> list[Path]:

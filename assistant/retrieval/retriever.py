@@ -104,7 +104,7 @@ class HybridRetriever:
 
     def add_question(self, locator: str, question: str) -> None:
         """One more question-index entry, in effect for the next retrieval (no re-ingest)."""
-        vector = self.index.embedder.embed([question])[0]
+        vector = self.index.embedder.embed_query(question)
         if self.topics is None:
             topics = TopicIndex([Topic(locator, (question,))], np.asarray([vector], np.float32))
         else:
