@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.abstain import GENERIC, Evidence, decide
+from assistant.answering.abstain import Evidence, decide
 from assistant.answering.focus import Mentions, focus_of, uncovered
 from assistant.index.lexical import BM25
 from assistant.settings import AnswerSettings
+from assistant.words import word_list
+
+GENERIC = word_list("generic")
 
 
 @pytest.mark.parametrize(

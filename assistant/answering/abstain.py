@@ -39,15 +39,7 @@ from assistant.index.lexical import BM25, tokenize
 from assistant.retrieval.retriever import Retrieval
 from assistant.safety.placeholders import PLACEHOLDER
 from assistant.settings import AnswerSettings
-
-# Words that say nothing about whether the documents answer a question.
-GENERIC = frozenset(
-    """hipaa ai use used using need needs needed allowed allow okay ok question questions tell
-    know want someone something thing things please would could should does did doing done make
-    made get got going also ever every way ways much many really actually still just like rules
-    rule law legal data information patient patients our us we you your they them their lakemont
-    hospital health staff work working anyone mr mrs ms miss mx dr""".split()  # noqa: SIM905 - a word list reads better
-)
+from assistant.words import word_list
 
 
 @dataclass(frozen=True)
@@ -125,7 +117,8 @@ def measure(
     they may not read contain counts as unknown, so the reason given reveals nothing of them.
     ``mentions``: the phrase lookup over the same rows (``None``: the focus is not checked)."""
     question = PLACEHOLDER.sub(" ", retrieval.plan.question)
-    terms = {t for t in content_terms(question) if t not in GENERIC}
+    generic = word_list("generic")
+    terms = {t for t in content_terms(question) if t not in generic}
     bridged = retrieval.plan.bridged_words
 
     def known(t: str) -> bool:
@@ -151,14 +144,14 @@ def measure(
         if any(
             lexical.df(t, readable) == 0
             for t in tokenize(_KIND_WORDS.sub(" ", name))
-            if not t[0].isdigit() and t not in GENERIC
+            if not t[0].isdigit() and t not in generic
         )
     )
     missing: tuple[str, ...] = ()
     unfamiliar: tuple[str, ...] = ()
     if mentions is not None:
         rows = readable if readable is not None else frozenset(range(len(lexical.ids)))
-        missing, unfamiliar = gaps(question, mentions, rows, GENERIC)
+        missing, unfamiliar = gaps(question, mentions, rows, generic)
     return Evidence(
         uncovered=missing,
         unfamiliar=unfamiliar,

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.answering.abstain import GENERIC
 from assistant.answering.extractive import ASKS_TIME, Candidate, ExtractiveAnswerer, quote_of
 from assistant.answering.text import content_terms
 from assistant.answering.types import Passage
@@ -20,6 +19,7 @@ from assistant.checks.figures import time_limits
 from assistant.documents import Chunk
 from assistant.index.reader import Scope
 from assistant.retrieval.retriever import HybridRetriever
+from assistant.words import word_list
 
 _CONTRACTS = r"(?:vendors|business\s+associates|BAAs|contracts|agreements|suppliers)"
 # "compare ... across our vendors": detects a comparison, but spans its topic too
@@ -178,7 +178,7 @@ class Comparer:
         ranked = self.quoter.rank(question, passages, retrieval.plan.expansion, chunks)
         # a sentence answers for this contract only if it shares one of the question's rarer
         # words ("Canada", "failover"), not just a common one ("over", "data")
-        keys = self.quoter.distinctive(question, GENERIC | _FUNCTION_WORDS)
+        keys = self.quoter.distinctive(question, word_list("generic") | word_list("function_words"))
         ranked = [c for c in ranked if _shares(keys, content_terms(c.sentence.text))]
         if not ranked:
             return None
@@ -192,15 +192,6 @@ class Comparer:
 
         best = max(ranked, key=fit)
         return best, chunks[best.passage.chunk_id]
-
-
-# Words that carry no topic ("fail over to a region"): prepositions, determiners, question
-# words and modals, besides those the abstention already treats as generic.
-_FUNCTION_WORDS = frozenset(
-    "over under about above below after before into onto from with within without upon than "  # noqa: SIM905 - a word list reads better
-    "then such each other any some more most less least what which who whom whose when where "
-    "why how while can cannot will shall must may might".split()
-)
 
 
 def _shares(keys: set[str], terms: set[str]) -> bool:

@@ -24,30 +24,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from assistant.index.lexical import BM25, tokenize
+from assistant.words import word_list
 
-# Words that end the phrase a question asks about: function words, auxiliaries, pronouns, and
-# participles that start a predicate ("What is required for ...").
-_STOP = frozenset(
-    """a an the of for to in on at by with from about into over under between after before during
-    per via as than that which who whom whose when where why how if whether while and or but nor
-    so is are was were be been being am do does did done has have had having must should shall
-    can could may might will would need needs we our ours us you your i me my they them their it
-    its he she his her this these those there here don't doesn't didn't isn't aren't can't won't
-    wasn't weren't haven't hasn't shouldn't required needed allowed permitted covered
-    considered used kept stored sent shared done made set given apply applies mean means""".split()  # noqa: SIM905 - a word list reads better
-)
-# Words that qualify what is asked without being part of it ("the *actual* cut-off").
-_QUALIFIERS = frozenset(
-    """actual exact exactly current specific real official particular precise overall usual
-    typical main primary named right correct proper best""".split()  # noqa: SIM905
-)
-# Nouns that say what kind of answer is wanted, not what it is about ("the approval *process*
-# for ...", "the training *requirements*"): they are left out of the phrase looked for.
-_META = frozenset(
-    """process procedure procedures step steps rule rules requirement requirements policy policies
-    deadline deadlines timeline timeframe difference purpose definition role way ways kind kinds
-    type types list name names number amount level standard standards limit limits""".split()  # noqa: SIM905
-)
 _WORD = r"[A-Za-z0-9][\w'’-]*"
 _DET = r"(?:(?:the|our|a|an|any|their|its|this|that|your|[A-Z][\w-]*'s)\s+)?"
 _PATTERNS = (
@@ -62,10 +40,6 @@ _PATTERNS = (
     re.compile(rf"\bwho(?:'s|’s|\s+is|\s+are)\s+{_DET}((?:{_WORD}\s*)+)", re.I),
 )
 _MAX_WORDS = 4
-# Words that start what a verb acts on: "... treated *the* patient", "... decides *whether* ..."
-_OBJECT_START = frozenset(
-    "the a an our your their his her its my this that these those whether to us them".split()  # noqa: SIM905
-)
 _PARTICIPLE = re.compile(r"[a-z]{3,}ed$")
 _WINDOW_SLACK = 3  # words allowed between the focus's words in a passage
 
@@ -88,7 +62,7 @@ def focus_of(question: str, generic: AbstractSet[str] = frozenset()) -> list[Foc
             terms = tuple(
                 t
                 for w in words
-                if w.lower().strip("'’") not in _META
+                if w.lower().strip("'’") not in word_list("focus_answer_kinds")
                 for t in tokenize(w)
                 if len(t) > 2 and not t.isdigit() and t not in generic
             )
@@ -112,14 +86,15 @@ def _phrase(text: str) -> list[str]:
     for i, raw in enumerate(raws):
         word = raw.strip('?,.;:!"“”()')
         key = re.sub(r"['’]s$", "", word.lower())
-        if not word or key in _STOP:
+        if not word or key in word_list("focus_stop"):
             break
         after = raws[i + 1].lower().strip("?,.;:!") if i + 1 < len(raws) else ""
         if words and (
-            after in _OBJECT_START or (_PARTICIPLE.search(key) and after in ("", *_STOP))
+            after in word_list("object_start")
+            or (_PARTICIPLE.search(key) and (not after or after in word_list("focus_stop")))
         ):
             break
-        if key in _QUALIFIERS and not words:
+        if key in word_list("focus_qualifiers") and not words:
             continue
         words.append(re.sub(r"['’]s$", "", word))
         if raw[-1:] in "?,.;:!" or len(words) >= _MAX_WORDS:

@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.answering.text import content_terms
+from assistant.words import word_list
 
 # "what about (for) X", "how about X", "and for X", "and X?", "same for X", "also for X"
 _POINTING = re.compile(
@@ -95,15 +96,12 @@ class HeuristicCondenser:
 
 
 def _distinctive(vendor: str) -> list[str]:
-    return [w for w in re.findall(r"[A-Za-z][\w-]{2,}", vendor) if w.lower() not in _COMMON]
+    return [
+        w
+        for w in re.findall(r"[A-Za-z][\w-]{2,}", vendor)
+        if w.lower() not in word_list("vendor_name_common")
+    ]
 
 
 def _names(text: str, vendor: str) -> bool:
     return any(re.search(rf"\b{re.escape(w)}\b", text, re.I) for w in _distinctive(vendor))
-
-
-# Words of vendor names that name no one in particular ("Acme *Scribe*", "*Imaging*").
-_COMMON = frozenset(
-    """inc llc ltd corp co company group health healthcare systems system solutions services
-    technologies labs analytics imaging scribe voice data ai the and of""".split()  # noqa: SIM905 - a word list reads better
-)

@@ -15,6 +15,7 @@ from assistant.errors import ConfigError, IndexMissingError, NotAllowedError
 from assistant.index.reader import Scope
 from assistant.index.state import Generation, IndexState
 from assistant.settings import Settings
+from assistant.words import word_list
 
 
 @dataclass(frozen=True)
@@ -57,17 +58,15 @@ def load_catalogs(settings: Settings) -> Catalogs:
 _DEFINED_PARTY = re.compile(
     r"((?:[A-Z][\w&.'-]*,?\s+){0,6}[A-Z][\w&.'-]*,?)\s*\(\s*(?:the\s+)?[\"“]([^\"”]{2,40})[\"”]\s*\)"
 )
-_GENERIC_NAME_WORDS = frozenset(
-    "the of and inc inc. llc corp corp. co health regional community medical center plan system "  # noqa: SIM905 - a word list reads better
-    "hospital group services".split()
-)
 
 
 def organisation_names(organisation: str, sents: Sequence[Sentence]) -> tuple[str, ...]:
     """What a contract calls the organisation: "covered entity", the organisation's name, and
     the short name the contract defines for it (``Lakemont Regional Health ("Lakemont")``)."""
     names = ["covered entity"]
-    distinctive = {w.casefold() for w in re.findall(r"[\w'-]+", organisation)} - _GENERIC_NAME_WORDS
+    distinctive = {w.casefold() for w in re.findall(r"[\w'-]+", organisation)} - word_list(
+        "organisation_name_common"
+    )
     if organisation:
         names.append(organisation)
     for s in sents[:40]:

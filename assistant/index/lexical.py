@@ -10,70 +10,9 @@ from collections.abc import Set as AbstractSet
 
 import numpy as np
 
+from assistant.words import word_list
+
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*")
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "has",
-        "have",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "this",
-        "to",
-        "was",
-        "were",
-        "will",
-        "with",
-        "may",
-        "must",
-        "shall",
-        "any",
-        "such",
-        "not",
-        "under",
-        "which",
-        "who",
-        "whom",
-        "what",
-        "when",
-        "where",
-        "if",
-        "than",
-        "then",
-        "their",
-        "there",
-        "these",
-        "those",
-        "been",
-        "being",
-        "can",
-        "do",
-        "does",
-        "our",
-        "we",
-        "you",
-        "your",
-        "i",
-        "my",
-        "me",
-    ]
-)
 
 
 def _stem(tok: str) -> str:
@@ -85,7 +24,8 @@ def _stem(tok: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    return [_stem(t) for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
+    stop = word_list("stopwords")
+    return [_stem(t) for t in _TOKEN.findall(text.lower()) if t not in stop]
 
 
 Allowed = AbstractSet[int] | np.ndarray  # row numbers, or a boolean mask over the rows

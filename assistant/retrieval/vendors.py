@@ -9,16 +9,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from assistant.index.lexical import tokenize
-
-# Words that name no one in particular: in company names, or in what a company does.
-GENERIC_WORDS = frozenset(
-    (
-        "health", "healthcare", "analytics", "medical", "systems", "solutions", "technologies",
-        "technology", "data", "group", "labs", "corp", "corporation", "company", "inc", "llc",
-        "software", "cloud", "services", "partners", "global", "ai", "model", "models", "service",
-        "platform", "clinical", "patient", "patients", "vendor", "provider", "tool", "tools",
-    )
-)  # fmt: skip
+from assistant.words import word_list
 
 # "the <what it does> vendor": up to three words before a word for a supplier.
 _DESCRIBED = re.compile(
@@ -33,9 +24,9 @@ def _words(text: str) -> set[str]:
     return {
         token
         for raw in re.findall(r"[\w-]+", text.lower())
-        if raw not in GENERIC_WORDS
+        if raw not in word_list("vendor_generic")
         for token in tokenize(raw)
-        if token not in GENERIC_WORDS
+        if token not in word_list("vendor_generic")
     }
 
 
@@ -46,7 +37,7 @@ def name_aliases(vendors: Iterable[str]) -> dict[str, str]:
     owners: dict[str, set[str]] = {}
     for name in names:
         for word in re.findall(r"[a-z][a-z-]{3,}", name.lower()):
-            if word not in GENERIC_WORDS:
+            if word not in word_list("vendor_generic"):
                 owners.setdefault(word, set()).add(name)
     for word, named in sorted(owners.items()):
         if len(named) == 1:
@@ -83,7 +74,7 @@ def named_outright(question: str, vendor: str) -> bool:
     capitalised ("Can Kestrel keep our faxes?"), not a common word that happens to be in it
     ("our AI scribe vendor" for Acme Scribe)."""
     for word in re.findall(r"[A-Za-z][\w-]{2,}", vendor):
-        if word.lower() in GENERIC_WORDS:
+        if word.lower() in word_list("vendor_generic"):
             continue
         if re.search(rf"\b{re.escape(word[0].upper() + word[1:])}\b", question):
             return True

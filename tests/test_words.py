@@ -1,0 +1,39 @@
+"""The word lists are data (assistant/words.yaml): each one the code reads is there, each one
+there is read, and none holds a word twice (a repeated word is a sign of a list edited blind)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.words import WORDS_FILE, word_list
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _read_by_code() -> set[str]:
+    calls = re.compile(r"""word_list\(\s*["']([a-z_]+)["']\s*\)""")
+    return {
+        name
+        for folder in ("assistant", "ingest")
+        for path in (ROOT / folder).rglob("*.py")
+        for name in calls.findall(path.read_text(encoding="utf-8"))
+    }
+
+
+def test_every_list_the_code_reads_is_there_and_every_list_is_read() -> None:
+    data = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8"))
+    assert set(data) == _read_by_code()
+    for name, words in data.items():
+        listed = str(words).split()
+        repeated = sorted({w for w in listed if listed.count(w) > 1})
+        assert not repeated, f"{name}: {repeated} twice"
+        assert word_list(name) == frozenset(listed) and listed
+
+
+def test_an_unknown_list_is_a_clear_error() -> None:
+    with pytest.raises(KeyError, match="no word list 'nonesuch'"):
+        word_list("nonesuch")
