@@ -100,14 +100,21 @@ def shell_blocks(text: str) -> list[str]:
     return blocks
 
 
-def shown_commands(text: str) -> list[str]:
-    """The hipaa-assistant command lines a page shows: in its code blocks (continued lines
-    joined) and in inline code, leaving out usage syntax ("[--k N]") and table rows."""
+def block_commands(text: str) -> list[str]:
+    """The hipaa-assistant command lines of a page's shell blocks (continued lines joined):
+    the examples a reader copies and runs."""
     found: list[str] = []
     for block in shell_blocks(text):
         for line in block.replace("\\\n", " ").splitlines():
             if "hipaa-assistant " in line and "[-" not in line:  # not usage syntax
                 found.append(line.strip())
+    return found
+
+
+def shown_commands(text: str) -> list[str]:
+    """The hipaa-assistant command lines a page shows: in its code blocks and in inline code,
+    leaving out usage syntax ("[--k N]") and table rows."""
+    found = block_commands(text)
     for line in text.splitlines():
         if line.lstrip().startswith("|"):
             continue

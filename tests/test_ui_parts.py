@@ -252,6 +252,11 @@ def test_user_text_is_stored_redacted_and_feedback_exports(
     assert (
         main(["--data-dir", str(tmp_path / "data"), "feedback", "export", "--since", "soon"]) == 2
     )
+    # before the chat was ever used: an empty export, not an error
+    assert main(["--data-dir", str(tmp_path / "empty"), "feedback", "export"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip().splitlines() == [",".join(FIELDS)]
+    assert "no feedback yet" in captured.err
 
 
 def test_a_privacy_officer_can_confirm_each_cited_policy_or_baa_passage() -> None:

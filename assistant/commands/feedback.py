@@ -59,9 +59,12 @@ def write(rows: list[dict[str, object]], fmt: str, out: TextIO) -> None:
 
 def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
     path = settings.server.resolve_ui_database(settings.paths.data_dir)
-    if not path.exists():
-        raise ConfigError(f"no feedback yet ({path} does not exist)")
-    rows = ConversationStore(path).feedback_rows(_since(args.since))
+    since = _since(args.since)
+    if path.exists():
+        rows = ConversationStore(path).feedback_rows(since)
+    else:  # an empty export (a scheduled one keeps working before the chat is first used)
+        print(f"hipaa-assistant: no feedback yet ({path} does not exist)", file=sys.stderr)
+        rows = []
     if args.out:
         with open(args.out, "w", encoding="utf-8", newline="") as f:
             write(rows, args.format, f)
