@@ -78,7 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     questions.add_arguments(
         sub.add_parser("questions", help="confirm that a passage answers a question; list them")
     )
-    from assistant.commands import mcp
+    from assistant.commands import backup, mcp
+
+    backup.add_arguments(
+        sub.add_parser("backup", help="copy the audit trail, users, conversations and documents")
+    )
 
     mcp.add_arguments(
         sub.add_parser("mcp", help="serve the assistant's tools to an MCP client on stdio")

@@ -1,0 +1,124 @@
+"""A backup of what cannot be rebuilt: the audit trail, the users, the chat's conversations and
+feedback, and the organisation's documents (with the ones the privacy office added from the chat
+and its confirmed questions). Safe while the server runs: the SQLite files are copied through
+SQLite's online backup API (a consistent snapshot), and the audit copy is verified.
+
+The index, the fetched official sources and the caches are not copied: `fetch` and `ingest`
+rebuild them from the documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assistant.audit import AuditTrail
+from assistant.audit.trail import VerifyResult
+from assistant.errors import ConfigError
+from assistant.settings import Settings
+
+MANIFEST = "manifest.json"
+NOT_COPIED = (
+    "the index, the fetched sources and the caches: `hipaa-assistant fetch` and "
+    "`hipaa-assistant ingest` rebuild them from the documents"
+)
+
+
+@dataclass
+class Backup:
+    folder: Path
+    files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    absent: list[str] = field(default_factory=list)  # what there was nothing of yet
+    audit: VerifyResult | None = None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _copy_sqlite(source: Path, dest: Path) -> None:
+    """A consistent copy of a database other processes may be writing (WAL included)."""
+    with (
+        closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)) as src,
+        closing(sqlite3.connect(dest)) as out,
+    ):
+        src.backup(out)
+    os.chmod(dest, 0o600)
+
+
+def _private_tree(folder: Path) -> None:
+    for root, dirs, files in os.walk(folder):
+        for d in dirs:
+            os.chmod(Path(root) / d, 0o700)
+        for f in files:
+            os.chmod(Path(root) / f, 0o600)
+
+
+def back_up(
+    settings: Settings, dest: Path, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> Backup:
+    """Writes ``dest/hipaa-assistant-<UTC time>/`` (owner-only) with a manifest of every file
+    and its sha256; returns what it holds."""
+    data = settings.paths.data_dir
+    moment = now()
+    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
+    folder = dest / f"hipaa-assistant-{stamp}"
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        raise ConfigError(f"{folder} already exists") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot write the backup to {dest}: {exc.strerror}") from exc
+    done = Backup(folder)
+    databases = {
+        "audit.sqlite": settings.audit.resolve_path(data),
+        "ui.sqlite": settings.server.resolve_ui_database(data),
+    }
+    for name, path in databases.items():
+        if path.is_file():
+            _copy_sqlite(path, folder / name)
+        else:
+            done.absent.append(name)
+    users = settings.server.resolve_users_file(data)
+    if users.is_file():
+        shutil.copyfile(users, folder / "users.json")
+    else:
+        done.absent.append("users.json")
+    for n, corpus in enumerate(settings.paths.corpus_dirs, start=1):
+        if corpus.is_dir():
+            shutil.copytree(corpus, folder / "corpus" / f"{n}-{corpus.name}", symlinks=True)
+        else:
+            done.absent.append(f"corpus folder {corpus}")
+    _private_tree(folder)
+    if (folder / "audit.sqlite").is_file():
+        key = settings.audit.hmac_key
+        copy = AuditTrail(folder / "audit.sqlite", key=key.get_secret_value() if key else None)
+        done.audit = copy.verify()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        done.files[path.relative_to(folder).as_posix()] = _sha256(path)
+    manifest = {
+        "made": moment.isoformat(timespec="seconds"),
+        "data_dir": str(data.resolve()),
+        "corpus_dirs": [str(c.resolve()) for c in settings.paths.corpus_dirs],
+        "audit": {"ok": done.audit.ok, "head": done.audit.anchor} if done.audit else None,
+        "absent": done.absent,
+        "not_copied": NOT_COPIED,
+        "files": done.files,
+    }
+    out = folder / MANIFEST
+    out.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    os.chmod(out, 0o600)
+    return done

@@ -1,0 +1,98 @@
+"""`hipaa-assistant backup`: what cannot be rebuilt, copied consistently while writers are open
+(the audit trail's write-ahead log included), owner-only, verified and listed in a manifest."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from assistant.accounts import UserStore
+from assistant.audit import AuditTrail
+from assistant.backup import MANIFEST, _sha256, back_up
+from assistant.cli import main
+from assistant.errors import ConfigError
+from assistant.settings import Settings
+from tests.test_audit import event, tamper
+
+
+@pytest.fixture
+def installed(tmp_path: Path) -> tuple[Settings, AuditTrail]:
+    corpus = tmp_path / "corpus"
+    (corpus / "policies").mkdir(parents=True)
+    (corpus / "policies" / "OPS-1.md").write_text("# OPS-1 Locking\n\nLock screens.\n")
+    settings = Settings(paths={"data_dir": tmp_path / "data", "corpus_dirs": [corpus]})
+    settings.paths.data_dir.mkdir()
+    UserStore(settings.server.resolve_users_file(settings.paths.data_dir), bcrypt_rounds=4).add(
+        "pat", "a-long-password", ("privacy-office",), replace=False
+    )
+    with sqlite3.connect(settings.server.resolve_ui_database(settings.paths.data_dir)) as ui:
+        ui.execute("CREATE TABLE feedback (rating TEXT)")
+        ui.execute("INSERT INTO feedback VALUES ('up')")
+    trail = AuditTrail.from_settings(settings)
+    for i in range(6):
+        trail.record(event(i))  # its connection stays open: the newest rows are in the WAL
+    return settings, trail
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_backup_holds_a_verified_consistent_copy_of_what_cannot_be_rebuilt(
+    installed: tuple[Settings, AuditTrail], tmp_path: Path
+) -> None:
+    settings, trail = installed
+    done = back_up(settings, tmp_path / "backups", now=lambda: datetime(2026, 12, 5, tzinfo=UTC))
+    folder = done.folder
+    assert folder.name == "hipaa-assistant-20261205T000000Z" and _mode(folder) == 0o700
+    assert {"audit.sqlite", "ui.sqlite", "users.json", "corpus/1-corpus/policies/OPS-1.md"} <= set(
+        done.files
+    )
+    assert all(_mode(folder / name) == 0o600 for name in done.files)
+    # the copy holds every row, those still in the live trail's write-ahead log too
+    original = trail.verify()
+    assert done.audit is not None and done.audit.ok and done.audit.rows_checked == 6
+    assert done.audit.anchor == original.anchor
+    with sqlite3.connect(folder / "ui.sqlite") as ui:
+        assert ui.execute("SELECT rating FROM feedback").fetchall() == [("up",)]
+    manifest = json.loads((folder / MANIFEST).read_text())
+    assert manifest["audit"] == {"ok": True, "head": original.anchor}
+    assert manifest["files"] == {name: _sha256(folder / name) for name in done.files}
+    assert "ingest" in manifest["not_copied"] and manifest["absent"] == []
+    with pytest.raises(ConfigError, match="already exists"):
+        back_up(settings, tmp_path / "backups", now=lambda: datetime(2026, 12, 5, tzinfo=UTC))
+
+
+def test_the_command_fails_when_the_audit_copy_does_not_verify(
+    installed: tuple[Settings, AuditTrail], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings, trail = installed
+    data = str(settings.paths.data_dir)
+    corpus = f'["{settings.paths.corpus_dirs[0]}"]'
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HIPAA_ASSISTANT_PATHS__CORPUS_DIRS", corpus)
+        assert main(["--data-dir", data, "backup", str(tmp_path / "b1")]) == 0
+        assert "audit trail OK: 6 rows verified" in capsys.readouterr().out
+        trail.close()
+        tamper(
+            settings.audit.resolve_path(settings.paths.data_dir), "DELETE FROM events WHERE seq = 2"
+        )
+        assert main(["--data-dir", data, "backup", str(tmp_path / "b2")]) == 1
+        assert "FAILED verification" in capsys.readouterr().out
+
+
+def test_nothing_yet_is_said_not_failed(tmp_path: Path) -> None:
+    settings = Settings(paths={"data_dir": tmp_path / "data", "corpus_dirs": [tmp_path / "none"]})
+    done = back_up(settings, tmp_path / "backups")
+    assert done.audit is None and done.files == {} and (done.folder / MANIFEST).is_file()
+    assert set(done.absent) == {
+        "audit.sqlite",
+        "ui.sqlite",
+        "users.json",
+        f"corpus folder {tmp_path / 'none'}",
+    }
