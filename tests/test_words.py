@@ -37,3 +37,32 @@ def test_every_list_the_code_reads_is_there_and_every_list_is_read() -> None:
 def test_an_unknown_list_is_a_clear_error() -> None:
     with pytest.raises(KeyError, match="no word list 'nonesuch'"):
         word_list("nonesuch")
+
+
+def test_the_organisations_own_name_is_generic_from_its_terms_file(tmp_path: Path) -> None:
+    from assistant.checks.run import name_words, organisation_of
+    from assistant.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    settings = Settings(paths={"data_dir": tmp_path / "data", "corpus_dirs": [corpus]})
+    assert organisation_of(settings) == "" and name_words("") == frozenset()
+    (corpus / "baa-terms.yaml").write_text(
+        "catalog: organisation-terms\norganisation: Saguaro Community Health Plan\n",
+        encoding="utf-8",
+    )
+    assert organisation_of(settings) == "Saguaro Community Health Plan"
+    assert name_words(organisation_of(settings)) == {"saguaro"}
+    (corpus / "baa-terms.yaml").write_text("organisation: [unclosed\n", encoding="utf-8")
+    assert organisation_of(settings) == ""  # the BAA check reports a broken terms file
+    assert "lakemont" not in word_list("generic")  # no organisation's name in the code's lists
+
+
+def test_the_chain_and_its_comparisons_read_the_organisations_name(tmp_path: Path) -> None:
+    from assistant.answering.build import build_chain
+    from tests.conftest import index_org_corpus
+
+    settings, index = index_org_corpus(tmp_path / "data")  # the bundled corpus: Lakemont
+    chain = build_chain(settings, index)
+    assert "lakemont" in chain.generic and word_list("generic") < chain.generic
+    assert chain.comparer is not None and chain.comparer.generic == chain.generic

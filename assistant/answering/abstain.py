@@ -112,12 +112,15 @@ def measure(
     top: int = 3,
     readable: AbstractSet[int] | None = None,
     mentions: Mentions | None = None,
+    generic: AbstractSet[str] | None = None,
 ) -> Evidence:
     """``readable``: the index rows the caller may read (``None``: all). A word only documents
     they may not read contain counts as unknown, so the reason given reveals nothing of them.
-    ``mentions``: the phrase lookup over the same rows (``None``: the focus is not checked)."""
+    ``mentions``: the phrase lookup over the same rows (``None``: the focus is not checked).
+    ``generic``: the words that say nothing about what is asked (default: the generic list;
+    the chain adds the organisation's name)."""
     question = PLACEHOLDER.sub(" ", retrieval.plan.question)
-    generic = word_list("generic")
+    generic = word_list("generic") if generic is None else generic
     terms = {t for t in content_terms(question) if t not in generic}
     bridged = retrieval.plan.bridged_words
 

@@ -10,6 +10,7 @@ from assistant.answering.compare import Comparer
 from assistant.answering.extractive import ExtractiveAnswerer, idf_lookup
 from assistant.answering.follow_up import HeuristicCondenser
 from assistant.answering.llm import LLMAnswerer, LLMCondenser, build_chat_model
+from assistant.checks.run import name_words, organisation_of
 from assistant.embeddings import Embedder
 from assistant.index.embed_cache import EmbeddingCache
 from assistant.index.reader import Index
@@ -19,6 +20,7 @@ from assistant.retrieval.retriever import HybridRetriever
 from assistant.retrieval.topics import TopicIndex
 from assistant.retrieval.vocabulary import Vocabulary
 from assistant.settings import Settings
+from assistant.words import word_list
 
 
 def build_chain(settings: Settings, index: Index, chat_model: Any | None = None) -> AnswerChain:
@@ -51,8 +53,10 @@ def build_chain(settings: Settings, index: Index, chat_model: Any | None = None)
     # questions across the contracts are tabulated from verbatim clauses in either mode
     table = index.lexical.idf_table
     quoter = ExtractiveAnswerer(settings.answer, idf_lookup(table), lambda term: term in table)
-    comparer = Comparer(retriever, quoter, settings.answer.compare_min_overlap)
-    return AnswerChain(retriever, answerer, condenser, settings.answer, comparer)
+    # the organisation's own name says nothing about what is asked: its documents all hold it
+    generic = word_list("generic") | name_words(organisation_of(settings))
+    comparer = Comparer(retriever, quoter, settings.answer.compare_min_overlap, generic=generic)
+    return AnswerChain(retriever, answerer, condenser, settings.answer, comparer, generic)
 
 
 def build_topics(settings: Settings, embedder: Embedder) -> TopicIndex | None:

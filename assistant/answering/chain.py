@@ -20,6 +20,7 @@ from assistant.documents import Chunk
 from assistant.index.reader import Scope
 from assistant.retrieval.retriever import HybridRetriever
 from assistant.settings import AnswerSettings
+from assistant.words import word_list
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +61,16 @@ class AnswerChain:
         condenser: Condenser,
         settings: AnswerSettings,
         comparer: Comparer | None = None,
+        generic: frozenset[str] | None = None,
     ) -> None:
+        """``generic``: the words that say nothing about what is asked (default: the generic
+        word list; ``build_chain`` adds the organisation's name)."""
         self.retriever = retriever
         self.answerer = answerer
         self.condenser = condenser
         self.settings = settings
         self.comparer = comparer
+        self.generic = word_list("generic") if generic is None else generic
         self._mentions: tuple[object, Mentions] | None = None
 
     def mentions(self) -> Mentions:
@@ -95,7 +100,11 @@ class AnswerChain:
         # count as known: a word only restricted documents contain is not revealed to exist
         readable = self.retriever.index.allowed_rows(Scope(scope.groups))
         evidence = measure(
-            retrieval, self.retriever.index.lexical, readable=readable, mentions=self.mentions()
+            retrieval,
+            self.retriever.index.lexical,
+            readable=readable,
+            mentions=self.mentions(),
+            generic=self.generic,
         )
         reason = decide(evidence, self.settings) if passages else "nothing was retrieved"
         answer = Answer(

@@ -120,12 +120,14 @@ class Comparer:
         min_hit: float,
         relative: float = 0.5,
         per_contract: int = 5,
+        generic: frozenset[str] | None = None,
     ) -> None:
         self.retriever = retriever
         self.quoter = quoter
         self.min_hit = min_hit
         self.relative = relative
         self.per_contract = per_contract
+        self.generic = word_list("generic") if generic is None else generic
 
     def contracts(self, scope: Scope) -> list[tuple[str, str]]:
         """(doc_id, vendor) of the live BAAs ``scope`` may read, by vendor name."""
@@ -178,7 +180,7 @@ class Comparer:
         ranked = self.quoter.rank(question, passages, retrieval.plan.expansion, chunks)
         # a sentence answers for this contract only if it shares one of the question's rarer
         # words ("Canada", "failover"), not just a common one ("over", "data")
-        keys = self.quoter.distinctive(question, word_list("generic") | word_list("function_words"))
+        keys = self.quoter.distinctive(question, self.generic | word_list("function_words"))
         ranked = [c for c in ranked if _shares(keys, content_terms(c.sentence.text))]
         if not ranked:
             return None

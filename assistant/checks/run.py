@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import yaml
+
 from assistant.checks.baa import Contract, Row, check_contract
 from assistant.checks.catalog import ApprovedException, Catalog, Requirement, load_catalog
 from assistant.checks.clauses import Sentence, sentences
@@ -60,13 +62,34 @@ _DEFINED_PARTY = re.compile(
 )
 
 
+def name_words(organisation: str) -> frozenset[str]:
+    """The words of the organisation's name that say which one it is: "lakemont" of Lakemont
+    Regional Health."""
+    words = {w.casefold() for w in re.findall(r"[\w'-]+", organisation)}
+    return frozenset(words - word_list("organisation_name_common"))
+
+
+def organisation_of(settings: Settings) -> str:
+    """The organisation's name, as its terms file (``baa-terms.yaml``) gives it; empty when
+    there is none, or it cannot be read (the BAA check reports that)."""
+    if not settings.checks.terms_file:
+        return ""
+    for folder in settings.paths.corpus_dirs:
+        path = folder / settings.checks.terms_file
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(raw, dict) and raw.get("organisation"):
+            return str(raw["organisation"])
+    return ""
+
+
 def organisation_names(organisation: str, sents: Sequence[Sentence]) -> tuple[str, ...]:
     """What a contract calls the organisation: "covered entity", the organisation's name, and
     the short name the contract defines for it (``Lakemont Regional Health ("Lakemont")``)."""
     names = ["covered entity"]
-    distinctive = {w.casefold() for w in re.findall(r"[\w'-]+", organisation)} - word_list(
-        "organisation_name_common"
-    )
+    distinctive = name_words(organisation)
     if organisation:
         names.append(organisation)
     for s in sents[:40]:
