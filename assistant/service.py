@@ -18,6 +18,7 @@ from typing import Any
 from assistant import doc_changes
 from assistant.answering import restricted
 from assistant.answering.chain import AnswerChain
+from assistant.answering.trace import NO_TRACE, Tracer
 from assistant.answering.types import Answer
 from assistant.audit import AuditEvent, AuditTrail
 from assistant.audit.trail import Surface
@@ -171,14 +172,18 @@ class AssistantService:
         vendors: Sequence[str] | None = None,
         k: int | None = None,
         on_token: Callable[[str], None] | None = None,
+        tracer: Tracer = NO_TRACE,
     ) -> Reply:
         """``history``: earlier questions of the conversation, already redacted (as returned in
-        ``Reply.answer.question``)."""
+        ``Reply.answer.question``). ``tracer`` records the chain's steps, which see only the
+        redacted question."""
         guard, scope = self._admit(question, caller, doc_types, vendors, k, mode=self.mode)
         # earlier questions pass the guard again: a surface that kept them unredacted must not
         # send them on (to the condenser and so to any LLM)
         history = [self.guard.check(h).text for h in history]
-        answer = self.chain.ask(guard.text, scope, history=history, k=k, on_token=on_token)
+        answer = self.chain.ask(
+            guard.text, scope, history=history, k=k, on_token=on_token, tracer=tracer
+        )
         if self._contracts_closed_to(caller, guard.text):
             answer.notes.append(restricted.note(self.settings.server.contracts_contact))
         log.info(

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.documents import Document
 
 from assistant.integrations.langchain import HipaaRetriever, answer_runnable
@@ -76,3 +80,45 @@ def test_the_example_in_the_docs_runs_as_written(
     printed = out.getvalue()
     assert re.search(r"^\[TST-\d+ [^\]]+\] ", printed, re.M), printed
     assert printed.strip().splitlines()[-1]  # the answer text
+
+
+class _Runs(BaseCallbackHandler):
+    """What a LangChain tracer sees: each run's name, parent, inputs and outputs."""
+
+    def __init__(self) -> None:
+        self.started: dict[UUID, tuple[str, UUID | None, Any]] = {}
+        self.ended: dict[UUID, Any] = {}
+
+    def on_chain_start(
+        self,
+        serialized: Any,
+        inputs: Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.started[run_id] = (kwargs.get("name") or "", parent_run_id, inputs)
+
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        self.ended[run_id] = outputs
+
+
+def test_the_chains_steps_are_child_runs_that_see_only_the_redacted_question(
+    service: AssistantService,
+) -> None:
+    runs = _Runs()
+    question = "Jane Roe (MRN 448812) asks: are shared accounts allowed for remote access?"
+    reply = answer_runnable(service, user="sam").invoke(question, {"callbacks": [runs]})
+    assert not reply["abstained"]
+    (top,) = [rid for rid, (_, parent, _) in runs.started.items() if parent is None]
+    steps = [name for name, parent, _ in runs.started.values() if parent == top]
+    assert steps == ["condense", "retrieve", "decide", "answer", "verify"]
+    assert set(runs.ended) == set(runs.started)  # every step ended
+    children = [rid for rid, (_, parent, _) in runs.started.items() if parent == top]
+    seen = json.dumps(
+        [[runs.started[r][2], runs.ended[r]] for r in children], default=str, ensure_ascii=False
+    )
+    assert "[NAME]" in seen and "Jane Roe" not in seen and "448812" not in seen
+    retrieved = next(runs.ended[r] for r in children if runs.started[r][0] == "retrieve")
+    assert retrieved["passages"] and all(p["locator"] for p in retrieved["passages"])

@@ -15,6 +15,7 @@ from assistant.answering.citations import renumber, verify
 from assistant.answering.compare import Comparer, Comparison, is_comparison
 from assistant.answering.extractive import quote_of
 from assistant.answering.focus import Mentions, listed
+from assistant.answering.trace import NO_TRACE, Tracer
 from assistant.answering.types import Answer, Passage
 from assistant.documents import Chunk
 from assistant.index.reader import Scope
@@ -89,24 +90,35 @@ class AnswerChain:
         history: Sequence[str] = (),
         k: int | None = None,
         on_token: Callable[[str], None] | None = None,
+        tracer: Tracer = NO_TRACE,
     ) -> Answer:
+        """``tracer``: records each step (``assistant.answering.trace``)."""
         t0 = time.perf_counter()
-        standalone = self.condenser.condense(question, history)
+        with tracer.step("condense", {"question": question, "history": list(history)}) as out:
+            standalone = self.condenser.condense(question, history)
+            out["standalone_question"] = standalone
         t1 = time.perf_counter()
-        retrieval = self.retriever.retrieve(standalone, scope, k)
+        with tracer.step("retrieve", {"question": standalone, "k": k}) as out:
+            retrieval = self.retriever.retrieve(standalone, scope, k)
+            out["passages"] = [
+                {"locator": p.chunk.locator, "doc_type": p.document.doc_type, "score": p.score}
+                for p in retrieval.passages
+            ]
         passages = [Passage.of(n, p) for n, p in enumerate(retrieval.passages, start=1)]
         timings = {"condense_ms": (t1 - t0) * 1000, **retrieval.timings}
-        # what the caller may read at all (their groups, not their filters) decides which words
-        # count as known: a word only restricted documents contain is not revealed to exist
-        readable = self.retriever.index.allowed_rows(Scope(scope.groups))
-        evidence = measure(
-            retrieval,
-            self.retriever.index.lexical,
-            readable=readable,
-            mentions=self.mentions(),
-            generic=self.generic,
-        )
-        reason = decide(evidence, self.settings) if passages else "nothing was retrieved"
+        with tracer.step("decide", {"question": standalone}) as out:
+            # what the caller may read at all (their groups, not their filters) decides which
+            # words count as known: a word only restricted documents contain is not revealed
+            readable = self.retriever.index.allowed_rows(Scope(scope.groups))
+            evidence = measure(
+                retrieval,
+                self.retriever.index.lexical,
+                readable=readable,
+                mentions=self.mentions(),
+                generic=self.generic,
+            )
+            reason = decide(evidence, self.settings) if passages else "nothing was retrieved"
+            out.update(abstain=bool(reason), reason=reason, best_dense=evidence.best_dense)
         answer = Answer(
             question=question,
             text="",
@@ -122,19 +134,23 @@ class AnswerChain:
         chunks = {p.chunk.chunk_id: p.chunk for p in retrieval.passages}
         if self.comparer is not None and is_comparison(standalone):
             t2 = time.perf_counter()
-            comparison = self.comparer.compare(standalone, scope)
+            with tracer.step("compare", {"question": standalone}) as out:
+                comparison = self.comparer.compare(standalone, scope)
+                out["contracts"] = len(comparison.rows) if comparison is not None else 0
             timings["compare_ms"] = (time.perf_counter() - t2) * 1000
             if comparison is not None:
                 return self._compared(answer, comparison, passages, chunks, on_token, timings, t0)
         t2 = time.perf_counter()
-        raw = self.answerer.answer(
-            standalone,
-            passages,
-            retrieval.plan.expansion,
-            chunks,
-            on_token,
-            asked_locators=retrieval.plan.locators,
-        )
+        with tracer.step("answer", {"question": standalone, "mode": self.answerer.mode}) as out:
+            raw = self.answerer.answer(
+                standalone,
+                passages,
+                retrieval.plan.expansion,
+                chunks,
+                on_token,
+                asked_locators=retrieval.plan.locators,
+            )
+            out["text"] = raw
         timings["answer_ms"] = (time.perf_counter() - t2) * 1000
         if not raw.strip() or raw.strip().startswith("The documents I can search do not answer"):
             return self._abstain(
@@ -143,7 +159,9 @@ class AnswerChain:
         # cited [1], [2], ... in the order the answer cites them, not by retrieval rank
         raw, passages = renumber(raw, passages)
         answer.passages = passages
-        text, citations, notes = verify(raw, passages, chunks)
+        with tracer.step("verify", {"text": raw}) as out:
+            text, citations, notes = verify(raw, passages, chunks)
+            out.update(citations=[c.locator for c in citations], notes=notes)
         if not citations:
             answer.notes = [*notes, "the answer cited no retrieved passage and was withheld"]
             answer.text = NO_VALID_CITATION

@@ -10,13 +10,15 @@ exactly as in the chat and the API (audited with the surface ``library``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from langchain_core.runnables.config import get_callback_manager_for_config
 from pydantic import ConfigDict
 
 from assistant.retrieval.passages import ScoredPassage
@@ -62,20 +64,42 @@ class HipaaRetriever(BaseRetriever):
         return [as_document(p) for p in passages]
 
 
+class CallbackTracer:
+    """Each step of the chain (condense, retrieve, decide, answer, verify) as a child run of the
+    Runnable's own run, so its callbacks (a tracer, Chainlit's handler) see them."""
+
+    def __init__(self, config: RunnableConfig) -> None:
+        self.manager = get_callback_manager_for_config(config)
+
+    @contextmanager
+    def step(self, name: str, inputs: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        run = self.manager.on_chain_start(None, inputs, name=name)
+        outputs: dict[str, Any] = {}
+        try:
+            yield outputs
+        except BaseException as exc:
+            run.on_chain_error(exc)
+            raise
+        run.on_chain_end(outputs)
+
+
 def answer_runnable(
     service: AssistantService, *, user: str, groups: Sequence[str] = ("staff",)
 ) -> Runnable[Any, dict[str, Any]]:
     """The answer chain as a ``Runnable``: a question (a string, or ``{"question": ...,
     "history": [...]}``) in, the answer JSON of ``ask --json`` out (docs/answer-json.md).
-    ``invoke``, ``batch``, ``stream`` and their async forms come with it."""
+    ``invoke``, ``batch``, ``stream`` and their async forms come with it; the chain's steps are
+    child runs its callbacks see (their inputs hold the question as the PHI guard left it)."""
     caller = Caller(user, frozenset(groups), "library")
 
-    def answer(question: str | dict[str, Any]) -> dict[str, Any]:
+    def answer(question: str | dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
+        tracer = CallbackTracer(config)
         if isinstance(question, dict):  # ask passes earlier questions through the guard
             history = [str(h) for h in question.get("history", ())]
-            reply = service.ask(str(question["question"]), caller, history=history)
+            text = str(question["question"])
+            reply = service.ask(text, caller, history=history, tracer=tracer)
         else:
-            reply = service.ask(question, caller)
+            reply = service.ask(question, caller, tracer=tracer)
         return reply.to_json()
 
     return RunnableLambda(answer, name="hipaa-assistant")
