@@ -274,7 +274,11 @@ class HttpEndpoint:
                 await asyncio.Event().wait()  # until stop() cancels it
 
         self._task = asyncio.create_task(run(), name="mcp-endpoint")
-        await ready.wait()
+        waiting = asyncio.create_task(ready.wait())
+        await asyncio.wait({self._task, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        if self._task.done():  # it failed to start: say why, here
+            self._task.result()
 
     async def stop(self) -> None:
         if self._task is not None:
