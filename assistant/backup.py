@@ -9,7 +9,6 @@ rebuild them from the documents.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from assistant.audit import AuditTrail
 from assistant.audit.trail import VerifyResult
+from assistant.digests import sha256_file
 from assistant.errors import ConfigError
 from assistant.settings import Settings
 
@@ -38,14 +38,6 @@ class Backup:
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
     absent: list[str] = field(default_factory=list)  # what there was nothing of yet
     audit: VerifyResult | None = None
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _copy_sqlite(source: Path, dest: Path) -> None:
@@ -108,7 +100,7 @@ def back_up(
         copy = AuditTrail(folder / "audit.sqlite", key=key.get_secret_value() if key else None)
         done.audit = copy.verify()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        done.files[path.relative_to(folder).as_posix()] = _sha256(path)
+        done.files[path.relative_to(folder).as_posix()] = sha256_file(path)
     manifest = {
         "made": moment.isoformat(timespec="seconds"),
         "data_dir": str(data.resolve()),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -12,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.digests import sha256_file
 from assistant.errors import ConfigError
 from assistant.settings import Settings
 
@@ -92,14 +92,6 @@ def fetched_records(sources_dir: Path) -> dict[str, dict[str, str]]:
     return data if isinstance(data, dict) else {}
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _find_in_mirror(mirror: Path, filename: str) -> Path | None:
     direct = mirror / filename
     if direct.is_file():
@@ -158,7 +150,7 @@ def fetch(
             else:
                 _download(src.url, tmp, settings)
                 origin = src.url
-            digest = _sha256(tmp)
+            digest = sha256_file(tmp)
             detail = ""
             if src.sha256 and digest != src.sha256:
                 detail = "content differs from the manifest's sha256 (a newer official copy?)"

@@ -13,8 +13,9 @@ import pytest
 
 from assistant.accounts import UserStore
 from assistant.audit import AuditTrail
-from assistant.backup import MANIFEST, _sha256, back_up
+from assistant.backup import MANIFEST, back_up
 from assistant.cli import main
+from assistant.digests import sha256_file
 from assistant.errors import ConfigError
 from assistant.settings import Settings
 from tests.test_audit import event, tamper
@@ -62,7 +63,7 @@ def test_a_backup_holds_a_verified_consistent_copy_of_what_cannot_be_rebuilt(
         assert ui.execute("SELECT rating FROM feedback").fetchall() == [("up",)]
     manifest = json.loads((folder / MANIFEST).read_text())
     assert manifest["audit"] == {"ok": True, "head": original.anchor}
-    assert manifest["files"] == {name: _sha256(folder / name) for name in done.files}
+    assert manifest["files"] == {name: sha256_file(folder / name) for name in done.files}
     assert "ingest" in manifest["not_copied"] and manifest["absent"] == []
     with pytest.raises(ConfigError, match="already exists"):
         back_up(settings, tmp_path / "backups", now=lambda: datetime(2026, 12, 5, tzinfo=UTC))
