@@ -114,3 +114,95 @@ def back_up(
     out.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     os.chmod(out, 0o600)
     return done
+
+
+@dataclass
+class Restored:
+    files: list[Path] = field(default_factory=list)  # written
+    set_aside: list[Path] = field(default_factory=list)  # what was there, moved aside
+    audit_head: str = ""
+
+
+def _listed_files(folder: Path) -> dict[str, str]:
+    """The backup's manifest: each file's path in the backup and its sha256."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{folder} is not a backup (no {MANIFEST})") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {folder / MANIFEST}: {exc}") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise ConfigError(f"{folder / MANIFEST} is not a backup manifest")
+    return {str(k): str(v) for k, v in manifest["files"].items()}
+
+
+def _targets(settings: Settings, names: list[str]) -> dict[str, Path]:
+    """Where each file of the backup goes back to under the current settings."""
+    data = settings.paths.data_dir
+    fixed = {
+        "audit.sqlite": settings.audit.resolve_path(data),
+        "ui.sqlite": settings.server.resolve_ui_database(data),
+        "users.json": settings.server.resolve_users_file(data),
+    }
+    out: dict[str, Path] = {}
+    for name in names:
+        if name in fixed:
+            out[name] = fixed[name]
+        elif name.startswith("corpus/"):
+            _, folder, rest = name.split("/", 2)
+            n = int(folder.split("-", 1)[0])
+            if not 1 <= n <= len(settings.paths.corpus_dirs):
+                raise ConfigError(
+                    f"the backup holds corpus folder {folder}, but only "
+                    f"{len(settings.paths.corpus_dirs)} corpus folder(s) are configured"
+                )
+            out[name] = settings.paths.corpus_dirs[n - 1] / rest
+    return out
+
+
+def restore(
+    settings: Settings,
+    folder: Path,
+    *,
+    force: bool = False,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Restored:
+    """Puts a backup's files back (the server stopped). Every file is checked against the
+    manifest and the audit copy verified first; nothing is written if one fails. Files already
+    in place are refused, or with ``force`` moved aside as ``<name>.before-restore-<time>``."""
+    listed = _listed_files(folder)
+    for name, digest in listed.items():
+        path = folder / name
+        if not path.is_file() or sha256_file(path) != digest:
+            raise ConfigError(f"the backup is damaged: {name} is missing or changed")
+    done = Restored()
+    if "audit.sqlite" in listed:
+        key = settings.audit.hmac_key
+        copy = AuditTrail(folder / "audit.sqlite", key=key.get_secret_value() if key else None)
+        result = copy.verify()
+        if not result.ok:
+            raise ConfigError(f"the backup's audit trail does not verify: {result.reason}")
+        done.audit_head = result.anchor
+    targets = _targets(settings, sorted(listed))
+    present = [p for p in targets.values() if p.exists()]
+    if present and not force:
+        raise ConfigError(
+            f"{present[0]} already exists (and {len(present) - 1} more): stop the server and "
+            "move them away, or pass --force to have them set aside"
+        )
+    stamp = now().strftime("%Y%m%dT%H%M%SZ")
+    for name, target in targets.items():
+        if target.exists():
+            aside = target.with_name(f"{target.name}.before-restore-{stamp}")
+            target.replace(aside)
+            done.set_aside.append(aside)
+        for suffix in ("-wal", "-shm"):  # a stopped database's leftovers belong to the old file
+            stale = target.with_name(target.name + suffix)
+            if target.suffix == ".sqlite" and stale.exists():
+                stale.replace(stale.with_name(f"{stale.name}.before-restore-{stamp}"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(folder / name, target)
+        if not name.startswith("corpus/"):
+            os.chmod(target, 0o600)
+        done.files.append(target)
+    return done

@@ -78,10 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     questions.add_arguments(
         sub.add_parser("questions", help="confirm that a passage answers a question; list them")
     )
-    from assistant.commands import backup, mcp
+    from assistant.commands import backup, mcp, restore
 
     backup.add_arguments(
         sub.add_parser("backup", help="copy the audit trail, users, conversations and documents")
+    )
+    restore.add_arguments(
+        sub.add_parser("restore", help="put a backup back in place (with the server stopped)")
     )
 
     mcp.add_arguments(

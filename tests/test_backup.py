@@ -13,7 +13,7 @@ import pytest
 
 from assistant.accounts import UserStore
 from assistant.audit import AuditTrail
-from assistant.backup import MANIFEST, back_up
+from assistant.backup import MANIFEST, back_up, restore
 from assistant.cli import main
 from assistant.digests import sha256_file
 from assistant.errors import ConfigError
@@ -97,3 +97,57 @@ def test_nothing_yet_is_said_not_failed(tmp_path: Path) -> None:
         "users.json",
         f"corpus folder {tmp_path / 'none'}",
     }
+
+
+def test_a_backup_restores_into_an_empty_installation(
+    installed: tuple[Settings, AuditTrail], tmp_path: Path
+) -> None:
+    settings, trail = installed
+    done = back_up(settings, tmp_path / "backups")
+    head = trail.verify().anchor
+    trail.close()
+    lost = tmp_path / "lost"  # the machine is gone: data folder and corpus
+    settings.paths.data_dir.rename(lost)
+    settings.paths.corpus_dirs[0].rename(tmp_path / "lost-corpus")
+    restored = restore(settings, done.folder)
+    assert restored.audit_head == head and not restored.set_aside
+    data = settings.paths.data_dir
+    assert sha256_file(data / "users.json") == sha256_file(lost / "users.json")
+    assert (settings.paths.corpus_dirs[0] / "policies" / "OPS-1.md").read_text().startswith("# OPS")
+    again = AuditTrail.from_settings(settings).verify()
+    assert again.ok and again.anchor == head and _mode(data / "audit.sqlite") == 0o600
+    account = UserStore(data / "users.json").authenticate("pat", "a-long-password")
+    assert account is not None and account.groups == ("privacy-office",)
+
+
+def test_a_restore_over_files_in_place_is_refused_or_sets_them_aside(
+    installed: tuple[Settings, AuditTrail], tmp_path: Path
+) -> None:
+    settings, trail = installed
+    done = back_up(settings, tmp_path / "backups")
+    trail.record(event(99))  # the live trail moved on since the backup
+    trail.close()
+    with pytest.raises(ConfigError, match="already exists"):
+        restore(settings, done.folder)
+    moment = datetime(2026, 12, 6, tzinfo=UTC)
+    restored = restore(settings, done.folder, force=True, now=lambda: moment)
+    audit = settings.audit.resolve_path(settings.paths.data_dir)
+    aside = audit.with_name("audit.sqlite.before-restore-20261206T000000Z")
+    assert aside in restored.set_aside
+    assert AuditTrail(aside).verify().rows_checked == 7  # kept, not lost
+    assert AuditTrail(audit).verify().rows_checked == 6
+
+
+def test_a_damaged_backup_is_refused_before_anything_is_written(
+    installed: tuple[Settings, AuditTrail], tmp_path: Path
+) -> None:
+    settings, trail = installed
+    done = back_up(settings, tmp_path / "backups")
+    trail.close()
+    (done.folder / "users.json").write_text("{}")
+    before = sha256_file(settings.server.resolve_users_file(settings.paths.data_dir))
+    with pytest.raises(ConfigError, match=r"damaged: users\.json"):
+        restore(settings, done.folder, force=True)
+    assert sha256_file(settings.server.resolve_users_file(settings.paths.data_dir)) == before
+    with pytest.raises(ConfigError, match="not a backup"):
+        restore(settings, tmp_path)

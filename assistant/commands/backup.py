@@ -1,5 +1,5 @@
 """`hipaa-assistant backup DEST`: what cannot be rebuilt, copied safely while the server runs
-(see ``assistant.backup``); docs/administration.md says how to restore it."""
+(``assistant.backup``; `restore` puts it back; docs/administration.md)."""
 
 from __future__ import annotations
 
