@@ -292,6 +292,8 @@ def test_the_api_is_served_by_the_same_server(server: Server) -> None:
 
 
 def test_the_mcp_endpoint_is_served_by_the_same_server(server: Server) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
     import anyio
     from mcp import ClientSession
     from mcp.client.streamable_http import streamablehttp_client
@@ -308,12 +310,17 @@ def test_the_mcp_endpoint_is_served_by_the_same_server(server: Server) -> None:
             assert result.structuredContent is not None
             return result.structuredContent
 
-    staff = anyio.run(call, "sam", "ask", {"question": BAA_QUESTION})
-    officer = anyio.run(call, "pat", "ask", {"question": BAA_QUESTION})
+    def run(user: str, tool: str, arguments: dict[str, object]) -> dict[str, object]:
+        # in a thread of its own: the browser's sync API holds this thread's event loop
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(anyio.run, call, user, tool, arguments).result()
+
+    staff = run("sam", "ask", {"question": BAA_QUESTION})
+    officer = run("pat", "ask", {"question": BAA_QUESTION})
     assert staff["citations"] and officer["citations"]
     assert all(c["doc_type"] != "baa" for c in staff["citations"])  # type: ignore[union-attr]
     assert any(c["doc_type"] == "baa" for c in officer["citations"])  # type: ignore[union-attr]
-    rows = anyio.run(call, "pat", "check_baa", {})["result"]
+    rows = run("pat", "check_baa", {})["result"]
     assert rows and {r["status"] for r in rows} >= {"present"}  # type: ignore[union-attr]
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
     assert httpx.post(f"{server.url}/mcp", json=body).status_code == 401
