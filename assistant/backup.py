@@ -26,6 +26,7 @@ from assistant.errors import ConfigError
 from assistant.settings import Settings
 
 MANIFEST = "manifest.json"
+ASIDE = ".before-restore"  # in a corpus folder: where files a restore replaced are kept
 NOT_COPIED = (
     "the index, the fetched sources and the caches: `hipaa-assistant fetch` and "
     "`hipaa-assistant ingest` rebuild them from the documents"
@@ -136,18 +137,20 @@ def _listed_files(folder: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in manifest["files"].items()}
 
 
-def _targets(settings: Settings, names: list[str]) -> dict[str, Path]:
-    """Where each file of the backup goes back to under the current settings."""
+def _targets(settings: Settings, names: list[str]) -> dict[str, tuple[Path, Path]]:
+    """Where each file of the backup goes back to under the current settings, and the folder
+    a file already there is set aside in: beside it in the data folder, and in a hidden folder
+    of a corpus folder (``ingest`` skips hidden folders)."""
     data = settings.paths.data_dir
     fixed = {
         "audit.sqlite": settings.audit.resolve_path(data),
         "ui.sqlite": settings.server.resolve_ui_database(data),
         "users.json": settings.server.resolve_users_file(data),
     }
-    out: dict[str, Path] = {}
+    out: dict[str, tuple[Path, Path]] = {}
     for name in names:
         if name in fixed:
-            out[name] = fixed[name]
+            out[name] = (fixed[name], fixed[name].parent)
         elif name.startswith("corpus/"):
             _, folder, rest = name.split("/", 2)
             n = int(folder.split("-", 1)[0])
@@ -156,7 +159,8 @@ def _targets(settings: Settings, names: list[str]) -> dict[str, Path]:
                     f"the backup holds corpus folder {folder}, but only "
                     f"{len(settings.paths.corpus_dirs)} corpus folder(s) are configured"
                 )
-            out[name] = settings.paths.corpus_dirs[n - 1] / rest
+            root = settings.paths.corpus_dirs[n - 1]
+            out[name] = (root / rest, (root / ASIDE / rest).parent)
     return out
 
 
@@ -169,7 +173,8 @@ def restore(
 ) -> Restored:
     """Puts a backup's files back (the server stopped). Every file is checked against the
     manifest and the audit copy verified first; nothing is written if one fails. Files already
-    in place are refused, or with ``force`` moved aside as ``<name>.before-restore-<time>``."""
+    in place are refused, or with ``force`` kept as ``<name>.before-restore-<time>`` (in a
+    corpus folder, under its hidden ``.before-restore/``)."""
     listed = _listed_files(folder)
     for name, digest in listed.items():
         path = folder / name
@@ -184,16 +189,17 @@ def restore(
             raise ConfigError(f"the backup's audit trail does not verify: {result.reason}")
         done.audit_head = result.anchor
     targets = _targets(settings, sorted(listed))
-    present = [p for p in targets.values() if p.exists()]
+    present = [target for target, _ in targets.values() if target.exists()]
     if present and not force:
         raise ConfigError(
             f"{present[0]} already exists (and {len(present) - 1} more): stop the server and "
             "move them away, or pass --force to have them set aside"
         )
     stamp = now().strftime("%Y%m%dT%H%M%SZ")
-    for name, target in targets.items():
+    for name, (target, aside_in) in targets.items():
         if target.exists():
-            aside = target.with_name(f"{target.name}.before-restore-{stamp}")
+            aside_in.mkdir(parents=True, exist_ok=True)
+            aside = aside_in / f"{target.name}.before-restore-{stamp}"
             target.replace(aside)
             done.set_aside.append(aside)
         for suffix in ("-wal", "-shm"):  # a stopped database's leftovers belong to the old file

@@ -136,6 +136,10 @@ def test_a_restore_over_files_in_place_is_refused_or_sets_them_aside(
     assert aside in restored.set_aside
     assert AuditTrail(aside).verify().rows_checked == 7  # kept, not lost
     assert AuditTrail(audit).verify().rows_checked == 6
+    # a corpus file replaced is kept where ingest does not read it
+    corpus = settings.paths.corpus_dirs[0]
+    kept = corpus / ".before-restore" / "policies" / "OPS-1.md.before-restore-20261206T000000Z"
+    assert kept in restored.set_aside and kept.is_file()
 
 
 def test_a_damaged_backup_is_refused_before_anything_is_written(
