@@ -24,7 +24,7 @@ from typing import Any
 
 import bcrypt
 
-from assistant.errors import ConfigError
+from assistant.errors import AssistantError, ConfigError
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 GROUP_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -46,6 +46,10 @@ def _dummy_hash(rounds: int) -> bytes:
 def _cost(password_hash: str) -> int | None:
     parts = password_hash.split("$")  # $2b$12$<salt and hash>
     return int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else None
+
+
+class TokenError(AssistantError):
+    """A request without a valid API token (HTTP 401); ``str()`` says which case."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,17 @@ class UserStore:
             stored = _dummy_hash(max(costs, default=self.rounds))
         ok = bcrypt.checkpw(password.encode("utf-8")[:72], stored)
         return Account(name, tuple(rec.groups)) if (ok and rec) else None
+
+    def account_for_authorization(self, header: str) -> Account:
+        """The user an ``Authorization: Bearer <token>`` header names; ``TokenError`` (with
+        the reason to show, for a 401) when it names none."""
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise TokenError("missing bearer token (Authorization: Bearer <token>)")
+        account = self.account_for_token(token.strip())
+        if account is None:
+            raise TokenError("invalid or revoked token")
+        return account
 
     def account_for_token(self, token: str) -> Account | None:
         if not token.startswith(TOKEN_PREFIX):

@@ -51,6 +51,16 @@ def _copy_sqlite(source: Path, dest: Path) -> None:
     os.chmod(dest, 0o600)
 
 
+def _data_files(settings: Settings) -> dict[str, Path]:
+    """The data folder's files a backup holds, by their name in the backup."""
+    data = settings.paths.data_dir
+    return {
+        "audit.sqlite": settings.audit.resolve_path(data),
+        "ui.sqlite": settings.server.resolve_ui_database(data),
+        "users.json": settings.server.resolve_users_file(data),
+    }
+
+
 def _private_tree(folder: Path) -> None:
     for root, dirs, files in os.walk(folder):
         for d in dirs:
@@ -76,20 +86,13 @@ def back_up(
     except OSError as exc:
         raise ConfigError(f"cannot write the backup to {dest}: {exc.strerror}") from exc
     done = Backup(folder)
-    databases = {
-        "audit.sqlite": settings.audit.resolve_path(data),
-        "ui.sqlite": settings.server.resolve_ui_database(data),
-    }
-    for name, path in databases.items():
-        if path.is_file():
+    for name, path in _data_files(settings).items():
+        if not path.is_file():
+            done.absent.append(name)
+        elif name.endswith(".sqlite"):
             _copy_sqlite(path, folder / name)
         else:
-            done.absent.append(name)
-    users = settings.server.resolve_users_file(data)
-    if users.is_file():
-        shutil.copyfile(users, folder / "users.json")
-    else:
-        done.absent.append("users.json")
+            shutil.copyfile(path, folder / name)
     for n, corpus in enumerate(settings.paths.corpus_dirs, start=1):
         if corpus.is_dir():
             shutil.copytree(corpus, folder / "corpus" / f"{n}-{corpus.name}", symlinks=True)
@@ -97,9 +100,7 @@ def back_up(
             done.absent.append(f"corpus folder {corpus}")
     _private_tree(folder)
     if (folder / "audit.sqlite").is_file():
-        key = settings.audit.hmac_key
-        copy = AuditTrail(folder / "audit.sqlite", key=key.get_secret_value() if key else None)
-        done.audit = copy.verify()
+        done.audit = AuditTrail.from_settings(settings, folder / "audit.sqlite").verify()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         done.files[path.relative_to(folder).as_posix()] = sha256_file(path)
     manifest = {
@@ -141,12 +142,7 @@ def _targets(settings: Settings, names: list[str]) -> dict[str, tuple[Path, Path
     """Where each file of the backup goes back to under the current settings, and the folder
     a file already there is set aside in: beside it in the data folder, and in a hidden folder
     of a corpus folder (``ingest`` skips hidden folders)."""
-    data = settings.paths.data_dir
-    fixed = {
-        "audit.sqlite": settings.audit.resolve_path(data),
-        "ui.sqlite": settings.server.resolve_ui_database(data),
-        "users.json": settings.server.resolve_users_file(data),
-    }
+    fixed = _data_files(settings)
     out: dict[str, tuple[Path, Path]] = {}
     for name in names:
         if name in fixed:
@@ -182,9 +178,7 @@ def restore(
             raise ConfigError(f"the backup is damaged: {name} is missing or changed")
     done = Restored()
     if "audit.sqlite" in listed:
-        key = settings.audit.hmac_key
-        copy = AuditTrail(folder / "audit.sqlite", key=key.get_secret_value() if key else None)
-        result = copy.verify()
+        result = AuditTrail.from_settings(settings, folder / "audit.sqlite").verify()
         if not result.ok:
             raise ConfigError(f"the backup's audit trail does not verify: {result.reason}")
         done.audit_head = result.anchor

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -107,12 +108,22 @@ def read_layout(model_dir: Path) -> ModelLayout:
 
 
 def source_digest(layout: ModelLayout, precision: str) -> str:
-    """Hash of everything the exported file depends on: weights, model config, recipe."""
+    """Hash of everything the exported file depends on: weights, model config, recipe. Worked
+    out once per process for files that did not change (the weights are tens of MB)."""
+    config = layout.transformer_dir / "config.json"
+    stamps = tuple((f.stat().st_size, f.stat().st_mtime_ns) for f in (layout.weights, config))
+    return _digest(layout.weights, config, stamps, precision)
+
+
+@functools.lru_cache(maxsize=8)
+def _digest(
+    weights: Path, config: Path, stamps: tuple[tuple[int, int], ...], precision: str
+) -> str:
     h = hashlib.sha256()
-    with layout.weights.open("rb") as f:
+    with weights.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
-    h.update((layout.transformer_dir / "config.json").read_bytes())
+    h.update(config.read_bytes())
     h.update(f"|{RECIPE}|{precision}".encode())
     return h.hexdigest()
 

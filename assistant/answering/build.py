@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -105,13 +106,7 @@ def prepare_after_ingest(settings: Settings, embedder: Embedder, fit_adapter: bo
     from assistant.runtime import open_index
 
     topics = build_topics(settings, embedder)
-    opened: list[Index] = []
-
-    def index() -> Index:
-        if not opened:
-            opened.append(open_index(settings, embedder))
-        return opened[0]
-
+    index = cache(lambda: open_index(settings, embedder))  # opened once, if at all
     if fit_adapter:
         build_adapter(settings, index(), topics)
     prepare_query_copy(settings.embedding, embedder, index)

@@ -393,10 +393,11 @@ class AuditTrail:
         self._inherited: list[sqlite3.Connection] = []
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> AuditTrail:
+    def from_settings(cls, settings: Settings, path: Path | None = None) -> AuditTrail:
+        """The configured trail, or with ``path`` a copy of it (a backup) under the same key."""
         a = settings.audit
         return cls(
-            a.resolve_path(settings.paths.data_dir),
+            path or a.resolve_path(settings.paths.data_dir),
             key=a.hmac_key.get_secret_value() if a.hmac_key else None,
             busy_timeout_s=a.busy_timeout_s,
         )

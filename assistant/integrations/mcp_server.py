@@ -29,8 +29,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from assistant.accounts import Account, UserStore
-from assistant.documents import DocType
+from assistant.accounts import Account, TokenError, UserStore
+from assistant.documents import Chunk, DocType, SourceDocument
 from assistant.errors import AssistantError
 from assistant.retrieval.passages import ScoredPassage
 from assistant.service import AssistantService, BlockedError, Caller, InputError, make_scope
@@ -57,9 +57,8 @@ Types = Annotated[
 Vendors = Annotated[list[str] | None, Field(description="Only these vendors' BAAs.")]
 
 
-def passage_json(p: ScoredPassage) -> dict[str, Any]:
-    """A retrieved passage with where it is from: what a client cites."""
-    chunk, doc = p.chunk, p.document
+def located(chunk: Chunk, doc: SourceDocument) -> dict[str, Any]:
+    """A passage with where it is from: what a client cites."""
     return {
         "locator": chunk.locator,
         "title": doc.title,
@@ -69,9 +68,12 @@ def passage_json(p: ScoredPassage) -> dict[str, Any]:
         "version": doc.version,
         "page": chunk.page,
         "chunk_id": chunk.chunk_id,
-        "score": round(p.score, 6),
         "text": chunk.text,
     }
+
+
+def passage_json(p: ScoredPassage) -> dict[str, Any]:
+    return {**located(p.chunk, p.document), "score": round(p.score, 6)}
 
 
 async def _run(work: Callable[[], T]) -> T:
@@ -187,22 +189,7 @@ def read(service: AssistantService, locator: str, caller: Caller) -> list[dict[s
     chunks = index.find_locator(locator, make_scope(caller.groups))
     if not chunks:
         raise InputError(f"no passage you can read is cited as {locator!r}")
-    out = []
-    for chunk in chunks[:20]:
-        doc = index.document(chunk.doc_id)
-        out.append(
-            {
-                "locator": chunk.locator,
-                "title": doc.title,
-                "doc_id": doc.doc_id,
-                "doc_type": doc.doc_type,
-                "version": doc.version,
-                "page": chunk.page,
-                "chunk_id": chunk.chunk_id,
-                "text": chunk.text,
-            }
-        )
-    return out
+    return [located(chunk, index.document(chunk.doc_id)) for chunk in chunks[:20]]
 
 
 def fixed_caller(user: str, groups: Sequence[str]) -> Callable[[Context[Any, Any, Any]], Caller]:
@@ -231,18 +218,12 @@ class TokenGate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
-        account = None
-        if scheme.lower() == "bearer" and token.strip():
-            account = await anyio.to_thread.run_sync(self.users().account_for_token, token.strip())
-        if account is None:
-            detail = (
-                "invalid or revoked token"
-                if token.strip()
-                else "missing bearer token (Authorization: Bearer <token>)"
-            )
+        header = Headers(scope=scope).get("authorization", "")
+        try:
+            account = await anyio.to_thread.run_sync(self.users().account_for_authorization, header)
+        except TokenError as exc:
             response = JSONResponse(
-                {"detail": detail}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+                {"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
             )
             await response(scope, receive, send)
             return

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.accounts import Account, UserStore
+from assistant.accounts import Account, TokenError, UserStore
 from assistant.doc_changes import DocumentChange, refusal
 from assistant.errors import AssistantError, DocumentError, NotAllowedError
 from assistant.service import AssistantService, BlockedError, Caller, InputError
@@ -93,14 +93,10 @@ def build_router(
     router = APIRouter(prefix="/api")
 
     def caller_account(request: Request) -> Account:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
-        account = users().account_for_token(token.strip())
-        if account is None:
-            raise _unauthorized("invalid or revoked token")
-        return account
+        try:
+            return users().account_for_authorization(request.headers.get("authorization", ""))
+        except TokenError as exc:
+            raise _unauthorized(str(exc)) from None
 
     @router.post("/ask")
     def ask(body: AskRequest, account: Annotated[Account, Depends(caller_account)]) -> JSONResponse:
