@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,8 @@ class _Record:
     password_hash: str
     groups: list[str]
     created: str
-    tokens: list[dict[str, str]] = field(default_factory=list)  # {id, sha256, created}
+    # {id, sha256, created, expires?}: a token without "expires" does not expire
+    tokens: list[dict[str, str]] = field(default_factory=list)
 
 
 def _now() -> str:
@@ -72,6 +73,11 @@ def _now() -> str:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _expired(token: dict[str, str], now: datetime) -> bool:
+    expires = token.get("expires")
+    return expires is not None and datetime.fromisoformat(expires) <= now
 
 
 def parse_groups(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -108,9 +114,10 @@ class UserStore:
         return {name: _Record(**rec) for name, rec in users.items()}
 
     def list(self) -> list[tuple[Account, int]]:
-        """Accounts with their number of API tokens, by name."""
+        """Accounts with their number of API tokens still valid, by name."""
+        now = datetime.now(UTC)
         return [
-            (Account(name, tuple(rec.groups)), len(rec.tokens))
+            (Account(name, tuple(rec.groups)), sum(not _expired(t, now) for t in rec.tokens))
             for name, rec in sorted(self._load().items())
         ]
 
@@ -136,20 +143,31 @@ class UserStore:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise TokenError("missing bearer token (Authorization: Bearer <token>)")
-        account = self.account_for_token(token.strip())
-        if account is None:
+        found = self._find_token(token.strip())
+        if found is None:
             raise TokenError("invalid or revoked token")
+        account, record = found
+        if _expired(record, datetime.now(UTC)):
+            day = record["expires"][:10]
+            raise TokenError(f"token expired on {day}; ask an administrator for a new one")
         return account
 
     def account_for_token(self, token: str) -> Account | None:
+        """The user a valid token belongs to (``None``: unknown, revoked or expired)."""
+        found = self._find_token(token)
+        if found is None or _expired(found[1], datetime.now(UTC)):
+            return None
+        return found[0]
+
+    def _find_token(self, token: str) -> tuple[Account, dict[str, str]] | None:
         if not token.startswith(TOKEN_PREFIX):
             return None
         wanted = _token_hash(token)
         found = None
         for name, rec in self._load().items():
-            for t in rec.tokens:
+            for t in rec.tokens:  # every token compared: the time taken says nothing
                 if hmac.compare_digest(t["sha256"], wanted):
-                    found = Account(name, tuple(rec.groups))
+                    found = (Account(name, tuple(rec.groups)), t)
         return found
 
     # -- editing -------------------------------------------------------------------------------
@@ -200,15 +218,19 @@ class UserStore:
             if users.pop(name, None) is None:
                 raise ConfigError(f"no user {name!r}")
 
-    def issue_token(self, name: str) -> str:
-        """A new API token for ``name``; the only time it is seen in clear."""
+    def issue_token(self, name: str, days: int | None = None) -> str:
+        """A new API token for ``name``, valid for ``days`` (``None`` or 0: until revoked); the
+        only time it is seen in clear. The user's expired tokens are dropped."""
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        record = {"id": secrets.token_hex(4), "sha256": _token_hash(token), "created": _now()}
+        if days:
+            record["expires"] = (now + timedelta(days=days)).isoformat(timespec="seconds")
         with self._editing() as users:
             if name not in users:
                 raise ConfigError(f"no user {name!r}")
-            users[name].tokens.append(
-                {"id": secrets.token_hex(4), "sha256": _token_hash(token), "created": _now()}
-            )
+            users[name].tokens = [t for t in users[name].tokens if not _expired(t, now)]
+            users[name].tokens.append(record)
         return token
 
     def revoke_tokens(self, name: str) -> int:

@@ -508,6 +508,31 @@ class ServerSettings(_Group):
         description="Groups whose members may add, replace and retire policies and BAAs from "
         "the chat or the API (everyone else sees no upload control; the API answers 403).",
     )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Web origins besides the server's own that may call it from a browser "
+        "(CORS, and the chat's websocket), e.g. https://intranet.example.org. Empty: the "
+        "server's own origin only.",
+    )
+    sign_in_failures: int = Field(
+        default=5,
+        ge=0,
+        description="Failed sign-ins of one user name within 15 minutes before it has to wait; a "
+        "client address (sign-ins, and API and MCP requests with a bad token) may fail five times "
+        "as often (0: never wait).",
+    )
+    sign_in_wait: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds the first wait lasts; each further failure doubles it, up to 15 "
+        "minutes.",
+    )
+    token_days: int = Field(
+        default=90,
+        ge=0,
+        description="Days a new API token is valid (`users token --days` overrides; 0: until "
+        "revoked). An expired token is refused with its date.",
+    )
     mcp: bool = Field(
         default=True,
         description="Serve the MCP endpoint (streamable HTTP) at /mcp: the assistant's tools for "

@@ -115,3 +115,47 @@ def test_an_unknown_user_takes_as_long_to_refuse_as_a_wrong_password(tmp_path: P
     median_ms("nobody")  # the dummy hash is made on first use
     wrong_password, unknown_user = median_ms("pat"), median_ms("nobody")
     assert 0.5 < unknown_user / wrong_password < 2, (unknown_user, wrong_password)
+
+
+def test_api_tokens_expire(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.accounts import TokenError
+
+    data = tmp_path / "data"
+    add = ["add", "pat", "--groups", "staff", "--password-stdin"]
+    assert _cli(data, monkeypatch, *add, stdin="s3cret-passphrase\n") == 0
+    capsys.readouterr()
+    assert _cli(data, monkeypatch, "token", "pat", "--days", "30") == 0
+    out = capsys.readouterr()
+    short = out.out.strip()
+    assert "valid for 30 day(s)" in out.err
+    assert _cli(data, monkeypatch, "token", "pat") == 0  # server.token_days: 90 by default
+    out = capsys.readouterr()
+    default = out.out.strip()
+    assert "valid for 90 day(s)" in out.err
+    assert _cli(data, monkeypatch, "token", "pat", "--days", "0") == 0
+    forever = capsys.readouterr().out.strip()
+    assert _cli(data, monkeypatch, "token", "pat", "--days", "-1") == 2
+
+    users_file = data / "users.json"
+    stored = json.loads(users_file.read_text())
+    tokens = stored["users"]["pat"]["tokens"]
+    assert [("expires" in t) for t in tokens] == [True, True, False]
+    store = UserStore(users_file)
+    assert all(store.account_for_token(t) is not None for t in (short, default, forever))
+
+    # the 30-day token's date passes
+    tokens[0]["expires"] = "2020-01-31T00:00:00+00:00"
+    users_file.write_text(json.dumps(stored))
+    assert store.account_for_token(short) is None
+    with pytest.raises(TokenError, match="token expired on 2020-01-31"):
+        store.account_for_authorization(f"Bearer {short}")
+    assert store.account_for_authorization(f"Bearer {default}").name == "pat"
+    assert store.list()[0][1] == 2  # valid tokens only
+    capsys.readouterr()
+    _cli(data, monkeypatch, "list")
+    assert "pat\tstaff\t2 API token(s)" in capsys.readouterr().out
+    # issuing the next token drops the expired one from the file
+    store.issue_token("pat", 1)
+    assert len(json.loads(users_file.read_text())["users"]["pat"]["tokens"]) == 3

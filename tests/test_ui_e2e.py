@@ -34,7 +34,7 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "artifacts" / "e2e"
-PASSWORDS = {"pat": "privacy-office-pw", "sam": "staff-member-pw"}
+PASSWORDS = {"pat": "privacy-office-pw", "sam": "staff-member-pw", "kim": "another-staff-pw"}
 BAA_QUESTION = "How quickly must Acme Scribe tell us about a breach of PHI?"
 PHI_QUESTION = (
     "Mrs. Jane Roe, MRN 448812, DOB 3/4/1961 - can I send her visit notes to the AI scribe?"
@@ -97,6 +97,7 @@ def server(real_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     users = UserStore(own / "users.json", bcrypt_rounds=4)
     users.add("pat", PASSWORDS["pat"], ("privacy-office", "staff"), replace=False)
     users.add("sam", PASSWORDS["sam"], ("staff",), replace=False)
+    users.add("kim", PASSWORDS["kim"], ("staff",), replace=False)
     tokens = {"pat": users.issue_token("pat"), "sam": users.issue_token("sam")}
     with _serving(real_index_dir, own) as (url, log):
         yield Server(url, log, own, real_index_dir, tokens)
@@ -289,6 +290,41 @@ def test_the_api_is_served_by_the_same_server(server: Server) -> None:
     assert res.status_code == 200
     assert any(c["doc_type"] == "baa" for c in res.json()["citations"])
     assert httpx.post(f"{server.url}/api/ask", json={"question": "x"}).status_code == 401
+
+
+def test_wrong_passwords_make_the_user_wait_and_the_cookie_is_secure_behind_https(
+    server: Server,
+) -> None:
+    def sign_in(password: str, **headers: str) -> httpx.Response:
+        form = {"username": (None, "kim"), "password": (None, password)}
+        return httpx.post(f"{server.url}/login", files=form, headers=headers, timeout=30)
+
+    assert [sign_in("not-her-password").status_code for _ in range(5)] == [401] * 5
+    refused = sign_in(PASSWORDS["kim"])
+    assert refused.status_code == 429 and refused.json() == {"detail": "tooManyAttempts"}
+    assert 0 < int(refused.headers["retry-after"]) <= 30
+    # the sign-in page's text for it
+    text = (server.index_data / "ui" / ".chainlit" / "translations" / "en-US.json").read_text()
+    assert "Too many failed sign-ins" in text
+    # pat is not kept waiting; behind an HTTPS proxy (trusted: loopback) the cookie is Secure
+    form = {"username": (None, "pat"), "password": (None, PASSWORDS["pat"])}
+    plain = httpx.post(f"{server.url}/login", files=form, timeout=30)
+    assert plain.status_code == 200 and "Secure" not in plain.headers["set-cookie"]
+    https = httpx.post(
+        f"{server.url}/login", files=form, headers={"X-Forwarded-Proto": "https"}, timeout=30
+    )
+    cookie = https.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" in cookie
+    # another origin's page may not call the API from a browser
+    preflight = httpx.options(
+        f"{server.url}/api/ask",
+        headers={
+            "Origin": "https://elsewhere.example.com",
+            "Access-Control-Request-Method": "POST",
+        },
+        timeout=30,
+    )
+    assert "access-control-allow-origin" not in preflight.headers
 
 
 def test_the_mcp_endpoint_is_served_by_the_same_server(server: Server) -> None:

@@ -52,10 +52,20 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from chainlit.cli import run_chainlit
     from chainlit.config import config
+    from chainlit.server import app
+
+    from assistant.ui.server_guard import ADDRESS_FACTOR, FailedSignIns, ServerGuard
 
     app_root.english_only(root)  # Chainlit copied its other languages in as it loaded
 
     config.run.headless = True
+    failures, wait = settings.server.sign_in_failures, settings.server.sign_in_wait
+    app.add_middleware(
+        ServerGuard,
+        users=FailedSignIns(failures, delay=wait),
+        addresses=FailedSignIns(failures * ADDRESS_FACTOR, delay=wait),
+        origins=tuple(settings.server.allowed_origins),
+    )
     print(
         f"hipaa-assistant: serving on http://{settings.server.host}:{settings.server.port} "
         f"({state.get().service.mode} mode, sign-in: {settings.server.auth}); Ctrl-C stops",

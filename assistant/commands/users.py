@@ -22,9 +22,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a.add_argument("--update", action="store_true", help="replace an existing user's password")
     r = sub.add_parser("remove", help="remove a user and their API tokens")
     r.add_argument("name")
-    sub.add_parser("list", help="users, their groups and number of API tokens")
+    sub.add_parser("list", help="users, their groups and number of valid API tokens")
     t = sub.add_parser("token", help="issue an API token for a user (shown once)")
     t.add_argument("name")
+    t.add_argument(
+        "--days",
+        type=int,
+        help="days the token is valid (default: server.token_days; 0: until revoked)",
+    )
     v = sub.add_parser("revoke", help="revoke all API tokens of a user")
     v.add_argument("name")
 
@@ -54,10 +59,15 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
         for account, tokens in rows:
             print(f"{account.name}\t{','.join(account.groups)}\t{tokens} API token(s)")
     elif args.users_command == "token":
-        token = store.issue_token(args.name)
+        days = settings.server.token_days if args.days is None else args.days
+        if days < 0:
+            raise ConfigError("--days must be 0 (until revoked) or more")
+        token = store.issue_token(args.name, days)
         print(token)
+        until = f"valid for {days} day(s)" if days else "valid until revoked"
         print(
-            "Keep it secret: it is shown once. Use it as 'Authorization: Bearer <token>'.",
+            f"Keep it secret: it is shown once ({until}). "
+            "Use it as 'Authorization: Bearer <token>'.",
             file=sys.stderr,
         )
     elif args.users_command == "revoke":

@@ -74,7 +74,10 @@ def prepare(settings: Settings, mode: str) -> Path:
     translations = config_dir / "translations"
     translations.mkdir(parents=True, exist_ok=True)
     os.chmod(root, 0o700)
-    shutil.copyfile(CONFIG_TEMPLATE, config_dir / "config.toml")
+    config = CONFIG_TEMPLATE.read_text(encoding="utf-8")
+    origins = json.dumps([o.rstrip("/") for o in settings.server.allowed_origins])
+    config = config.replace("allow_origins = []", f"allow_origins = {origins}")
+    (config_dir / "config.toml").write_text(config, encoding="utf-8")
     welcome = settings.server.welcome_file
     if not welcome.is_file():
         raise ConfigError(f"the welcome page {welcome} does not exist (server.welcome_file)")
