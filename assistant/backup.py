@@ -31,6 +31,10 @@ NOT_COPIED = (
     "the index, the fetched sources and the caches: `hipaa-assistant fetch` and "
     "`hipaa-assistant ingest` rebuild them from the documents"
 )
+NOT_COPIED_DATABASE = (
+    "the audit trail in PostgreSQL (database.url): back the database up with its own tools "
+    "(pg_dump, or the server's base backups)"
+)
 
 
 @dataclass
@@ -54,11 +58,14 @@ def _copy_sqlite(source: Path, dest: Path) -> None:
 def _data_files(settings: Settings) -> dict[str, Path]:
     """The data folder's files a backup holds, by their name in the backup."""
     data = settings.paths.data_dir
-    return {
+    files = {
         "audit.sqlite": settings.audit.resolve_path(data),
         "ui.sqlite": settings.server.resolve_ui_database(data),
         "users.json": settings.server.resolve_users_file(data),
     }
+    if settings.database.url is not None:  # the trail is in PostgreSQL: its own backups
+        del files["audit.sqlite"]
+    return files
 
 
 def _private_tree(folder: Path) -> None:

@@ -20,7 +20,7 @@ from assistant.answering import restricted
 from assistant.answering.chain import AnswerChain
 from assistant.answering.trace import NO_TRACE, Tracer
 from assistant.answering.types import Answer
-from assistant.audit import AuditEvent, AuditTrail
+from assistant.audit import AuditEvent, Trail, open_trail
 from assistant.audit.trail import Surface
 from assistant.checks.baa import Row
 from assistant.checks.coverage import CoverageRow, check_coverage, load_specifications
@@ -118,7 +118,7 @@ class AssistantService:
         settings: Settings,
         chain: AnswerChain,
         guard: PhiGuard,
-        audit: AuditTrail | None,
+        audit: Trail | None,
     ) -> None:
         self.settings = settings
         self.chain = chain
@@ -139,7 +139,7 @@ class AssistantService:
         chain = build_chain(settings, index or open_index(settings))
         audit = None
         if settings.audit.enabled:
-            audit = AuditTrail.from_settings(settings)
+            audit = open_trail(settings)
         return cls(settings, chain, PhiGuard(settings.phi), audit)
 
     @property

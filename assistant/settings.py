@@ -461,6 +461,22 @@ class AuditSettings(_Group):
         return self.path.expanduser() if self.path is not None else data_dir / "audit.sqlite"
 
 
+class DatabaseSettings(_Group):
+    url: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL shared by every server (postgresql://user:password@host/db): the "
+        "audit trail lives there instead of audit.sqlite. None = the SQLite files in the data "
+        "directory. The schema is created and migrated by the project.",
+    )
+    pool_min_size: int = Field(default=1, ge=0, description="Connections each process keeps open.")
+    pool_max_size: int = Field(
+        default=10, ge=1, description="Most connections one process opens at once."
+    )
+    connect_timeout_s: float = Field(
+        default=10.0, gt=0, description="How long to wait for a connection before giving up."
+    )
+
+
 class ServerSettings(_Group):
     host: str = Field(default="127.0.0.1", description="Address the chat server listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port of the chat server.")
@@ -607,6 +623,10 @@ class Settings(BaseSettings):
     )
     server: ServerSettings = Field(
         default_factory=ServerSettings, description="The chat UI and JSON API server."
+    )
+    database: DatabaseSettings = Field(
+        default_factory=DatabaseSettings,
+        description="PostgreSQL for deployments of several servers (none: SQLite files).",
     )
     checks: ChecksSettings = Field(
         default_factory=ChecksSettings, description="The BAA check's requirement catalogs."

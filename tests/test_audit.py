@@ -21,7 +21,7 @@ import pytest
 from assistant import cli
 from assistant.answering.types import Answer, Citation
 from assistant.audit import AuditError, AuditEvent, AuditTrail, AuditTrailMissingError
-from assistant.audit.trail import GENESIS, _Hasher
+from assistant.audit.trail import GENESIS, Hasher
 from assistant.settings import Settings
 from tests.conftest import make_settings
 
@@ -229,7 +229,7 @@ def test_verify_detects_a_row_reinserted_with_a_recomputed_hash(
     """Without the key, a forger can rewrite row 3 consistently; row 4 still links to the old."""
     row3 = next(r for r in trail.records() if r.seq == 3)
     forged = event(3, redacted_question="something else")
-    digest = _Hasher(None).row_hash(row3.prev_hash, 3, row3.time, forged)
+    digest = Hasher(None).row_hash(row3.prev_hash, 3, row3.time, forged)
     tamper(
         db,
         "DELETE FROM events WHERE seq = 3",
@@ -252,7 +252,7 @@ def test_verify_still_works_with_triggers_dropped_and_warns(trail: AuditTrail, d
     assert result.warnings and "triggers were removed" in result.warnings[0]
 
 
-def _rewrite_chain_from(db: Path, start: int, hasher: _Hasher) -> None:
+def _rewrite_chain_from(db: Path, start: int, hasher: Hasher) -> None:
     """A forger who edits row ``start`` and recomputes every later hash and the checkpoint."""
     trail = AuditTrail(db)
     records = list(trail.records())
@@ -281,10 +281,10 @@ def test_without_a_key_a_full_rewrite_passes_but_with_a_key_it_is_caught(tmp_pat
     plain, keyed = tmp_path / "plain.sqlite", tmp_path / "keyed.sqlite"
     filled(plain, n=6, clock=Clock())
     filled(keyed, n=6, key="k3y-from-a-vault", clock=Clock())
-    _rewrite_chain_from(plain, 3, _Hasher(None))
+    _rewrite_chain_from(plain, 3, Hasher(None))
     assert AuditTrail(plain).verify().ok  # documented limit of an unkeyed chain
     # The forger lacks the key: recomputing with plain SHA-256 or a guessed key fails.
-    _rewrite_chain_from(keyed, 3, _Hasher(b"guess"))
+    _rewrite_chain_from(keyed, 3, Hasher(b"guess"))
     result = AuditTrail(keyed, key="k3y-from-a-vault").verify()
     assert not result.ok and result.first_bad_seq == 3 and result.keyed
 
@@ -310,7 +310,7 @@ def test_a_cut_off_tail_with_the_checkpoint_rewound_is_caught_by_an_anchor(
 def test_an_anchor_on_a_rewritten_row_fails(trail: AuditTrail, db: Path) -> None:
     head = trail.verify()
     records = list(trail.records())
-    _rewrite_chain_from(db, 4, _Hasher(None))
+    _rewrite_chain_from(db, 4, Hasher(None))
     assert trail.verify().ok
     assert not trail.verify((head.head_seq, head.head_hash[:16])).ok
     assert trail.verify((3, records[2].row_hash)).ok  # rows before the edit still match

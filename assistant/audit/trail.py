@@ -34,13 +34,13 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 from assistant.audit.export import write_records
 from assistant.errors import AssistantError
@@ -153,7 +153,7 @@ _SQL_TYPE = {
 _EVENT_COLUMNS_SQL = "\n".join(f"    {name} {_SQL_TYPE[_KIND[name]]}," for name in EVENT_FIELDS)
 
 
-def _stored(e: AuditEvent) -> list[Any]:
+def stored_values(e: AuditEvent) -> list[Any]:
     """The event's column values, in EVENT_FIELDS order."""
     out: list[Any] = []
     for name in EVENT_FIELDS:
@@ -233,7 +233,7 @@ def _canonical(seq: int, time: str, e: AuditEvent) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-class _Hasher:
+class Hasher:
     def __init__(self, key: bytes | None) -> None:
         self.key = key
 
@@ -245,6 +245,32 @@ class _Hasher:
         return (
             hmac.new(self.key, _KEY_CHECK_MSG, hashlib.sha256).hexdigest()[:16] if self.key else ""
         )
+
+    def meta_rows(self) -> list[tuple[str, str]]:
+        """What a new trail records of its hashing (its ``meta`` rows)."""
+        return [
+            ("format_version", str(FORMAT_VERSION)),
+            ("scheme", self.scheme),
+            ("key_check", self.key_check()),
+        ]
+
+    def scheme_problem(self, meta: Mapping[str, str], *, init: bool = False) -> str | None:
+        """None if a trail's ``meta`` says it uses this scheme and key; else why not (raised at
+        ``init``: a chain must never mix schemes)."""
+        problem = None
+        scheme = meta.get("scheme", "")
+        if scheme == "hmac-sha256" and not self.key:  # cannot even be checked
+            raise AuditError("this audit trail is signed with a key; set audit.hmac_key to use it")
+        if scheme != self.scheme:
+            problem = (
+                f"this trail's hashing scheme is {scheme or 'missing'!r}, not "
+                f"{self.scheme!r} as configured (started without the key, or rewritten)"
+            )
+        elif not hmac.compare_digest(meta.get("key_check", ""), self.key_check()):
+            problem = "the configured audit key is not the one this trail was started with"
+        if problem and init:
+            raise AuditError(problem)
+        return problem
 
     def row_hash(self, prev_hash: str, seq: int, time: str, event: AuditEvent) -> str:
         msg = prev_hash.encode() + b"\n" + _canonical(seq, time, event)
@@ -297,7 +323,7 @@ COLUMNS: tuple[str, ...] = ("seq", "time", *EVENT_FIELDS, "prev_hash", "row_hash
 _COLUMNS = ", ".join(COLUMNS)
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
@@ -336,7 +362,7 @@ _READERS: dict[str, Callable[[object], Any]] = {
 _READ = {name: _READERS[_KIND[name]] for name in EVENT_FIELDS}
 
 
-def _record(row: sqlite3.Row) -> AuditRecord:
+def read_record(row: Mapping[str, Any]) -> AuditRecord:
     """A stored row as typed data; ValueError when a value is not what the trail writes."""
     seq = row["seq"]
     if not isinstance(seq, int):
@@ -371,7 +397,80 @@ def parse_anchor(value: str) -> tuple[int, str]:
 # -- the trail --------------------------------------------------------------------------------
 
 
-class AuditTrail:
+def time_window(
+    since: datetime | None, until: datetime | None, column: str, mark: str
+) -> tuple[str, list[str]]:
+    """The WHERE clause (or "") and its parameters for ``since <= time < until``; ``mark`` is
+    the store's parameter placeholder."""
+    where, params = [], []
+    if since is not None:
+        where.append(f"{column} >= {mark}")
+        params.append(iso_utc(since))
+    if until is not None:
+        where.append(f"{column} < {mark}")
+        params.append(iso_utc(until))
+    return (" WHERE " + " AND ".join(where)) if where else "", params
+
+
+def read_records(rows: Iterable[Mapping[str, Any]]) -> Iterator[AuditRecord]:
+    """Stored rows as records; AuditError on the first one the trail did not write."""
+    for row in rows:
+        try:
+            yield read_record(row)
+        except ValueError as exc:
+            raise AuditError(
+                f"row {row['seq']} of the audit trail is damaged; run `audit verify`"
+            ) from exc
+
+
+class Exporting:
+    """``export`` for a trail that has ``records``."""
+
+    def records(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[AuditRecord]:
+        raise NotImplementedError
+
+    def export(
+        self,
+        out: Any,
+        *,
+        fmt: Literal["csv", "jsonl"] = "jsonl",
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int:
+        """Write the rows in [since, until) to the text stream ``out``; returns the count."""
+        return write_records(self.records(since, until), fmt, out, COLUMNS)
+
+
+class Trail(Protocol):
+    """What callers use of an audit trail, whichever store keeps it (this SQLite file, or
+    PostgreSQL: ``assistant/audit/postgres.py``)."""
+
+    @property
+    def keyed(self) -> bool: ...
+
+    def record(self, event: AuditEvent) -> int: ...
+
+    def records(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[AuditRecord]: ...
+
+    def verify(self, anchor: tuple[int, str] | None = None) -> VerifyResult: ...
+
+    def export(
+        self,
+        out: Any,
+        *,
+        fmt: Literal["csv", "jsonl"] = "jsonl",
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class AuditTrail(Exporting):
     """An audit trail in one SQLite file. Safe to share between threads; many processes may
     write the same file. Create one per process (e.g. at server start) and pass it down."""
 
@@ -381,10 +480,10 @@ class AuditTrail:
         *,
         key: bytes | str | None = None,
         busy_timeout_s: float = 30.0,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.path = Path(path)
-        self._hasher = _Hasher(key.encode() if isinstance(key, str) else key or None)
+        self._hasher = Hasher(key.encode() if isinstance(key, str) else key or None)
         self._busy_timeout_s = busy_timeout_s
         self._clock = clock
         self._lock = threading.Lock()
@@ -493,28 +592,10 @@ class AuditTrail:
             meta = {}
         if init and not meta:
             conn.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?)",
-                [
-                    ("format_version", str(FORMAT_VERSION)),
-                    ("scheme", self._hasher.scheme),
-                    ("key_check", self._hasher.key_check()),
-                ],
+                "INSERT INTO meta (key, value) VALUES (?, ?)", self._hasher.meta_rows()
             )
             return None
-        problem = None
-        scheme = meta.get("scheme", "")
-        if scheme == "hmac-sha256" and not self.keyed:  # cannot even be checked
-            raise AuditError("this audit trail is signed with a key; set audit.hmac_key to use it")
-        if scheme != self._hasher.scheme:
-            problem = (
-                f"this trail's hashing scheme is {scheme or 'missing'!r}, not "
-                f"{self._hasher.scheme!r} as configured (started without the key, or rewritten)"
-            )
-        elif not hmac.compare_digest(meta.get("key_check", ""), self._hasher.key_check()):
-            problem = "the configured audit key is not the one this trail was started with"
-        if problem and init:
-            raise AuditError(problem)
-        return problem
+        return self._hasher.scheme_problem(meta, init=init)
 
     def close(self) -> None:
         with self._lock:
@@ -545,7 +626,7 @@ class AuditTrail:
                     digest = self._hasher.row_hash(prev, seq, time, event)
                     conn.execute(
                         f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                        (seq, time, *_stored(event), prev, digest),
+                        (seq, time, *stored_values(event), prev, digest),
                     )
                     conn.execute(
                         "UPDATE head SET seq = ?, row_hash = ? WHERE id = 1", (seq, digest)
@@ -569,47 +650,64 @@ class AuditTrail:
         self, since: datetime | None = None, until: datetime | None = None
     ) -> Iterator[AuditRecord]:
         """Rows with ``since <= time < until``, in seq order. Not verified: run ``verify``."""
-        where, params = [], []
-        if since is not None:
-            where.append("time >= ?")
-            params.append(iso_utc(since))
-        if until is not None:
-            where.append("time < ?")
-            params.append(iso_utc(until))
-        sql = f"SELECT {_COLUMNS} FROM events"
-        sql += (" WHERE " + " AND ".join(where)) if where else ""
+        where, params = time_window(since, until, "time", "?")
         with self._reader() as conn:
-            for row in conn.execute(sql + " ORDER BY seq", params):
-                try:
-                    yield _record(row)
-                except ValueError as exc:
-                    raise AuditError(
-                        f"row {row['seq']} of the audit trail is damaged; run `audit verify`"
-                    ) from exc
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM events{where} ORDER BY seq", params)
+            yield from read_records(rows)
 
     def verify(self, anchor: tuple[int, str] | None = None) -> VerifyResult:
         """Walk the whole chain. ``anchor`` = (seq, hash prefix) from an earlier verify."""
         with self._reader() as conn:
-            return _Verifier(self._hasher, conn, anchor).run(self._check_scheme(conn))
-
-    def export(
-        self,
-        out: Any,
-        *,
-        fmt: Literal["csv", "jsonl"] = "jsonl",
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> int:
-        """Write the rows in [since, until) to the text stream ``out``; returns the count."""
-        return write_records(self.records(since, until), fmt, out, COLUMNS)
+            return Verifier(self._hasher, _SqliteRows(conn), anchor).run(self._check_scheme(conn))
 
 
-class _Verifier:
-    def __init__(
-        self, hasher: _Hasher, conn: sqlite3.Connection, anchor: tuple[int, str] | None
-    ) -> None:
-        self.hasher = hasher
+class ChainRows(Protocol):
+    """What verifying reads of a stored trail, whatever stores it (one consistent snapshot)."""
+
+    expected_triggers: frozenset[str]
+
+    def trigger_names(self) -> set[str]: ...
+
+    def head(self) -> tuple[int, str] | None: ...  # None: the checkpoint is missing
+
+    def events(self) -> Iterable[Mapping[str, Any]]: ...  # every row, in seq order
+
+    def seq_of_hash(self, digest: str) -> int | None: ...
+
+
+class _SqliteRows:
+    expected_triggers = _TRIGGERS
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+
+    def trigger_names(self) -> set[str]:
+        return {
+            r["name"]
+            for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
+        }
+
+    def head(self) -> tuple[int, str] | None:
+        try:
+            row = self.conn.execute("SELECT seq, row_hash FROM head WHERE id = 1").fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return None if row is None else (row["seq"], row["row_hash"])
+
+    def events(self) -> Iterable[Mapping[str, Any]]:
+        return self.conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY seq")
+
+    def seq_of_hash(self, digest: str) -> int | None:
+        row = self.conn.execute("SELECT seq FROM events WHERE row_hash = ?", (digest,)).fetchone()
+        return None if row is None else int(row["seq"])
+
+
+class Verifier:
+    """Walks a stored chain (``ChainRows``) and says whether, and where, it was changed."""
+
+    def __init__(self, hasher: Hasher, rows: ChainRows, anchor: tuple[int, str] | None) -> None:
+        self.hasher = hasher
+        self.rows = rows
         self.anchor = anchor
         self.checked = 0
         self.anchor_hash: str | None = None
@@ -628,23 +726,15 @@ class _Verifier:
     def run(self, scheme_problem: str | None) -> VerifyResult:
         if scheme_problem:
             return self.fail(None, scheme_problem)
-        triggers = {
-            r["name"]
-            for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
-        }
         warnings = []
-        if dropped := sorted(_TRIGGERS - triggers):
+        if dropped := sorted(self.rows.expected_triggers - self.rows.trigger_names()):
             warnings.append(f"protective triggers were removed: {', '.join(dropped)}")
-        try:
-            head_row = self.conn.execute("SELECT seq, row_hash FROM head WHERE id = 1").fetchone()
-        except sqlite3.OperationalError:
-            head_row = None
-        if head_row is None:
+        head = self.rows.head()
+        if head is None:
             return self.fail(None, "the checkpoint (head) is missing")
-        head: tuple[int, str] = (head_row["seq"], head_row["row_hash"])
 
         expected, prev = 1, GENESIS
-        for row in self.conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY seq"):
+        for row in self.rows.events():
             seq = row["seq"]
             if seq < expected:  # rows are numbered from 1
                 return self.fail(seq, f"row {seq} was added outside the audit trail", head)
@@ -705,11 +795,11 @@ class _Verifier:
             warnings=tuple(warnings),
         )
 
-    def check_row(self, row: sqlite3.Row, prev: str) -> tuple[int, str] | None:
+    def check_row(self, row: Mapping[str, Any], prev: str) -> tuple[int, str] | None:
         """None if the row is intact and follows ``prev``; else (first bad seq, why)."""
         seq = row["seq"]
         try:
-            rec = _record(row)
+            rec = read_record(row)
         except ValueError:
             return seq, f"row {seq} was edited (it holds values the trail never writes)"
         own = self.hasher.row_hash(rec.prev_hash, seq, rec.time, rec.event)
@@ -717,7 +807,7 @@ class _Verifier:
         if intact and rec.prev_hash == prev:
             return None
         if intact:  # a consistent row that does not follow the one before it
-            before = self.seq_of_hash(rec.prev_hash)
+            before = self.rows.seq_of_hash(rec.prev_hash)
             if before is not None and before != seq - 1:
                 return seq, f"rows out of order: row {seq} follows row {before} in the chain"
             if seq == 1:
@@ -729,10 +819,6 @@ class _Verifier:
         if moved is not None:
             return seq, f"rows out of order: row {seq} holds the entry written as row {moved}"
         return seq, f"row {seq} was edited"
-
-    def seq_of_hash(self, digest: str) -> int | None:
-        row = self.conn.execute("SELECT seq FROM events WHERE row_hash = ?", (digest,)).fetchone()
-        return None if row is None else int(row["seq"])
 
     def written_as(self, rec: AuditRecord) -> int | None:
         """The seq this row's hash was computed for, if near its place (renumbered rows)."""

@@ -62,10 +62,10 @@ def parse_moment(value: str, option: str, *, end_of_day: bool = False) -> dateti
 
 
 def _verify(settings: Settings, args: argparse.Namespace) -> int:
-    from assistant.audit import AuditTrail, parse_anchor
+    from assistant.audit import open_trail, parse_anchor
 
     anchor = parse_anchor(args.anchor) if args.anchor else None
-    result = AuditTrail.from_settings(settings).verify(anchor)
+    result = open_trail(settings).verify(anchor)
     print(result.summary())
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -73,11 +73,11 @@ def _verify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:
-    from assistant.audit import AuditTrail
+    from assistant.audit import open_trail
 
     since = parse_moment(args.since, "--since") if args.since else None
     until = parse_moment(args.until, "--until", end_of_day=True) if args.until else None
-    trail = AuditTrail.from_settings(settings)
+    trail = open_trail(settings)
     if args.out is None:
         n = trail.export(sys.stdout, fmt=args.format, since=since, until=until)
         print(f"exported {n} audit rows", file=sys.stderr)

@@ -14,7 +14,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
-    from assistant.backup import NOT_COPIED, back_up
+    from assistant.backup import NOT_COPIED, NOT_COPIED_DATABASE, back_up
 
     done = back_up(settings, args.dest)
     print(f"backed up {len(done.files)} files to {done.folder}")
@@ -23,4 +23,6 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     for name in done.absent:
         print(f"nothing to copy yet: {name}")
     print(f"not copied: {NOT_COPIED}")
+    if settings.database.url is not None:
+        print(f"not copied: {NOT_COPIED_DATABASE}")
     return 0 if done.audit is None or done.audit.ok else 1
