@@ -1,12 +1,16 @@
 """Users of the chat UI and the JSON API: bcrypt password hashes, access groups, API tokens.
 
-One JSON file (``server.users_file``), written atomically under a lock and readable by its owner
-only. API tokens are random 256-bit strings shown once; only their SHA-256 is stored (a token has
-too much entropy for a slow hash to add anything, and the API checks one on every request).
+Kept in one JSON file (``server.users_file``), written atomically under a lock and readable by
+its owner only; or, with ``database.url`` set, in PostgreSQL (``accounts.users``, migration 0003)
+where every server reads them. API tokens are random 256-bit strings shown once; only their
+SHA-256 is stored (a token has too much entropy for a slow hash to add anything, and the API
+checks one on every request).
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import fcntl
 import hashlib
 import hmac
@@ -20,11 +24,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import bcrypt
 
 from assistant.errors import AssistantError, ConfigError
+
+if TYPE_CHECKING:
+    from assistant.database import Database
+    from assistant.settings import Settings
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 GROUP_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -93,17 +101,21 @@ def parse_groups(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(groups)
 
 
-class UserStore:
-    """Reads and edits the users file. Cheap to construct; every call reads the file afresh, so
-    users added while the server runs can sign in without a restart."""
+class UserRecords(Protocol):
+    """Where the users are kept: every record read at once, and edits made under a lock."""
 
-    def __init__(self, path: Path, bcrypt_rounds: int = 12) -> None:
+    def load(self) -> dict[str, _Record]: ...
+
+    def editing(self) -> contextlib.AbstractContextManager[dict[str, _Record]]: ...
+
+
+class UsersFile:
+    """The users in one JSON file, replaced atomically under a lock, readable by its owner."""
+
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.rounds = bcrypt_rounds
 
-    # -- reading -------------------------------------------------------------------------------
-
-    def _load(self) -> dict[str, _Record]:
+    def load(self) -> dict[str, _Record]:
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -112,6 +124,105 @@ class UserStore:
             raise ConfigError(f"cannot read the users file {self.path}: {exc}") from exc
         users = raw.get("users", {}) if isinstance(raw, dict) else {}
         return {name: _Record(**rec) for name, rec in users.items()}
+
+    @contextmanager
+    def editing(self) -> Iterator[dict[str, _Record]]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            users = self.load()
+            yield users
+            data: dict[str, Any] = {
+                "version": 1,
+                "users": {n: vars(r) for n, r in sorted(users.items())},
+            }
+            fd, tmp = tempfile.mkstemp(prefix=".users-", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(data, f, indent=2)
+                    f.write("\n")
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.chmod(tmp, 0o600)
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+
+
+class UsersTable:
+    """The users in PostgreSQL (``accounts.users``): one row each, groups and tokens as JSON;
+    an edit locks the table for its transaction, so edits from two servers never interleave."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def load(self) -> dict[str, _Record]:
+        with self.database.pool().connection() as conn:
+            return self._read(conn)
+
+    @staticmethod
+    def _read(conn: Any) -> dict[str, _Record]:
+        rows = conn.execute(
+            "SELECT name, password_hash, groups, created, tokens FROM accounts.users ORDER BY name"
+        )
+        return {
+            r["name"]: _Record(
+                r["password_hash"], json.loads(r["groups"]), r["created"], json.loads(r["tokens"])
+            )
+            for r in rows
+        }
+
+    @contextmanager
+    def editing(self) -> Iterator[dict[str, _Record]]:
+        with self.database.pool().connection() as conn, conn.transaction():
+            conn.execute("LOCK TABLE accounts.users IN EXCLUSIVE MODE")
+            before = self._read(conn)
+            users = copy.deepcopy(before)  # edited in place; compared with before at the end
+            yield users
+            for name in before.keys() - users.keys():
+                conn.execute("DELETE FROM accounts.users WHERE name = %s", (name,))
+            for name, rec in users.items():
+                if name in before and vars(before[name]) == vars(rec):
+                    continue
+                conn.execute(
+                    "INSERT INTO accounts.users (name, password_hash, groups, created, tokens) "
+                    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET "
+                    "password_hash = excluded.password_hash, groups = excluded.groups, "
+                    "created = excluded.created, tokens = excluded.tokens",
+                    (
+                        name,
+                        rec.password_hash,
+                        json.dumps(rec.groups),
+                        rec.created,
+                        json.dumps(rec.tokens),
+                    ),
+                )
+
+
+def user_store(settings: Settings) -> UserStore:
+    """The configured users: in PostgreSQL when ``database.url`` is set, else the users file."""
+    if settings.database.url is not None:
+        from assistant.database import Database
+
+        return UserStore(UsersTable(Database.shared(settings.database)))
+    return UserStore(settings.server.resolve_users_file(settings.paths.data_dir))
+
+
+class UserStore:
+    """Reads and edits the users. Cheap to construct; every call reads them afresh, so users
+    added while the server runs can sign in without a restart. ``records``: where they are kept
+    (a path: that users file)."""
+
+    def __init__(self, records: UserRecords | Path, bcrypt_rounds: int = 12) -> None:
+        self.records = UsersFile(records) if isinstance(records, Path) else records
+        self.rounds = bcrypt_rounds
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _load(self) -> dict[str, _Record]:
+        return self.records.load()
 
     def list(self) -> list[tuple[Account, int]]:
         """Accounts with their number of API tokens still valid, by name."""
@@ -172,30 +283,8 @@ class UserStore:
 
     # -- editing -------------------------------------------------------------------------------
 
-    @contextmanager
-    def _editing(self) -> Iterator[dict[str, _Record]]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        with open(lock_path, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            users = self._load()
-            yield users
-            data: dict[str, Any] = {
-                "version": 1,
-                "users": {n: vars(r) for n, r in sorted(users.items())},
-            }
-            fd, tmp = tempfile.mkstemp(prefix=".users-", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(data, f, indent=2)
-                    f.write("\n")
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.chmod(tmp, 0o600)
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+    def _editing(self) -> contextlib.AbstractContextManager[dict[str, _Record]]:
+        return self.records.editing()
 
     def add(self, name: str, password: str, groups: tuple[str, ...], *, replace: bool) -> None:
         if not NAME_RE.match(name):

@@ -32,8 +32,8 @@ NOT_COPIED = (
     "`hipaa-assistant ingest` rebuild them from the documents"
 )
 NOT_COPIED_DATABASE = (
-    "the audit trail in PostgreSQL (database.url): back the database up with its own tools "
-    "(pg_dump, or the server's base backups)"
+    "the audit trail, the conversations and the users in PostgreSQL (database.url): back the "
+    "database up with its own tools (pg_dump, or the server's base backups)"
 )
 
 
@@ -63,8 +63,8 @@ def _data_files(settings: Settings) -> dict[str, Path]:
         "ui.sqlite": settings.server.resolve_ui_database(data),
         "users.json": settings.server.resolve_users_file(data),
     }
-    if settings.database.url is not None:  # the trail is in PostgreSQL: its own backups
-        del files["audit.sqlite"]
+    if settings.database.url is not None:  # these are in PostgreSQL: its own backups
+        del files["audit.sqlite"], files["ui.sqlite"], files["users.json"]
     return files
 
 

@@ -9,7 +9,7 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from assistant.errors import ConfigError
 
@@ -77,7 +77,21 @@ def migrate(conn: Connection[Any], folder: Path = MIGRATIONS_DIR) -> list[int]:
 
 class Database:
     """The configured PostgreSQL database: a pool opened (and the schema migrated) on first use.
-    Safe to share between threads; create one per process and pass it down."""
+    Safe to share between threads; ``shared`` gives every part of a process the same one."""
+
+    _shared: ClassVar[dict[str, Database]] = {}
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls, settings: DatabaseSettings) -> Database:
+        """This process's database for these settings (one pool, however many parts use it)."""
+        if settings.url is None:
+            raise ConfigError("database.url is not set")
+        key = settings.model_dump_json(exclude={"url"}) + settings.url.get_secret_value()
+        with cls._shared_lock:
+            if key not in cls._shared:
+                cls._shared[key] = cls(settings)
+            return cls._shared[key]
 
     def __init__(self, settings: DatabaseSettings) -> None:
         if settings.url is None:

@@ -216,14 +216,14 @@ def test_conversations_and_feedback_hold_no_identifier(world: World, tmp_path: P
     from chainlit.types import Feedback
 
     from assistant.ui.conversations import ConversationStore
-    from assistant.ui.data_layer import SQLiteDataLayer
+    from assistant.ui.data_layer import ChatDataLayer
 
     guard = PhiGuard(world.settings.phi)
     service = AssistantService(
         world.settings, build_chain(world.settings, world.index), guard, None
     )
     path = tmp_path / "ui.sqlite"
-    layer = SQLiteDataLayer(path, lambda text: guard.check(text).text)
+    layer = ChatDataLayer(path, lambda text: guard.check(text).text)
 
     async def conversation(q: Item) -> None:
         thread = str(uuid.uuid4())
@@ -280,7 +280,7 @@ def test_conversations_and_feedback_hold_no_identifier(world: World, tmp_path: P
     assert not found_in(sqlite_bytes(path)), "in the conversation database"
     assert not found_in("\n".join(logs.lines)), "in the logs"
     # the control: without the guard, the same bytes check finds them
-    unguarded = SQLiteDataLayer(tmp_path / "control.sqlite", lambda text: text)
+    unguarded = ChatDataLayer(tmp_path / "control.sqlite", lambda text: text)
 
     async def control() -> None:
         try:

@@ -77,10 +77,10 @@ def _settings(url: str, tmp_path: Path) -> Settings:
 
 def test_migrations_run_once_however_often_servers_start(url: str) -> None:
     with psycopg.connect(url) as conn:
-        assert migrate(conn) == [1]
+        assert migrate(conn) == [1, 2, 3]
         assert migrate(conn) == []
-        rows = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
-    assert rows == [(1, "audit_trail")]
+        rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()
+    assert rows == [(1, "audit_trail"), (2, "chat"), (3, "users")]
     # two servers starting at once: the advisory lock lets one migrate
     procs = [
         subprocess.Popen(
@@ -225,3 +225,187 @@ def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path
     with pytest.raises(AuditError) as failed:
         PostgresAuditTrail(database).record(_event(1))
     assert secret not in str(failed.value)
+
+
+def _chat_scenario(write: object, read: object) -> dict[str, object]:
+    """A conversation written through one data layer (server A) and read through another
+    (server B); what B sees."""
+    import asyncio
+
+    from chainlit.element import Text
+    from chainlit.types import Feedback, Pagination, ThreadFilter
+    from chainlit.user import User
+
+    from assistant.ui.data_layer import ChatDataLayer
+
+    assert isinstance(write, ChatDataLayer) and isinstance(read, ChatDataLayer)
+
+    async def run() -> dict[str, object]:
+        user = await write.create_user(User(identifier="sam", metadata={"groups": ["staff"]}))
+        assert user is not None
+        await write.update_thread("t1", name="Jane Roe MRN 448812 notes?", user_id=user.id)
+        await write.update_thread("t1", metadata={"types": ["policy"]}, tags=["x"])
+        for step in (
+            {"id": "s1", "type": "user_message", "output": "Can Jane Roe's notes go out?"},
+            {"id": "r1", "parentId": "s1", "type": "run", "input": "Jane Roe, MRN 448812"},
+            {"id": "s2", "parentId": "r1", "type": "assistant_message", "output": ""},
+            {"id": "s2", "parentId": "r1", "type": "assistant_message", "output": "No [1]."},
+        ):
+            stamp = {"s1": "10:00:00", "r1": "10:00:01", "s2": "10:00:02"}[str(step["id"])]
+            await write.create_step(
+                {"threadId": "t1", "name": "x", "createdAt": f"2026-12-01T{stamp}.000Z", **step}
+            )
+        await write.upsert_feedback(Feedback(forId="r1", value=1, comment="Jane Roe was fine"))
+        await write.create_element(
+            Text(
+                name="[1]", content="AI-301 §5.1 text", display="side", for_id="s2", thread_id="t1"
+            )
+        )
+        thread = await read.get_thread("t1")
+        for step in (thread or {})["steps"]:
+            step.get("feedback", {}).pop("id", None)  # type: ignore[misc]  # a new uuid each run
+        found = await read.list_threads(
+            Pagination(first=5), ThreadFilter(userId=user.id, search="mrn")
+        )
+        rows = read.store.feedback_rows()
+        await write.delete_thread("t1")
+        return {
+            "thread": {
+                **{k: v for k, v in (thread or {}).items() if k not in ("createdAt", "userId")},
+                "elements": [
+                    {k: v for k, v in e.items() if k != "id"} for e in (thread or {})["elements"]
+                ],
+            },
+            "found": [t["name"] for t in found.data],
+            "feedback": [
+                {k: r[k] for k in ("user", "rating", "comment", "question", "answer")} for r in rows
+            ],
+            "after_delete": await read.get_thread("t1"),
+        }
+
+    return asyncio.run(run())
+
+
+def _redact(text: str) -> str:
+    return text.replace("Jane Roe", "[NAME]").replace("448812", "[MRN]")
+
+
+def test_a_conversation_written_on_one_server_is_read_on_another(url: str, tmp_path: Path) -> None:
+    from assistant.ui.conversations import ConversationStore
+    from assistant.ui.data_layer import ChatDataLayer
+
+    def layer() -> ChatDataLayer:  # each with its own pool, as two servers have
+        database = Database(DatabaseSettings.model_validate({"url": url}))
+        return ChatDataLayer(ConversationStore(database=database), _redact)
+
+    in_postgres = _chat_scenario(layer(), layer())
+    sqlite_layer = ChatDataLayer(tmp_path / "ui.sqlite", _redact)
+    in_sqlite = _chat_scenario(sqlite_layer, sqlite_layer)
+    assert in_postgres == in_sqlite  # the same conversation, whichever store keeps it
+    assert in_postgres["found"] == ["[NAME] MRN [MRN] notes?"]
+    assert in_postgres["feedback"] == [
+        {
+            "user": "sam",
+            "rating": "up",
+            "comment": "[NAME] was fine",
+            "question": "Can [NAME]'s notes go out?",
+            "answer": "No [1].",
+        }
+    ]
+    assert in_postgres["after_delete"] is None
+    steps = in_postgres["thread"]["steps"]  # type: ignore[index]
+    assert [s["id"] for s in steps] == ["s1", "r1", "s2"] and steps[1]["feedback"]["value"] == 1
+    with psycopg.connect(url) as conn:  # nothing typed reached the database unredacted
+        dump = conn.execute(
+            "SELECT string_agg(t::text, ' ') FROM (SELECT * FROM chat.steps) t"
+        ).fetchone()
+    assert dump is not None and "Jane Roe" not in str(dump[0]) and "448812" not in str(dump[0])
+
+
+def test_feedback_export_reads_the_database(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.ui.conversations import ConversationStore
+    from assistant.ui.data_layer import ChatDataLayer
+
+    database = Database(DatabaseSettings.model_validate({"url": url}))
+    layer = ChatDataLayer(ConversationStore(database=database), _redact)
+    _chat_scenario(layer, layer)  # deletes its thread at the end: feedback goes with it
+    monkeypatch.setenv("HIPAA_ASSISTANT_DATABASE__URL", url)
+    assert cli.main(["--data-dir", str(tmp_path), "feedback", "export", "--format", "jsonl"]) == 0
+    assert capsys.readouterr().out == ""
+    assert not (tmp_path / "ui.sqlite").exists()
+
+
+def test_a_backup_leaves_what_is_in_postgres_to_its_own_backups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No database needed: nothing connects to it."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("audit.sqlite", "ui.sqlite"):  # left over from before the database
+        (data / name).write_bytes(b"")
+    (data / "users.json").write_text('{"version": 1, "users": {}}')
+    monkeypatch.setenv("HIPAA_ASSISTANT_DATABASE__URL", "postgresql://app:pw@db.invalid/app")
+    assert cli.main(["--data-dir", str(data), "backup", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "the conversations and the users in PostgreSQL" in out and ":pw@" not in out
+    (folder,) = (tmp_path / "out").iterdir()
+    assert sorted(p.name for p in folder.iterdir() if p.is_file()) == ["manifest.json"]
+
+
+def test_users_and_tokens_live_in_the_database(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.accounts import UsersTable, UserStore
+
+    monkeypatch.setenv("HIPAA_ASSISTANT_DATABASE__URL", url)
+    data = ["--data-dir", str(tmp_path)]
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
+    assert (
+        cli.main(
+            [*data, "users", "add", "pat", "--groups", "staff,privacy-office", "--password-stdin"]
+        )
+        == 0
+    )
+    assert cli.main([*data, "users", "token", "pat", "--days", "30"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert not (tmp_path / "users.json").exists()
+
+    # another server (its own pool) sees the user and the token at once
+    other = UserStore(UsersTable(Database(DatabaseSettings.model_validate({"url": url}))))
+    account = other.authenticate("pat", "correct horse battery")
+    assert account is not None and account.groups == ("privacy-office", "staff")
+    assert other.authenticate("pat", "wrong horse battery") is None
+    assert other.account_for_authorization(f"Bearer {token}").name == "pat"
+    assert cli.main([*data, "users", "revoke", "pat"]) == 0
+    assert other.account_for_token(token) is None
+    assert cli.main([*data, "users", "remove", "pat"]) == 0
+    assert other.list() == []
+
+
+def test_two_servers_editing_users_at_once_lose_nothing(url: str) -> None:
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _ADDER.format(url=url, prefix=p)])
+        for p in ("a", "b", "c")
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0] * 3
+    from assistant.accounts import UsersTable, UserStore
+
+    store = UserStore(UsersTable(Database(DatabaseSettings.model_validate({"url": url}))))
+    names = [account.name for account, tokens in store.list()]
+    assert names == sorted(f"{p}{n}" for p in "abc" for n in range(8))
+    assert all(tokens == 1 for _, tokens in store.list())
+
+
+_ADDER = textwrap.dedent(
+    """
+    from assistant.accounts import UserStore, UsersTable
+    from assistant.database import Database
+    from assistant.settings import DatabaseSettings
+    store = UserStore(UsersTable(Database(DatabaseSettings(url={url!r}))), bcrypt_rounds=4)
+    for n in range(8):
+        store.add(f"{prefix}{{n}}", "a long passphrase", ("staff",), replace=False)
+        store.issue_token(f"{prefix}{{n}}", 1)
+    """
+)

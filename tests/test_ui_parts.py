@@ -21,7 +21,7 @@ from assistant.cli import main
 from assistant.commands.feedback import FIELDS
 from assistant.documents import SourceDocument
 from assistant.ui import app_root, render, stream
-from assistant.ui.data_layer import SQLiteDataLayer
+from assistant.ui.data_layer import ChatDataLayer
 from tests.conftest import make_settings
 
 
@@ -143,7 +143,7 @@ def test_user_text_is_stored_redacted_and_feedback_exports(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "data" / "ui.sqlite"
-    layer = SQLiteDataLayer(db, _redact)
+    layer = ChatDataLayer(db, _redact)
 
     async def conversation() -> None:
         user = await layer.create_user(User(identifier="sam", metadata={"groups": ["staff"]}))

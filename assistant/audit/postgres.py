@@ -107,7 +107,7 @@ class PostgresAuditTrail(Exporting):
     def from_settings(cls, settings: Settings) -> PostgresAuditTrail:
         a = settings.audit
         key = a.hmac_key.get_secret_value() if a.hmac_key else None
-        return cls(Database(settings.database), key=key)
+        return cls(Database.shared(settings.database), key=key)
 
     @property
     def keyed(self) -> bool:

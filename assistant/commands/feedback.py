@@ -12,7 +12,7 @@ from typing import TextIO
 
 from assistant.errors import ConfigError
 from assistant.settings import Settings
-from assistant.ui.conversations import ConversationStore
+from assistant.ui.conversations import conversation_store
 
 FIELDS = [
     "created_at",
@@ -60,8 +60,8 @@ def write(rows: list[dict[str, object]], fmt: str, out: TextIO) -> None:
 def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
     path = settings.server.resolve_ui_database(settings.paths.data_dir)
     since = _since(args.since)
-    if path.exists():
-        rows = ConversationStore(path).feedback_rows(since)
+    if settings.database.url is not None or path.exists():
+        rows = conversation_store(settings).feedback_rows(since)
     else:  # an empty export (a scheduled one keeps working before the chat is first used)
         print(f"hipaa-assistant: no feedback yet ({path} does not exist)", file=sys.stderr)
         rows = []

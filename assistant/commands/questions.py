@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from assistant.accounts import UserStore
+from assistant.accounts import user_store
 from assistant.errors import ConfigError
 from assistant.retrieval.confirmed import confirmed_file
 from assistant.retrieval.suggest import review_file, take_from_review
@@ -47,9 +47,7 @@ def cmd_questions(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     from assistant.service import AssistantService, Caller
 
-    account = UserStore(settings.server.resolve_users_file(settings.paths.data_dir)).account(
-        args.user
-    )
+    account = user_store(settings).account(args.user)
     if account is None:
         raise ConfigError(f"no user {args.user!r}: hipaa-assistant users add {args.user} ...")
     service = AssistantService.build(settings)

@@ -6,7 +6,7 @@ import argparse
 import getpass
 import sys
 
-from assistant.accounts import UserStore, parse_groups
+from assistant.accounts import parse_groups, user_store
 from assistant.errors import ConfigError
 from assistant.settings import Settings
 
@@ -44,7 +44,7 @@ def _password(from_stdin: bool) -> str:
 
 
 def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
-    store = UserStore(settings.server.resolve_users_file(settings.paths.data_dir))
+    store = user_store(settings)
     if args.users_command == "add":
         groups = parse_groups(args.groups)
         store.add(args.name, _password(args.password_stdin), groups, replace=args.update)

@@ -23,7 +23,8 @@ from assistant.errors import AssistantError
 from assistant.service import Caller, InputError, Reply, clean_question
 from assistant.ui import doc_flow, pdf_page, render, state, stream
 from assistant.ui.api import build_router
-from assistant.ui.data_layer import SQLiteDataLayer
+from assistant.ui.conversations import conversation_store
+from assistant.ui.data_layer import ChatDataLayer
 
 log = logging.getLogger("assistant.ui.app")  # Chainlit loads this file by path
 
@@ -59,13 +60,12 @@ async def _shutdown() -> None:
 
 
 @cl.data_layer
-def _data_layer() -> SQLiteDataLayer:
+def _data_layer() -> ChatDataLayer:
     s = state.settings()
-    path = s.server.resolve_ui_database(s.paths.data_dir)
     from assistant.safety import PhiGuard
 
     guard = PhiGuard(s.phi)
-    return SQLiteDataLayer(path, lambda text: guard.check(text).text)
+    return ChatDataLayer(conversation_store(s), lambda text: guard.check(text).text)
 
 
 # -- sign-in -------------------------------------------------------------------------------------

@@ -1,14 +1,22 @@
-"""The chat's SQLite file: conversations (user text stored redacted) and feedback. No Chainlit
-here, so commands such as `feedback export` read it without loading the UI."""
+"""The chat's store: conversations (user text stored redacted) and feedback, in a SQLite file or,
+with ``database.url`` set, in PostgreSQL (schema ``chat``, migration 0002) shared by every server.
+No Chainlit here, so commands such as `feedback export` read it without loading the UI.
+
+The SQL is written once, with ``?`` placeholders, in the dialect both stores understand (``ON
+CONFLICT ... DO UPDATE``, ``LOWER(...) LIKE``, typed ``CAST`` of an optional parameter)."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from assistant.database import Database
+    from assistant.settings import Settings
 
 USER_TYPES = {"user_message"}
 
@@ -38,17 +46,53 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class ConversationStore:
-    """Opens (and creates) the file; one short-lived connection per operation."""
+class Db(Protocol):
+    """One transaction on the store: ``execute`` with ``?`` placeholders; rows read by name."""
 
-    def __init__(self, path: Path) -> None:
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+
+
+class _PostgresDb:
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(sql.replace("?", "%s"), tuple(params))
+
+
+def conversation_store(settings: Settings) -> ConversationStore:
+    """The configured store: PostgreSQL when ``database.url`` is set, else the SQLite file
+    (``server.ui_database``)."""
+    if settings.database.url is not None:
+        from assistant.database import Database
+
+        return ConversationStore(database=Database.shared(settings.database))
+    return ConversationStore(settings.server.resolve_ui_database(settings.paths.data_dir))
+
+
+class ConversationStore:
+    """Opens (and creates) the SQLite file, or uses the PostgreSQL database (``database``); one
+    short-lived transaction per operation."""
+
+    def __init__(self, path: Path | None = None, database: Database | None = None) -> None:
+        if (path is None) == (database is None):
+            raise ValueError("a conversation store is a SQLite file or a database, not both")
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self.connect() as db:
-            db.executescript(SCHEMA)
+        self.database = database
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with self.connect() as db:
+                assert isinstance(db, sqlite3.Connection)
+                db.executescript(SCHEMA)
 
     @contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
+    def connect(self) -> Iterator[Db]:
+        if self.database is not None:
+            with self.database.pool().connection() as conn, conn.transaction():
+                conn.execute("SET LOCAL search_path TO chat")
+                yield _PostgresDb(conn)
+            return
+        assert self.path is not None
         db = sqlite3.connect(self.path, timeout=30)
         db.row_factory = sqlite3.Row
         try:
@@ -76,7 +120,7 @@ class ConversationStore:
                        AND q.created_at <= (SELECT created_at FROM steps WHERE id = f.for_id)
                      ORDER BY q.created_at DESC LIMIT 1) AS question
             FROM feedback f
-            WHERE (? IS NULL OR f.updated_at >= ?) ORDER BY f.updated_at"""
+            WHERE (CAST(? AS TEXT) IS NULL OR f.updated_at >= ?) ORDER BY f.updated_at"""
         with self.connect() as db:
             rows = db.execute(query, (since, since)).fetchall()
         out = []

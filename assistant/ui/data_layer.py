@@ -1,4 +1,5 @@
-"""Chainlit's persistence (conversations and feedback) on a local SQLite file, PHI-safe.
+"""Chainlit's persistence (conversations and feedback) in the chat's store (a SQLite file, or
+PostgreSQL shared by every server: ``conversations.py``), PHI-safe.
 
 Everything a user typed (their messages, every step's input, the conversation name taken from the
 first message, feedback comments) passes through the PHI guard before it is written; assistant
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import sqlite3
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +21,7 @@ from chainlit.data.base import BaseDataLayer
 from chainlit.types import Feedback, PageInfo, PaginatedResponse, Pagination, ThreadFilter
 from chainlit.user import PersistedUser, User
 
-from assistant.ui.conversations import USER_TYPES, ConversationStore, now
+from assistant.ui.conversations import USER_TYPES, ConversationStore, Db, now
 
 if TYPE_CHECKING:
     from chainlit.element import Element, ElementDict
@@ -29,17 +29,18 @@ if TYPE_CHECKING:
     from chainlit.types import ThreadDict
 
 
-class SQLiteDataLayer(BaseDataLayer):
-    """``redact``: the PHI guard (text -> redacted text)."""
+class ChatDataLayer(BaseDataLayer):
+    """``store``: the chat's store, or the path of its SQLite file; ``redact``: the PHI guard
+    (text -> redacted text)."""
 
-    def __init__(self, path: Path, redact: Callable[[str], str]) -> None:
-        self.store = ConversationStore(path)
+    def __init__(self, store: ConversationStore | Path, redact: Callable[[str], str]) -> None:
+        self.store = store if isinstance(store, ConversationStore) else ConversationStore(store)
         self.redact = redact
         # One writer thread: Chainlit fires a step's create and its updates as separate tasks,
         # and they must reach the database in the order they were sent.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ui-db")
 
-    async def _run(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+    async def _run(self, fn: Callable[[Db], Any]) -> Any:
         def call() -> Any:
             with self.store.connect() as db:
                 return fn(db)
@@ -66,7 +67,7 @@ class SQLiteDataLayer(BaseDataLayer):
     async def create_user(self, user: User) -> PersistedUser | None:
         meta = json.dumps(user.metadata or {})
 
-        def upsert(db: sqlite3.Connection) -> None:
+        def upsert(db: Db) -> None:
             db.execute(
                 "INSERT INTO users(id, identifier, created_at, metadata) VALUES (?,?,?,?) "
                 "ON CONFLICT(identifier) DO UPDATE SET metadata=excluded.metadata",
@@ -83,7 +84,7 @@ class SQLiteDataLayer(BaseDataLayer):
         comment = self.redact(feedback.comment) if feedback.comment else None
         stamp = now()
 
-        def upsert(db: sqlite3.Connection) -> None:
+        def upsert(db: Db) -> None:
             thread = feedback.threadId
             if thread is None:
                 row = db.execute(
@@ -146,7 +147,7 @@ class SQLiteDataLayer(BaseDataLayer):
         marks = ", ".join("?" for _ in row)
         updates = ", ".join(f"{c}=excluded.{c}" for c in row if c not in ("id", "created_at"))
 
-        def upsert(db: sqlite3.Connection) -> None:
+        def upsert(db: Db) -> None:
             db.execute(
                 "INSERT INTO threads(id, created_at) VALUES (?,?) ON CONFLICT(id) DO NOTHING",
                 (row["thread_id"], now()),
@@ -163,7 +164,7 @@ class SQLiteDataLayer(BaseDataLayer):
         await self.create_step(step_dict)
 
     async def delete_step(self, step_id: str) -> None:
-        def delete(db: sqlite3.Connection) -> None:
+        def delete(db: Db) -> None:
             db.execute("DELETE FROM feedback WHERE for_id=?", (step_id,))
             db.execute("DELETE FROM elements WHERE for_id=?", (step_id,))
             db.execute("DELETE FROM steps WHERE id=?", (step_id,))
@@ -193,14 +194,17 @@ class SQLiteDataLayer(BaseDataLayer):
         )
         await self._run(
             lambda db: db.execute(
-                "INSERT OR REPLACE INTO elements(id, thread_id, for_id, type, name, display, "
-                "content, language, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO elements(id, thread_id, for_id, type, name, display, content, "
+                "language, created_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                "thread_id=excluded.thread_id, for_id=excluded.for_id, type=excluded.type, "
+                "name=excluded.name, display=excluded.display, content=excluded.content, "
+                "language=excluded.language, created_at=excluded.created_at",
                 args,
             )
         )
 
     @staticmethod
-    def _element_dict(row: sqlite3.Row) -> ElementDict:
+    def _element_dict(row: Any) -> ElementDict:
         # a reopened conversation's side panel reads the element from its url: the page holds
         # it already (the thread's owner fetched it), so no second route or file is needed
         if row["type"] == "image":
@@ -247,7 +251,7 @@ class SQLiteDataLayer(BaseDataLayer):
         return (row["user_identifier"] or "") if row else ""
 
     async def delete_thread(self, thread_id: str) -> None:
-        def delete(db: sqlite3.Connection) -> None:
+        def delete(db: Db) -> None:
             for table in ("feedback", "elements", "steps"):
                 db.execute(f"DELETE FROM {table} WHERE thread_id=?", (thread_id,))
             db.execute("DELETE FROM threads WHERE id=?", (thread_id,))
@@ -264,7 +268,7 @@ class SQLiteDataLayer(BaseDataLayer):
     ) -> None:
         clean_name = self.redact(name)[:200] if name else None
 
-        def upsert(db: sqlite3.Connection) -> None:
+        def upsert(db: Db) -> None:
             db.execute(
                 "INSERT INTO threads(id, created_at) VALUES (?,?) ON CONFLICT(id) DO NOTHING",
                 (thread_id, now()),
@@ -291,11 +295,11 @@ class SQLiteDataLayer(BaseDataLayer):
     async def list_threads(
         self, pagination: Pagination, filters: ThreadFilter
     ) -> PaginatedResponse[ThreadDict]:
-        def query(db: sqlite3.Connection) -> list[sqlite3.Row]:
+        def query(db: Db) -> list[Any]:
             sql = "SELECT * FROM threads WHERE user_id=? AND name IS NOT NULL"
             args: list[Any] = [filters.userId]
             if filters.search:
-                sql += " AND name LIKE ?"
+                sql += " AND LOWER(name) LIKE LOWER(?)"
                 args.append(f"%{filters.search}%")
             if filters.feedback is not None:
                 sql += " AND id IN (SELECT thread_id FROM feedback WHERE value=?)"
@@ -321,9 +325,7 @@ class SQLiteDataLayer(BaseDataLayer):
         )
 
     @staticmethod
-    def _thread_dict(
-        row: sqlite3.Row, steps: list[StepDict], elements: list[ElementDict]
-    ) -> ThreadDict:
+    def _thread_dict(row: Any, steps: list[StepDict], elements: list[ElementDict]) -> ThreadDict:
         return {
             "id": row["id"],
             "createdAt": row["created_at"],
@@ -338,8 +340,8 @@ class SQLiteDataLayer(BaseDataLayer):
 
     async def get_thread(self, thread_id: str) -> ThreadDict | None:
         def query(
-            db: sqlite3.Connection,
-        ) -> tuple[sqlite3.Row | None, list[sqlite3.Row], list[sqlite3.Row], dict[str, Any]]:
+            db: Db,
+        ) -> tuple[Any | None, list[Any], list[Any], dict[str, Any]]:
             thread = db.execute("SELECT * FROM threads WHERE id=?", (thread_id,)).fetchone()
             steps = db.execute(
                 "SELECT * FROM steps WHERE thread_id=? ORDER BY created_at", (thread_id,)

@@ -7,7 +7,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from assistant.accounts import UserStore
+from assistant.accounts import UserStore, user_store
 from assistant.errors import AssistantError
 from assistant.service import AssistantService
 from assistant.settings import Settings
@@ -52,7 +52,7 @@ def start() -> Resources:
         if _resources is None:
             s = settings()
             service = AssistantService.build(s)
-            users = UserStore(s.server.resolve_users_file(s.paths.data_dir))
+            users = user_store(s)
             _resources = Resources(s, service, users)
             log.info("ready: %d chunks, mode %s", len(service.index.chunks), service.mode)
         return _resources
@@ -65,9 +65,8 @@ def get() -> Resources:
 
 
 def users() -> UserStore:
-    s = settings()
-    return UserStore(s.server.resolve_users_file(s.paths.data_dir))
+    return user_store(settings())
 
 
 def users_exist(s: Settings) -> bool:
-    return bool(UserStore(s.server.resolve_users_file(s.paths.data_dir)).list())
+    return bool(user_store(s).list())

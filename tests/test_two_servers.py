@@ -1,0 +1,139 @@
+"""Two `hipaa-assistant serve` processes sharing one PostgreSQL (``database.url``): requests spread
+over both, one audit chain holding both servers' rows in order, users and tokens from the
+database, and a conversation started on one server reopened on the other with its citations."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.accounts import UsersTable, UserStore
+from assistant.audit.postgres import PostgresAuditTrail
+from assistant.database import Database
+from assistant.settings import DatabaseSettings
+from benchmarks.server import Running, serving
+from tests.postgres_cluster import throwaway_cluster
+from tests.test_ui_e2e import (
+    ANSWER,
+    BAA_QUESTION,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    PASSWORDS,
+    Server,
+    _ask,
+    _sign_in,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.mirror]
+
+QUESTIONS = [
+    "Can I paste a discharge summary into a public chatbot?",
+    "How long do we keep audit logs?",
+    "What must a business associate agreement contain?",
+    BAA_QUESTION,
+]
+
+
+@dataclass
+class Pair:
+    url: str  # the database
+    a: Running
+    b: Running
+    own: tuple[Path, Path]
+    tokens: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def pair(real_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    with throwaway_cluster() as url:
+        users = UserStore(UsersTable(Database(DatabaseSettings.model_validate({"url": url}))), 4)
+        users.add("pat", PASSWORDS["pat"], ("privacy-office", "staff"), replace=False)
+        users.add("sam", PASSWORDS["sam"], ("staff",), replace=False)
+        tokens = {name: users.issue_token(name, 1) for name in ("pat", "sam")}
+        env = {"HIPAA_ASSISTANT_DATABASE__URL": url}
+        own = (tmp_path_factory.mktemp("server-a"), tmp_path_factory.mktemp("server-b"))
+        with serving(real_index_dir, own[0], env) as a, serving(real_index_dir, own[1], env) as b:
+            yield Pair(url, a, b, own, tokens)
+
+
+def test_requests_to_both_servers_make_one_audit_chain(pair: Pair) -> None:
+    """Four clients a server for 20 s: pat asks server A, sam asks server B."""
+    errors: list[str] = []
+    done = {"pat": 0, "sam": 0}
+    deadline = time.monotonic() + 20
+
+    def client(user: str, url: str, n: int) -> None:
+        headers = {"Authorization": f"Bearer {pair.tokens[user]}"}
+        with httpx.Client(timeout=120) as http:
+            i = n
+            while time.monotonic() < deadline:
+                question = QUESTIONS[i % len(QUESTIONS)]
+                i += 1
+                res = http.post(f"{url}/api/ask", json={"question": question}, headers=headers)
+                if res.status_code != 200:
+                    errors.append(f"{user}: {res.status_code} {res.text[:200]}")
+                else:
+                    done[user] += 1
+
+    threads = [
+        threading.Thread(target=client, args=(user, server.url, n))
+        for user, server in (("pat", pair.a), ("sam", pair.b))
+        for n in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert done["pat"] > 0 and done["sam"] > 0
+
+    with PostgresAuditTrail(Database(DatabaseSettings.model_validate({"url": pair.url}))) as trail:
+        result = trail.verify()
+        records = list(trail.records())
+    assert result.ok, result.reason
+    asked = [r for r in records if r.event.surface == "api"]
+    assert len(asked) == done["pat"] + done["sam"]
+    assert {r.event.user for r in asked} == {"pat", "sam"}
+    assert [r.seq for r in records] == list(range(1, len(records) + 1))
+    # both servers wrote into the one chain, interleaved, and nothing into a local file
+    users = [r.event.user for r in asked]
+    assert sum(1 for x, y in itertools.pairwise(users) if x != y) > 2
+    assert not any((own / "audit.sqlite").exists() for own in pair.own)
+
+
+def test_a_conversation_started_on_one_server_is_reopened_on_the_other(pair: Pair) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    on_a = Server(pair.a.url, pair.a.log, pair.own[0], pair.own[0], pair.tokens)
+    on_b = Server(pair.b.url, pair.b.log, pair.own[1], pair.own[1], pair.tokens)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        page = _sign_in(browser, on_a, "pat")
+        first = _ask(page, BAA_QUESTION)
+        page.wait_for_url(re.compile(r"/thread/"), timeout=10_000)
+        thread = page.url.split("/thread/", 1)[1]
+        page.context.close()
+
+        again = _sign_in(browser, on_b, "pat")  # a user the database holds, on server B
+        again.goto(f"{pair.b.url}/thread/{thread}")
+        answer = again.locator(ANSWER).first
+        answer.get_by_text("mode", exact=False).last.wait_for(timeout=30_000)
+        assert answer.inner_text().split("\n")[0] == first.split("\n")[0]
+        answer.locator("a.element-link").first.click()
+        again.locator("#side-view-content h3").wait_for(timeout=10_000)
+        assert "Quoted:" in again.locator("#side-view-content").inner_text()
+        # and it goes on there: a follow-up asked on B joins the same conversation
+        _ask(again, "How about Clarion?")
+        again.wait_for_timeout(1000)
+        assert thread in again.url
+        browser.close()
