@@ -134,8 +134,9 @@ class AssistantService:
     @classmethod
     def build(cls, settings: Settings, index: Index | None = None) -> AssistantService:
         from assistant.answering.build import build_chain
-        from assistant.runtime import open_index
+        from assistant.runtime import one_blas_thread_per_question, open_index
 
+        one_blas_thread_per_question()
         chain = build_chain(settings, index or open_index(settings))
         audit = None
         if settings.audit.enabled:

@@ -5,6 +5,9 @@ privacy-office token, as fast as answers come back. Reports requests, errors, la
 throughput, and the server's resident memory sampled every second, with its trend over the run.
 It stops by itself.
 
+With several servers (``run_load(urls=[...])``), client n asks server n mod the number of servers
+and, when that server cannot be reached, the next one, as a load balancer would (``failovers``).
+
     python -m benchmarks.load_api [--clients 50] [--seconds 60] [--url URL --token T --pid PID]
 
 Without --url it starts its own server on the index of the data directory (`make run` first).
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import statistics
@@ -21,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,8 +41,10 @@ ROOT = Path(__file__).resolve().parent.parent
 class LoadResult:
     clients: int
     seconds: float
+    servers: int = 1
     requests: int = 0
     errors: int = 0
+    failovers: int = 0  # requests a server could not take, answered by another
     error_samples: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list, repr=False)
     rss_mb: list[float] = field(default_factory=list, repr=False)
@@ -85,10 +92,11 @@ class LoadResult:
         s = self.summary()
         return "\n".join(
             [
-                "| clients | seconds | requests | errors | p50 ms | p95 ms | max ms | req/s "
-                "| RSS start → max MB | memory growth (first → last third) |",
-                "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
-                f"| {self.clients} | {self.seconds:.0f} | {self.requests} | {self.errors} "
+                "| servers | clients | seconds | requests | errors | p50 ms | p95 ms | max ms "
+                "| req/s | RSS start → max MB | memory growth (first → last third) |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+                f"| {self.servers} | {self.clients} | {self.seconds:.0f} | {self.requests} "
+                f"| {self.errors} "
                 f"| {s['p50_ms']} | {s['p95_ms']} | {s['max_ms']} | {s['throughput_per_s']} "
                 f"| {s['rss_start_mb']} → {s['rss_max_mb']} | {100 * self.memory_growth():+.1f}% |",
             ]
@@ -108,7 +116,7 @@ def golden_questions() -> list[str]:
 
 async def _client(
     n: int,
-    url: str,
+    urls: list[str],
     tokens: list[str],
     questions: list[str],
     stop_at: float,
@@ -118,18 +126,26 @@ async def _client(
     order = questions[:]
     rng.shuffle(order)
     headers = {"Authorization": f"Bearer {tokens[n % len(tokens)]}"}
-    async with httpx.AsyncClient(base_url=url, timeout=120, headers=headers) as http:
+    # the servers in the order this client tries them: its own first
+    mine = [urls[(n + i) % len(urls)] for i in range(len(urls))]
+    async with httpx.AsyncClient(timeout=120, headers=headers) as http:
         i = 0
         while time.monotonic() < stop_at:
             question = order[i % len(order)]
             i += 1
             t0 = time.perf_counter()
-            try:
-                res = await http.post("/api/ask", json={"question": question})
-                ok = res.status_code == 200 and "answer" in res.json()
-                detail = f"HTTP {res.status_code}"
-            except (httpx.HTTPError, ValueError) as exc:
-                ok, detail = False, type(exc).__name__
+            ok, detail = False, "no server"
+            for tried, url in enumerate(mine):
+                try:
+                    res = await http.post(f"{url}/api/ask", json={"question": question})
+                    ok = res.status_code == 200 and "answer" in res.json()
+                    detail = f"HTTP {res.status_code}"
+                except (httpx.TransportError, ValueError) as exc:
+                    ok, detail = False, type(exc).__name__
+                    if isinstance(exc, httpx.TransportError) and tried + 1 < len(mine):
+                        result.failovers += 1  # that server is gone: the next one takes it
+                        continue
+                break
             result.latencies_ms.append((time.perf_counter() - t0) * 1000)
             result.requests += 1
             if not ok:
@@ -139,17 +155,33 @@ async def _client(
 
 
 def run_load(
-    url: str, tokens: list[str], pid: int | None, clients: int = 50, seconds: float = 60
+    urls: str | list[str],
+    tokens: list[str],
+    pids: int | list[int] | None,
+    clients: int = 50,
+    seconds: float = 60,
+    during: Callable[[float], None] | None = None,
 ) -> LoadResult:
-    """Runs the load and samples the server's memory once a second; returns when done."""
-    result = LoadResult(clients=clients, seconds=seconds)
+    """Runs the load and samples the servers' memory (summed) once a second; returns when done.
+    ``during(elapsed_s)`` is called once a second on the sampling thread (e.g. to stop a
+    server part-way)."""
+    urls = [urls] if isinstance(urls, str) else urls
+    pid_list = [] if pids is None else [pids] if isinstance(pids, int) else pids
+    result = LoadResult(clients=clients, seconds=seconds, servers=len(urls))
     questions = golden_questions()
     done = threading.Event()
+    started = time.monotonic()
 
     def sample() -> None:
         while not done.wait(1.0):
-            if pid is not None:
-                result.rss_mb.append(rss_mb(pid))
+            alive = []
+            for pid in pid_list:
+                with contextlib.suppress(ProcessLookupError, FileNotFoundError):  # stopped
+                    alive.append(rss_mb(pid))
+            if alive:
+                result.rss_mb.append(sum(alive))
+            if during is not None:
+                during(time.monotonic() - started)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -157,7 +189,7 @@ def run_load(
     async def main() -> None:
         stop_at = time.monotonic() + seconds
         await asyncio.gather(
-            *(_client(n, url, tokens, questions, stop_at, result) for n in range(clients))
+            *(_client(n, urls, tokens, questions, stop_at, result) for n in range(clients))
         )
 
     t0 = time.monotonic()

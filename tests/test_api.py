@@ -209,3 +209,12 @@ def test_baa_check_is_for_those_who_may_read_the_contracts(api: Api) -> None:
         headers={"Authorization": f"Bearer {tokens['privacy']}"},
     )
     assert bad.status_code == 422
+
+
+def test_questions_answered_in_parallel_keep_numpy_to_one_thread_each(api: Api) -> None:
+    """The service was built by the fixture: numpy's BLAS runs one thread per product, so
+    concurrent questions do not oversubscribe the cores (assistant/runtime.py)."""
+    from threadpoolctl import threadpool_info
+
+    blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+    assert blas and all(p["num_threads"] == 1 for p in blas)

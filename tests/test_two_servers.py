@@ -5,10 +5,13 @@ database, and a conversation started on one server reopened on the other with it
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import signal
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,10 +19,13 @@ import httpx
 import pytest
 
 from assistant.accounts import UsersTable, UserStore
+from assistant.audit import AuditRecord
 from assistant.audit.postgres import PostgresAuditTrail
 from assistant.database import Database
 from assistant.settings import DatabaseSettings
+from benchmarks.load_api import run_load
 from benchmarks.server import Running, serving
+from tests.conftest import ROOT
 from tests.postgres_cluster import throwaway_cluster
 from tests.test_ui_e2e import (
     ANSWER,
@@ -51,17 +57,33 @@ class Pair:
     tokens: dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def pair(real_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+@contextmanager
+def _two_servers(index: Path, tmp: pytest.TempPathFactory) -> Iterator[Pair]:
+    """A throwaway database with two users, and two servers on it serving ``index``."""
     with throwaway_cluster() as url:
         users = UserStore(UsersTable(Database(DatabaseSettings.model_validate({"url": url}))), 4)
         users.add("pat", PASSWORDS["pat"], ("privacy-office", "staff"), replace=False)
         users.add("sam", PASSWORDS["sam"], ("staff",), replace=False)
         tokens = {name: users.issue_token(name, 1) for name in ("pat", "sam")}
         env = {"HIPAA_ASSISTANT_DATABASE__URL": url}
-        own = (tmp_path_factory.mktemp("server-a"), tmp_path_factory.mktemp("server-b"))
-        with serving(real_index_dir, own[0], env) as a, serving(real_index_dir, own[1], env) as b:
+        own = (tmp.mktemp("server-a"), tmp.mktemp("server-b"))
+        with serving(index, own[0], env) as a, serving(index, own[1], env) as b:
             yield Pair(url, a, b, own, tokens)
+
+
+@pytest.fixture(scope="module")
+def pair(real_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    with _two_servers(real_index_dir, tmp_path_factory) as servers:
+        yield servers
+
+
+def _verified_chain(url: str) -> list[AuditRecord]:
+    with PostgresAuditTrail(Database(DatabaseSettings.model_validate({"url": url}))) as trail:
+        result = trail.verify()
+        records = list(trail.records())
+    assert result.ok, result.reason
+    assert [r.seq for r in records] == list(range(1, len(records) + 1))
+    return records
 
 
 def test_requests_to_both_servers_make_one_audit_chain(pair: Pair) -> None:
@@ -95,14 +117,10 @@ def test_requests_to_both_servers_make_one_audit_chain(pair: Pair) -> None:
     assert errors == []
     assert done["pat"] > 0 and done["sam"] > 0
 
-    with PostgresAuditTrail(Database(DatabaseSettings.model_validate({"url": pair.url}))) as trail:
-        result = trail.verify()
-        records = list(trail.records())
-    assert result.ok, result.reason
+    records = _verified_chain(pair.url)
     asked = [r for r in records if r.event.surface == "api"]
     assert len(asked) == done["pat"] + done["sam"]
     assert {r.event.user for r in asked} == {"pat", "sam"}
-    assert [r.seq for r in records] == list(range(1, len(records) + 1))
     # both servers wrote into the one chain, interleaved, and nothing into a local file
     users = [r.event.user for r in asked]
     assert sum(1 for x, y in itertools.pairwise(users) if x != y) > 2
@@ -137,3 +155,43 @@ def test_a_conversation_started_on_one_server_is_reopened_on_the_other(pair: Pai
         again.wait_for_timeout(1000)
         assert thread in again.url
         browser.close()
+
+
+def test_fifty_clients_for_a_minute_across_both_servers(pair: Pair) -> None:
+    """The bounded load test (tests/test_load.py) spread over the two servers."""
+    tokens = [pair.tokens["sam"], pair.tokens["pat"]]
+    before = len(_verified_chain(pair.url))
+    result = run_load([pair.a.url, pair.b.url], tokens, [pair.a.pid, pair.b.pid], 50, 60)
+    out = ROOT / "artifacts" / "load"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "api-50x60s-two-servers.md").write_text(result.markdown() + "\n")
+    print("\n" + result.markdown())
+    assert result.requests > 100
+    assert result.errors == 0 and result.failovers == 0, result.error_samples
+    assert len(_verified_chain(pair.url)) - before == result.requests  # each one audited
+
+
+def test_killing_one_server_during_the_load_leaves_the_other_answering(
+    real_index_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """20 clients for 30 s; server A is killed (SIGKILL) after 10 s: its clients' requests go to
+    B, as a load balancer would send them, and the audit chain stays whole."""
+    with _two_servers(real_index_dir, tmp_path_factory) as servers:
+        killed: list[float] = []
+
+        def kill_a(elapsed: float) -> None:
+            if elapsed >= 10 and not killed:
+                os.kill(servers.a.pid, signal.SIGKILL)
+                killed.append(elapsed)
+
+        tokens = [servers.tokens["sam"], servers.tokens["pat"]]
+        urls = [servers.a.url, servers.b.url]
+        result = run_load(urls, tokens, [servers.a.pid, servers.b.pid], 20, 30, during=kill_a)
+        print("\n" + result.markdown() + f"\nfailovers: {result.failovers}")
+        assert killed and result.errors == 0, result.error_samples
+        assert result.failovers >= 10  # A's clients moved to B
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"{servers.a.url}/api/health", timeout=2)
+        assert httpx.get(f"{servers.b.url}/api/health", timeout=10).status_code == 200
+        records = _verified_chain(servers.url)
+        assert len([r for r in records if r.event.surface == "api"]) >= result.requests - 20
