@@ -530,6 +530,13 @@ class ServerSettings(_Group):
         "(CORS, and the chat's websocket), e.g. https://intranet.example.org. Empty: the "
         "server's own origin only.",
     )
+    websocket_only: bool = Field(
+        default=False,
+        description="The chat's browser connection uses websockets only (no long-polling "
+        "first): behind a load balancer with several servers, each connection then stays on "
+        "the server it opened on without sticky sessions. Leave off where a proxy blocks "
+        "websockets.",
+    )
     sign_in_failures: int = Field(
         default=5,
         ge=0,

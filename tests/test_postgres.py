@@ -77,10 +77,10 @@ def _settings(url: str, tmp_path: Path) -> Settings:
 
 def test_migrations_run_once_however_often_servers_start(url: str) -> None:
     with psycopg.connect(url) as conn:
-        assert migrate(conn) == [1, 2, 3]
+        assert migrate(conn) == [1, 2, 3, 4]
         assert migrate(conn) == []
         rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()
-    assert rows == [(1, "audit_trail"), (2, "chat"), (3, "users")]
+    assert rows == [(1, "audit_trail"), (2, "chat"), (3, "users"), (4, "sign_in_failures")]
     # two servers starting at once: the advisory lock lets one migrate
     procs = [
         subprocess.Popen(
@@ -409,3 +409,29 @@ _ADDER = textwrap.dedent(
         store.issue_token(f"{prefix}{{n}}", 1)
     """
 )
+
+
+def test_failed_sign_ins_count_on_every_server(url: str) -> None:
+    from assistant.ui.server_guard import DatabaseLog, FailedSignIns
+
+    def server() -> FailedSignIns:
+        log = DatabaseLog(Database(DatabaseSettings.model_validate({"url": url})))
+        return FailedSignIns(max_failures=3, delay=30, log=log)
+
+    a, b = server(), server()
+    a.failed("user:pat")
+    b.failed("user:pat")
+    assert a.wait("user:pat") == 0
+    a.failed("user:pat")  # the third, wherever it happened
+    assert 25 < b.wait("user:pat") <= 30 and 25 < a.wait("user:pat") <= 30
+    assert b.wait("user:sam") == 0
+    b.succeeded("user:pat")
+    assert a.wait("user:pat") == 0
+    with psycopg.connect(url, autocommit=True) as conn:  # a failure from long ago
+        conn.execute(
+            "INSERT INTO accounts.sign_in_failures (key, at) "
+            "VALUES ('address:10.0.0.9', extract(epoch FROM now()) - 5000)"
+        )
+        a.failed("address:10.0.0.8")  # each new failure clears out the expired ones
+        left = conn.execute("SELECT key FROM accounts.sign_in_failures").fetchall()
+    assert left == [("address:10.0.0.8",)]

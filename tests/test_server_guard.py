@@ -158,7 +158,7 @@ def test_a_page_of_another_origin_cannot_open_the_chat_websocket() -> None:
         ws.receive_text()
 
 
-def test_the_chat_config_allows_only_the_configured_origins(tmp_path: Path) -> None:
+def test_the_chat_config_has_the_configured_origins_and_transports(tmp_path: Path) -> None:
     import tomllib
 
     from assistant.settings import Settings
@@ -169,7 +169,10 @@ def test_the_chat_config_allows_only_the_configured_origins(tmp_path: Path) -> N
     root = app_root.prepare(settings, "extractive")
     config = tomllib.loads((root / ".chainlit" / "config.toml").read_text())
     assert config["project"]["allow_origins"] == []
+    assert "transports" not in config["project"]  # Chainlit's default: polling, then websocket
     settings.server.allowed_origins = ["https://intranet.example.org/"]
+    settings.server.websocket_only = True
     root = app_root.prepare(settings, "extractive")
     config = tomllib.loads((root / ".chainlit" / "config.toml").read_text())
     assert config["project"]["allow_origins"] == ["https://intranet.example.org"]
+    assert config["project"]["transports"] == ["websocket"]

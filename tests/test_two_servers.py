@@ -65,7 +65,8 @@ def _two_servers(index: Path, tmp: pytest.TempPathFactory) -> Iterator[Pair]:
         users.add("pat", PASSWORDS["pat"], ("privacy-office", "staff"), replace=False)
         users.add("sam", PASSWORDS["sam"], ("staff",), replace=False)
         tokens = {name: users.issue_token(name, 1) for name in ("pat", "sam")}
-        env = {"HIPAA_ASSISTANT_DATABASE__URL": url}
+        # websockets only: a browser's connection stays on the server it opened on
+        env = {"HIPAA_ASSISTANT_DATABASE__URL": url, "HIPAA_ASSISTANT_SERVER__WEBSOCKET_ONLY": "1"}
         own = (tmp.mktemp("server-a"), tmp.mktemp("server-b"))
         with serving(index, own[0], env) as a, serving(index, own[1], env) as b:
             yield Pair(url, a, b, own, tokens)

@@ -60,10 +60,16 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     config.run.headless = True
     failures, wait = settings.server.sign_in_failures, settings.server.sign_in_wait
+    log = None
+    if settings.database.url is not None:  # every server counts the same failures
+        from assistant.database import Database
+        from assistant.ui.server_guard import DatabaseLog
+
+        log = DatabaseLog(Database.shared(settings.database))
     app.add_middleware(
         ServerGuard,
-        users=FailedSignIns(failures, delay=wait),
-        addresses=FailedSignIns(failures * ADDRESS_FACTOR, delay=wait),
+        users=FailedSignIns(failures, delay=wait, log=log),
+        addresses=FailedSignIns(failures * ADDRESS_FACTOR, delay=wait, log=log),
         origins=tuple(settings.server.allowed_origins),
     )
     print(

@@ -77,6 +77,8 @@ def prepare(settings: Settings, mode: str) -> Path:
     config = CONFIG_TEMPLATE.read_text(encoding="utf-8")
     origins = json.dumps([o.rstrip("/") for o in settings.server.allowed_origins])
     config = config.replace("allow_origins = []", f"allow_origins = {origins}")
+    if settings.server.websocket_only:
+        config = config.replace("# transports = []", 'transports = ["websocket"]')
     (config_dir / "config.toml").write_text(config, encoding="utf-8")
     welcome = settings.server.welcome_file
     if not welcome.is_file():

@@ -13,8 +13,9 @@ middleware in front of the chat server that applies it:
 - the JSON API and the MCP endpoint (bearer tokens): refused with 429 while the client address
   has to wait; a 401 counts a failure for the address.
 
-The counts live in the server's memory (each server of several keeps its own). The client address
-is the one the ASGI server reports (behind a trusted proxy, the forwarded one).
+The counts live in the server's memory or, with ``database.url`` set, in PostgreSQL, where every
+server counts the same failures. The client address is the one the ASGI server reports (behind a
+trusted proxy, the forwarded one).
 
 ``Set-Cookie`` headers of a request that came over HTTPS (directly, or through a trusted proxy
 that says so) get ``Secure``; every cookie is ``HttpOnly`` and ``SameSite`` already (Chainlit
@@ -27,16 +28,19 @@ closed before it opens: a page elsewhere cannot talk to the chat with a signed-i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
+
+if TYPE_CHECKING:
+    from assistant.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +53,88 @@ Send = Callable[[Message], Any]
 App = Callable[[Scope, Receive, Send], Any]
 
 
-@dataclass
-class _Failures:
-    times: list[float] = field(default_factory=list)
+class FailureLog(Protocol):
+    """When each key failed: kept in this process's memory, or in PostgreSQL for every server."""
+
+    def now(self) -> float: ...
+
+    def recent(self, key: str, horizon: float) -> tuple[float, list[float]]:
+        """The time now, and when ``key`` failed within the last ``horizon`` seconds (oldest
+        first)."""
+        ...
+
+    def add(self, key: str, at: float, forget_before: float) -> None: ...
+
+    def clear(self, key: str) -> None: ...
+
+
+class MemoryLog:
+    """The failures in this process's memory (a server of its own)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._keys: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return self.clock()
+
+    def recent(self, key: str, horizon: float) -> tuple[float, list[float]]:
+        now = self.clock()
+        with self._lock:
+            return now, [t for t in self._keys.get(key, []) if t >= now - horizon]
+
+    def add(self, key: str, at: float, forget_before: float) -> None:
+        with self._lock:
+            kept = [t for t in self._keys.pop(key, []) if t >= forget_before]
+            self._keys[key] = [*kept, at]  # re-inserted: the oldest keys come first
+            if len(self._keys) > 100_000:  # a flood of made-up names: drop the oldest keys
+                for old in list(self._keys)[:50_000]:
+                    del self._keys[old]
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._keys.pop(key, None)
+
+
+class DatabaseLog:
+    """The failures in PostgreSQL (``accounts.sign_in_failures``, migration 0004), timed by the
+    database's clock, so every server counts the same failures."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def now(self) -> float:
+        with self.database.pool().connection() as conn:
+            row = conn.execute("SELECT extract(epoch FROM clock_timestamp()) AS now").fetchone()
+        return float(row["now"])
+
+    def recent(self, key: str, horizon: float) -> tuple[float, list[float]]:
+        with self.database.pool().connection() as conn:  # one round trip per request
+            row = conn.execute(
+                "SELECT now, ARRAY(SELECT at FROM accounts.sign_in_failures WHERE key = %s "
+                "AND at >= now - %s ORDER BY at) AS times "
+                "FROM (SELECT extract(epoch FROM clock_timestamp())::float8 AS now) AS clock",
+                (key, horizon),
+            ).fetchone()
+        return float(row["now"]), [float(t) for t in row["times"]]
+
+    def add(self, key: str, at: float, forget_before: float) -> None:
+        with self.database.pool().connection() as conn, conn.transaction():
+            conn.execute("DELETE FROM accounts.sign_in_failures WHERE at < %s", (forget_before,))
+            conn.execute(
+                "INSERT INTO accounts.sign_in_failures (key, at) VALUES (%s, %s)", (key, at)
+            )
+
+    def clear(self, key: str) -> None:
+        with self.database.pool().connection() as conn:
+            conn.execute("DELETE FROM accounts.sign_in_failures WHERE key = %s", (key,))
 
 
 class FailedSignIns:
     """``max_failures`` failures of one key within ``window`` seconds make it wait ``delay``
-    seconds from its last failure; each further failure doubles the wait, up to ``max_delay``."""
+    seconds from its last failure; each further failure doubles the wait, up to ``max_delay``.
+    ``log``: where the failures are kept (default: this process's memory)."""
 
     def __init__(
         self,
@@ -65,48 +143,32 @@ class FailedSignIns:
         delay: float = 30.0,
         max_delay: float = 900.0,
         clock: Callable[[], float] = time.monotonic,
+        log: FailureLog | None = None,
     ) -> None:
         self.max_failures = max_failures
         self.window = window
         self.delay = delay
         self.max_delay = max_delay
-        self.clock = clock
-        self._keys: dict[str, _Failures] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> list[float]:
-        entry = self._keys.get(key)
-        if entry is None:
-            return []
-        entry.times = [t for t in entry.times if now - t < max(self.window, self.max_delay)]
-        if not entry.times:
-            del self._keys[key]
-        return entry.times
+        self.log = log or MemoryLog(clock)
 
     def wait(self, key: str) -> float:
         """Seconds before ``key`` may try again (0: now)."""
-        with self._lock:
-            now = self.clock()
-            recent = self._recent(key, now)
-            in_window = [t for t in recent if now - t < self.window]
-            if len(in_window) < self.max_failures or not self.max_failures:
-                return 0.0
-            extra = len(in_window) - self.max_failures
-            wait = min(self.delay * 2**extra, self.max_delay)
-            return max(0.0, recent[-1] + wait - now)
+        if not self.max_failures:
+            return 0.0
+        now, recent = self.log.recent(key, max(self.window, self.max_delay))
+        in_window = [t for t in recent if now - t < self.window]
+        if len(in_window) < self.max_failures:
+            return 0.0
+        extra = len(in_window) - self.max_failures
+        wait = min(self.delay * 2**extra, self.max_delay)
+        return max(0.0, recent[-1] + wait - now)
 
     def failed(self, key: str) -> None:
-        with self._lock:
-            now = self.clock()
-            self._recent(key, now)
-            self._keys.setdefault(key, _Failures()).times.append(now)
-            if len(self._keys) > 100_000:  # a flood of made-up names: drop the oldest keys
-                for old in list(self._keys)[:50_000]:
-                    del self._keys[old]
+        now = self.log.now()
+        self.log.add(key, now, forget_before=now - max(self.window, self.max_delay))
 
     def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._keys.pop(key, None)
+        self.log.clear(key)
 
 
 class ServerGuard:
@@ -167,7 +229,8 @@ class ServerGuard:
         keys: list[tuple[FailedSignIns, str]],
         success: tuple[FailedSignIns, str] | None,
     ) -> None:
-        wait = max(limits.wait(key) for limits, key in keys)
+        waits = [await asyncio.to_thread(limits.wait, key) for limits, key in keys]
+        wait = max(waits)
         if wait > 0:
             log.warning("sign-in refused for %d s after repeated failures", math.ceil(wait))
             await _too_many(send, wait)
@@ -182,9 +245,9 @@ class ServerGuard:
         await self.app(scope, receive, watch)
         if status and status[0] == 401:
             for limits, key in keys:
-                limits.failed(key)
+                await asyncio.to_thread(limits.failed, key)
         elif status and status[0] < 300 and success is not None:
-            success[0].succeeded(success[1])
+            await asyncio.to_thread(success[0].succeeded, success[1])
 
 
 async def _read_body(receive: Receive, limit: int = 64 * 1024) -> bytes:
