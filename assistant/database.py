@@ -121,6 +121,8 @@ class Database:
             kwargs={"row_factory": dict_row, "connect_timeout": int(s.connect_timeout_s)},
             open=False,
             name="hipaa-assistant",
+            # a connection the server closed (a restart, a failover) is replaced, not handed out
+            check=ConnectionPool.check_connection,
         )
         try:
             pool.open(wait=True, timeout=s.connect_timeout_s)

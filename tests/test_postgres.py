@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def cluster() -> Iterator[str]:
 @pytest.fixture
 def url(cluster: str) -> Iterator[str]:
     """A fresh database of the cluster for each test."""
-    name = f"t{abs(hash(object()))}"
+    name = f"t{uuid.uuid4().hex}"  # never a name an earlier test's pool still knows
     with psycopg.connect(cluster, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
     yield cluster.replace("/postgres?", f"/{name}?")
@@ -435,3 +436,16 @@ def test_failed_sign_ins_count_on_every_server(url: str) -> None:
         a.failed("address:10.0.0.8")  # each new failure clears out the expired ones
         left = conn.execute("SELECT key FROM accounts.sign_in_failures").fetchall()
     assert left == [("address:10.0.0.8",)]
+
+
+def test_connections_the_database_closed_are_replaced(url: str) -> None:
+    """After a database restart or failover, the pool hands out live connections only."""
+    with _trail(url) as trail:
+        trail.record(_event(1))
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        assert trail.record(_event(2)) == 2
+        assert trail.verify().ok
