@@ -337,14 +337,14 @@ class AnswerSettings(_Group):
         description="'extractive' (offline, no LLM: quotes the best sentences) or 'llm'.",
     )
     abstain_min_dense: float = Field(
-        default=0.44,
+        default=0.36,
         description="Abstain when no retrieved passage reaches this cosine similarity to the "
         "question (unless the question index matches, abstain_min_topic). The abstain_* "
         "defaults were calibrated with the default embedder on every eval profile's "
         "calibration questions at once (`make calibrate`): Lakemont with its question files "
-        "(26 of 33 unanswerable abstained, 0 of 55 answerable refused), without them (26/33, "
-        "1/55) and the unseen organisation's development split (2/6, 0/25); recalibrate after "
-        "changing the embedder or the question index.",
+        "(35 of 57 unanswerable abstained, 0 of 71 answerable refused), without them (38/57, "
+        "1/71) and the unseen organisation's development split (16/30, 1/49); recalibrate "
+        "after changing the embedder or the question index.",
     )
     abstain_min_coverage: float = Field(
         default=0.0,
@@ -359,7 +359,7 @@ class AnswerSettings(_Group):
         "nowhere in the index, answer only if a passage reaches this cosine similarity.",
     )
     abstain_min_topic: float = Field(
-        default=0.50,
+        default=0.5,
         description="Answer despite a low passage similarity when a question of the question "
         "index reaches this similarity (above 1 = never).",
     )

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.abstain import Evidence, decide, named_instruments
+from assistant.answering.abstain import Evidence, decide, measure, named_instruments
 from assistant.answering.answer_kinds import asked_kinds, unstated_kinds
+from assistant.answering.focus import Mentions
+from assistant.index.lexical import BM25
+from assistant.retrieval.query import QueryPlan
+from assistant.retrieval.retriever import Retrieval
 from assistant.settings import AnswerSettings
 
 
@@ -23,6 +27,12 @@ from assistant.settings import AnswerSettings
         ("Is the PCI DSS requirement relevant to the gift shop?", ["PCI DSS requirement"]),
         ("Which CPT code do we bill for the AI read?", ["CPT code"]),
         ("Is encryption required under the Security Rule?", ["Security Rule"]),
+        ("Under the CMS Patient Access API rule, must we ...?", ["CMS Patient Access API rule"]),
+        ("Must we do an impact assessment under Colorado's AI law?", ["Colorado's AI law"]),
+        ("Does California AB 3030 require a disclaimer?", ["California AB 3030"]),
+        ("Are we certified to ISO/IEC 42001?", ["ISO/IEC 42001"]),
+        ("Must we tell the Attorney General under A.R.S. 18-552?", ["A.R.S. 18-552"]),
+        ("Is Level 3 the final warning?", []),
         ("Can I paste a discharge summary into a public chatbot?", []),
         ("Does Clarion keep our prompts after the contract ends?", []),
         ("What does 45 CFR 164.312(b) require?", []),
@@ -35,6 +45,25 @@ def test_named_laws_rules_and_standards_are_found(question: str, names: list[str
 def _evidence(**kw: object) -> Evidence:
     base: dict = {"best_dense": 0.9, "coverage": 1.0, "unknown": (), "located": False}
     return Evidence(**{**base, **kw})
+
+
+def test_a_named_law_counts_as_covered_only_with_its_words_together() -> None:
+    texts = [
+        "Parley Voice, Inc., a Colorado corporation, 1600 Broadway, Denver.",
+        "This BAA is governed by the law of the State of Delaware.",
+        "No AI tool may be used with PHI unless approved.",
+    ]
+    lexical = BM25([f"c{i}" for i in range(len(texts))], texts)
+    mentions = Mentions(lexical, texts)
+    question = "Do we need an impact assessment under Colorado's AI law?"
+    retrieval = Retrieval(plan=QueryPlan(question=question), passages=[])
+    ev = measure(retrieval, lexical, mentions=mentions)
+    assert ev.unknown_named == ("Colorado's AI law",)
+    # each word is known; only the words together make the law one the documents name
+    texts.append("Colorado's AI law requires an impact assessment for high-risk systems.")
+    lexical = BM25([f"c{i}" for i in range(len(texts))], texts)
+    ev = measure(retrieval, lexical, mentions=Mentions(lexical, texts))
+    assert ev.unknown_named == ()
 
 
 def test_a_named_law_the_documents_lack_is_a_refusal_however_close_the_rest() -> None:
@@ -61,10 +90,28 @@ def test_a_named_law_the_documents_lack_is_a_refusal_however_close_the_rest() ->
         ("How much PHI can we send to the vendor?", []),
         ("A supplement company will pay us to promote its product. Can we do that?", []),
         ("What is the minimum necessary standard?", []),
+        ("What's their direct phone number?", ["a phone number"]),
+        ("Which email address do I report phishing to?", ["an email address"]),
+        # a phone number or email address mentioned is not one asked for
+        ("Can I sign up for a consumer AI account with my work email address?", []),
+        ("I sent patient info to the wrong email address, how is that cleaned up?", []),
+        ("I gave my phone number to the chatbot, is that a problem?", []),
     ],
 )
 def test_questions_that_ask_for_a_figure_are_recognised(question: str, kinds: list[str]) -> None:
     assert [k.name for k in asked_kinds(question)] == kinds
+
+
+def test_a_figure_counts_only_beside_what_the_question_asks_about() -> None:
+    q = "What percentage of Copilot conversations does the Privacy Office review each month?"
+    df = {"copilot": 3, "conversations": 2, "privacy": 400, "office": 300, "review": 90}
+    elsewhere = (
+        "The module ends with a 10-question assessment with a pass mark of 80 percent; the "
+        "Privacy Office schedules a session after two failed attempts."
+    )
+    assert unstated_kinds(q, [elsewhere], df=lambda t: df.get(t, 50)) == ("a percentage",)
+    beside = "Each month the Privacy Office reviews 5% of Copilot conversations."
+    assert unstated_kinds(q, [elsewhere, beside], df=lambda t: df.get(t, 50)) == ()
 
 
 def test_a_figure_asked_for_and_stated_nowhere_is_a_refusal() -> None:
@@ -72,12 +119,14 @@ def test_a_figure_asked_for_and_stated_nowhere_is_a_refusal() -> None:
     about = "Acme Scribe provides ambient documentation to Lakemont clinicians under this BAA."
     assert unstated_kinds(q, [about]) == ("an amount of money",)
     assert unstated_kinds(q, [about, "The subscription is $120 per clinician per month."]) == ()
-    assert unstated_kinds(q, ["Fees: 1,500 dollars a year."]) == ()
+    assert unstated_kinds(q, ["Acme Scribe fees: 1,500 dollars a clinician a year."]) == ()
     uptime = "What uptime does Clarion guarantee?"
     assert unstated_kinds(uptime, ["Clarion shall keep the service available."]) == (
         "a percentage",
     )
-    assert unstated_kinds(uptime, ["Availability of 99.9% each month."]) == ()
+    # the sentence is read with its passage's headings
+    sla = ("Clarion BAA > 7. Service levels", "Availability of 99.9% each month.")
+    assert unstated_kinds(uptime, [sla]) == ()
     assert unstated_kinds("Can Clarion keep our prompts?", [about]) == ()
     s = AnswerSettings()
     reason = decide(_evidence(best_topic=0.95, unstated=("an amount of money",)), s)

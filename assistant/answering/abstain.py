@@ -19,10 +19,14 @@ Signals, calibrated on evals/calibration.yaml (see ``scripts/calibrate_abstentio
   caller may read has together (``focus``). One with a word no such passage has at all
   (``unfamiliar``: "vacation days") is a refusal unless the question index knows the question;
   the others are answered from the closest passages with that said first (the documents may put
-  it in other words: "annual cap" for "not more than $1.5 million in a calendar year");
-- ``unstated``: the kinds of value the question asks for (an amount of money, a percentage) that no
-  retrieved passage states (``answer_kinds``): "How much are we paying Acme Scribe?" is not
-  answered by a passage about Acme Scribe that names no price.
+  it in other words: "annual cap" for "not more than $1.5 million in a calendar year"; refusing
+  them too was measured and turned down: see CHANGELOG.md, 2026-12-06);
+- ``unstated``: the kinds of value the question asks for (an amount of money, a percentage, a
+  phone number) that no retrieved passage states beside what the question asks about
+  (``answer_kinds``): "How much are we paying Acme Scribe?" is not answered by a passage about
+  Acme Scribe that names no price, nor by its insurance clause's dollar figure;
+- ``unknown_named`` also covers a law named by its number ("California AB 3030") or by its
+  place ("Colorado's AI law"), and one whose words the documents have but never together.
 A passage the question names by locator is always answered from.
 """
 
@@ -66,16 +70,36 @@ _KIND_AFTER_ACRONYM = (
 _KIND_WORDS = re.compile(rf"\b(?:{_KIND}|{_KIND_AFTER_ACRONYM})\b")
 _NAME_WORD = r"(?:[A-Z][\w'’-]*|\d[\w-]*)"
 _ACRONYM = r"(?:[A-Z][A-Z0-9-]*[A-Z0-9](?![a-z]))"
+# a capitalised word that opens a question rather than a name ("Which CPT code ...")
+_NOT_ASKING = (
+    r"(?!(?:Which|What|Whose|Who|How|Does|Do|Did|Is|Are|Can|Could|Should|Would|Will|Under"
+    r"|When|Where|Why|If|The|Our|Any|For|In|On|To)\b)"
+)
 _NAMED = (
     # "the EU AI Act", "Colorado AI Act", "FTC Health Breach Notification Rule", "Texas HB 300"
     re.compile(rf"((?:{_NAME_WORD}\s+){{0,5}}{_NAME_WORD})\s+{_KIND}\b"),
     # "the ONC HTI-1 rule", "PCI DSS requirements", "HITRUST certification", "CCPA opt-out"
-    re.compile(rf"((?:{_ACRONYM}\s+){{0,3}}{_ACRONYM})\s+{_KIND_AFTER_ACRONYM}\b"),
+    # ... and "the CMS Patient Access API rule"
+    re.compile(
+        rf"((?:{_ACRONYM}\s+){{0,3}}(?:{_NOT_ASKING}{_NAME_WORD}\s+){{0,3}}{_ACRONYM})\s+"
+        rf"{_KIND_AFTER_ACRONYM}\b"
+    ),
     # "Does the CCPA apply ...", "what does GDPR require", "the NIST AI RMF say"
     re.compile(
         rf"\b(?:the\s+|does\s+|do\s+)((?:{_NAME_WORD}\s+){{0,3}}{_ACRONYM})\s+"
         r"(?:apply|applies|cover|covers|require|requires|say|says|allow|allows|treat|classify"
         r"|regulate|regulates|permit|permits|define|defines|mandate|mandates)\b"
+    ),
+    # a bill or standard by its number: "California AB 3030", "ISO/IEC 42001", "A.R.S. 18-552"
+    # (not a citation of the regulations themselves: "45 CFR 164.312")
+    re.compile(
+        r"(?<!\d\s)\b(?!(?:CFR|USC|U\.S\.C)\b)((?:[A-Z][a-z]+\s+)?[A-Z]{1,5}(?:[./][A-Z]{1,5})*"
+        r"\.?\s+\d{2,}(?:[.-]\d+)*)"
+    ),
+    # "Colorado's AI law", "Arizona's breach notification statute"
+    re.compile(
+        r"\b((?:[A-Z][\w-]*\s+){0,2}[A-Z][\w-]*['’]s\s+(?:[\w-]+\s+){0,3}?"
+        r"(?:laws?|acts?|statutes?|rules?|regulations?|codes?))\b"
     ),
 )
 
@@ -85,7 +109,7 @@ def named_instruments(question: str) -> list[str]:
     out: list[str] = []
     for i, pattern in enumerate(_NAMED):
         for m in pattern.finditer(question):
-            name = (m.group(0) if i < 2 else m.group(1)).strip()  # "EU AI Act"; "CCPA"
+            name = (m.group(1) if i >= 2 else m.group(0)).strip()  # "EU AI Act"; "CCPA"
             if name not in out:
                 out.append(name)
     return out
@@ -141,25 +165,35 @@ def measure(
     bridge_found = bool(content_terms(" ".join(retrieval.plan.expansion)) & found)
     hits = sum(1 for t in terms if t in found or (bridge_found and t in bridged))
     coverage = hits / len(terms) if terms else 0.0
-    unknown_named = tuple(
-        name
-        for name in named_instruments(question)
-        if any(
-            lexical.df(t, readable) == 0
+    rows = readable if readable is not None else frozenset(range(len(lexical.ids)))
+
+    def unnamed(name: str) -> bool:
+        # a word of the name no document has, or (with ``mentions``) its words never together:
+        # "Colorado's AI law" where Colorado is only a vendor's address
+        terms = [
+            t
             for t in tokenize(_KIND_WORDS.sub(" ", name))
-            if not t[0].isdigit() and t not in generic
-        )
-    )
+            if (not t[0].isdigit() or len(t) > 2) and t not in generic
+        ]
+        if any(lexical.df(t, readable) == 0 for t in terms):
+            return True
+        return mentions is not None and len(terms) > 1 and not mentions.mentioned(terms, rows)
+
+    unknown_named = tuple(name for name in named_instruments(question) if unnamed(name))
     missing: tuple[str, ...] = ()
     unfamiliar: tuple[str, ...] = ()
     if mentions is not None:
-        rows = readable if readable is not None else frozenset(range(len(lexical.ids)))
         missing, unfamiliar = gaps(question, mentions, rows, generic)
     return Evidence(
         uncovered=missing,
         unfamiliar=unfamiliar,
         unknown_named=unknown_named,
-        unstated=unstated_kinds(question, (p.chunk.text for p in retrieval.passages)),
+        unstated=unstated_kinds(
+            question,
+            ((" ".join(p.chunk.heading_path), p.chunk.text) for p in retrieval.passages),
+            generic,
+            lambda t: lexical.df(t, readable),
+        ),
         best_dense=retrieval.best_dense,
         coverage=coverage,
         unknown=unknown,

@@ -2,17 +2,22 @@
 number, an email address), and whether a passage states one.
 
 "How much are we paying Acme Scribe per clinician?" or "What uptime does Clarion guarantee?" is
-answered by a figure. When none of the passages found states a figure of that kind, whatever they
-say about the vendor or the contract does not answer the question, however close it comes. A
-question about what is allowed ("How much can we charge a patient for copies?") asks for a rule,
-not a figure, and is not one of these.
+answered by a figure. When none of the passages found states a figure of that kind beside what the
+question asks about, whatever they say about the vendor or the contract does not answer the
+question, however close it comes. A question about what is allowed ("How much can we charge a
+patient for copies?") asks for a rule, not a figure, and is not one of these; nor is a phone
+number or email address the question only mentions ("I used my work email address").
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+
+from assistant.answering.text import content_terms, sentences
+from assistant.words import word_list
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,8 @@ class AnswerKind:
 _FACTUAL_AUX = r"(?:do|does|did|are|is|was|were|will|would|has|have|had)"
 _MONEY_VERB = r"(?:costs?|costing|pay|pays|paying|paid|charges?|charging|charged|spends?|spending"
 _MONEY_VERB += r"|spent|bills?|billing|billed|owes?|owed)"
+# a value asked for: "what is/are ...", "what's ...", "which ...", "give me ..."
+_WHICH = r"(?:what(?:'s|’s|\s+is|\s+are|\s+was|\s+were)?|which|give\s+me|send\s+me|tell\s+me)\s+"
 _MONEY_NOUN = r"(?:prices?|pricing|costs?|salary|salaries|wages?|budget|reimbursement rates?)"
 
 ANSWER_KINDS: tuple[AnswerKind, ...] = (
@@ -54,7 +61,10 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
     AnswerKind(
         name="a phone number",
         asked=re.compile(
-            r"\b(?:phone|telephone|fax|cell|mobile|direct)\s+(?:number|no\.?|line)\b"
+            # "what's their direct phone number", "the number I should call": asked for, not
+            # merely mentioned ("I gave my phone number to the app" asks for none)
+            rf"\b{_WHICH}(?:[\w'’-]+\s+){{0,4}}?(?:phone|telephone|fax|cell|mobile|direct)\s+"
+            r"(?:number|no\.?|line)\b"
             r"|\bnumber\s+(?:to|I\s+should|should\s+I|do\s+I)\s+(?:call|dial|ring)\b",
             re.IGNORECASE,
         ),
@@ -62,7 +72,7 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
     ),
     AnswerKind(
         name="an email address",
-        asked=re.compile(r"\be-?mail\s+address(?:es)?\b", re.IGNORECASE),
+        asked=re.compile(rf"\b{_WHICH}(?:[\w'’-]+\s+){{0,4}}?e-?mail\s+address", re.IGNORECASE),
         stated=re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
     ),
 )
@@ -73,11 +83,49 @@ def asked_kinds(question: str) -> list[AnswerKind]:
     return [kind for kind in ANSWER_KINDS if kind.asked.search(question)]
 
 
-def unstated_kinds(question: str, passages: Iterable[str]) -> tuple[str, ...]:
-    """Names of the kinds of value the question asks for that none of ``passages`` states."""
-    texts = list(passages)
-    return tuple(
-        kind.name
-        for kind in asked_kinds(question)
-        if not any(kind.stated.search(text) for text in texts)
-    )
+def unstated_kinds(
+    question: str,
+    passages: Iterable[str | tuple[str, str]],
+    generic: AbstractSet[str] = frozenset(),
+    df: Callable[[str], int] | None = None,
+) -> tuple[str, ...]:
+    """Names of the kinds of value the question asks for that none of ``passages`` states about
+    what the question asks.
+
+    The value must stand in a sentence with the question's other words (its *subject*), read
+    with its passage's headings (a passage is its text, or its (headings, text)): two of them
+    (one, of a subject of one or two words), among them one of its two rarest in the documents
+    (``df``: how many passages have a word). "What percentage of Copilot conversations does the
+    Privacy Office review?" is not answered by "a pass mark of 80 percent ... the Privacy
+    Office". ``generic``: words that say nothing about the subject ("data", the organisation's
+    name)."""
+    kinds = asked_kinds(question)
+    if not kinds:
+        return ()
+    units: list[tuple[str, set[str]]] = []
+    for passage in passages:
+        context, text = passage if isinstance(passage, tuple) else ("", passage)
+        around = content_terms(context)
+        units += [(s.text, _stem5(content_terms(s.text) | around)) for s in sentences(text)]
+    out: list[str] = []
+    for kind in kinds:
+        asked = {t for m in kind.asked.finditer(question) for t in content_terms(m.group(0))}
+        terms = content_terms(question) - asked - generic - word_list("function_words")
+        subject = _stem5(terms)
+        known = sorted((df(t), t) for t in terms if df(t) > 0) if df else []
+        rarest = _stem5({t for _, t in known[:2]}) or subject
+        need = 1 if len(subject) <= 2 else 2
+        if not any(
+            kind.stated.search(text) and _beside(words, subject, rarest, need)
+            for text, words in units
+        ):
+            out.append(kind.name)
+    return tuple(out)
+
+
+def _beside(words: set[str], subject: set[str], rarest: set[str], need: int) -> bool:
+    return not subject or (len(subject & words) >= need and bool(rarest & words))
+
+
+def _stem5(terms: AbstractSet[str]) -> set[str]:
+    return {t[:5] for t in terms}
