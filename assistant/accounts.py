@@ -102,9 +102,16 @@ def parse_groups(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 
 class UserRecords(Protocol):
-    """Where the users are kept: every record read at once, and edits made under a lock."""
+    """Where the users are kept: every record read at once, one user or the holder of one
+    token looked up, and edits made under a lock."""
 
     def load(self) -> dict[str, _Record]: ...
+
+    def one(self, name: str) -> _Record | None: ...
+
+    def holding(self, token_sha256: str) -> tuple[str, _Record] | None:
+        """The user holding the token with this hash (valid or not), if any."""
+        ...
 
     def editing(self) -> contextlib.AbstractContextManager[dict[str, _Record]]: ...
 
@@ -124,6 +131,17 @@ class UsersFile:
             raise ConfigError(f"cannot read the users file {self.path}: {exc}") from exc
         users = raw.get("users", {}) if isinstance(raw, dict) else {}
         return {name: _Record(**rec) for name, rec in users.items()}
+
+    def one(self, name: str) -> _Record | None:
+        return self.load().get(name)
+
+    def holding(self, token_sha256: str) -> tuple[str, _Record] | None:
+        found = None
+        for name, rec in self.load().items():
+            for t in rec.tokens:  # every token compared: the time taken says nothing
+                if hmac.compare_digest(t["sha256"], token_sha256):
+                    found = (name, rec)
+        return found
 
     @contextmanager
     def editing(self) -> Iterator[dict[str, _Record]]:
@@ -162,10 +180,23 @@ class UsersTable:
         with self.database.pool().connection() as conn:
             return self._read(conn)
 
+    def one(self, name: str) -> _Record | None:
+        with self.database.pool().connection() as conn:
+            return self._read(conn, "WHERE name = %s", (name,)).get(name)
+
+    def holding(self, token_sha256: str) -> tuple[str, _Record] | None:
+        # one row, found through the tokens' index (migration 0005), not every user read
+        wanted = json.dumps([{"sha256": token_sha256}])
+        with self.database.pool().connection() as conn:
+            users = self._read(conn, "WHERE tokens::jsonb @> %s::jsonb", (wanted,))
+        return next(iter(users.items()), None)
+
     @staticmethod
-    def _read(conn: Any) -> dict[str, _Record]:
+    def _read(conn: Any, where: str = "", params: tuple[str, ...] = ()) -> dict[str, _Record]:
         rows = conn.execute(
-            "SELECT name, password_hash, groups, created, tokens FROM accounts.users ORDER BY name"
+            "SELECT name, password_hash, groups, created, tokens FROM accounts.users "
+            f"{where} ORDER BY name",
+            params,
         )
         return {
             r["name"]: _Record(
@@ -234,16 +265,16 @@ class UserStore:
 
     def account(self, name: str) -> Account | None:
         """The user called ``name`` (no password checked: for commands run on the server)."""
-        rec = self._load().get(name)
+        rec = self.records.one(name)
         return Account(name, tuple(rec.groups)) if rec else None
 
     def authenticate(self, name: str, password: str) -> Account | None:
-        users = self._load()
-        rec = users.get(name)
+        rec = self.records.one(name)
         if rec is not None:
             stored = rec.password_hash.encode()
         else:  # as costly as checking a real user's password
-            costs = [c for r in users.values() if (c := _cost(r.password_hash)) is not None]
+            users = self._load().values()
+            costs = [c for r in users if (c := _cost(r.password_hash)) is not None]
             stored = _dummy_hash(max(costs, default=self.rounds))
         ok = bcrypt.checkpw(password.encode("utf-8")[:72], stored)
         return Account(name, tuple(rec.groups)) if (ok and rec) else None
@@ -274,12 +305,12 @@ class UserStore:
         if not token.startswith(TOKEN_PREFIX):
             return None
         wanted = _token_hash(token)
-        found = None
-        for name, rec in self._load().items():
-            for t in rec.tokens:  # every token compared: the time taken says nothing
-                if hmac.compare_digest(t["sha256"], wanted):
-                    found = (Account(name, tuple(rec.groups)), t)
-        return found
+        holder = self.records.holding(wanted)
+        if holder is None:
+            return None
+        name, rec = holder
+        record = next(t for t in rec.tokens if hmac.compare_digest(t["sha256"], wanted))
+        return Account(name, tuple(rec.groups)), record
 
     # -- editing -------------------------------------------------------------------------------
 

@@ -130,6 +130,7 @@ class Restored:
     files: list[Path] = field(default_factory=list)  # written
     set_aside: list[Path] = field(default_factory=list)  # what was there, moved aside
     audit_head: str = ""
+    left_out: list[str] = field(default_factory=list)  # the backup's local stores not restored
 
 
 def _listed_files(folder: Path) -> dict[str, str]:
@@ -167,23 +168,43 @@ def _targets(settings: Settings, names: list[str]) -> dict[str, tuple[Path, Path
     return out
 
 
+LOCAL_STORES = ("audit.sqlite", "ui.sqlite", "users.json")
+
+
 def restore(
     settings: Settings,
     folder: Path,
     *,
     force: bool = False,
+    without_local_stores: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Restored:
     """Puts a backup's files back (the server stopped). Every file is checked against the
     manifest and the audit copy verified first; nothing is written if one fails. Files already
     in place are refused, or with ``force`` kept as ``<name>.before-restore-<time>`` (in a
-    corpus folder, under its hidden ``.before-restore/``)."""
+    corpus folder, under its hidden ``.before-restore/``).
+
+    A backup made without ``database.url`` holds the audit trail, the conversations and the
+    users as files; restored where ``database.url`` is set, they would have nowhere to go (they
+    live in PostgreSQL there), so the restore is refused unless ``without_local_stores`` says to
+    leave them out and restore the documents alone."""
     listed = _listed_files(folder)
+    stores = [name for name in LOCAL_STORES if name in listed]
+    if stores and settings.database.url is not None:
+        if not without_local_stores:
+            raise ConfigError(
+                f"the backup holds {', '.join(stores)}, but here the audit trail, the "
+                "conversations and the users are in PostgreSQL (database.url): restore them "
+                "with database.url unset, or pass --without-local-stores to restore the "
+                "documents alone"
+            )
+        listed = {k: v for k, v in listed.items() if k not in stores}
+    left_out = stores if settings.database.url is not None else []
     for name, digest in listed.items():
         path = folder / name
         if not path.is_file() or sha256_file(path) != digest:
             raise ConfigError(f"the backup is damaged: {name} is missing or changed")
-    done = Restored()
+    done = Restored(left_out=left_out)
     if "audit.sqlite" in listed:
         result = AuditTrail.from_settings(settings, folder / "audit.sqlite").verify()
         if not result.ok:

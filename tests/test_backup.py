@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from assistant.accounts import UserStore
 from assistant.audit import AuditTrail
@@ -118,6 +119,27 @@ def test_a_backup_restores_into_an_empty_installation(
     assert again.ok and again.anchor == head and _mode(data / "audit.sqlite") == 0o600
     account = UserStore(data / "users.json").authenticate("pat", "a-long-password")
     assert account is not None and account.groups == ("privacy-office",)
+
+
+def test_local_stores_are_not_dropped_silently_where_postgres_holds_them(
+    installed: tuple[Settings, AuditTrail], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A backup made with the stores as files, restored where ``database.url`` is set: refused,
+    naming them, unless the documents alone are asked for (then it says what it left out)."""
+    settings, trail = installed
+    done = back_up(settings, tmp_path / "backups")
+    trail.close()
+    settings.paths.data_dir.rename(tmp_path / "lost")
+    settings.paths.corpus_dirs[0].rename(tmp_path / "lost-corpus")
+    with_db = settings.model_copy(deep=True)
+    with_db.database.url = SecretStr("postgresql://app:pw@db.invalid/app")  # never connected
+    with pytest.raises(ConfigError, match=r"audit\.sqlite, ui\.sqlite, users\.json.*PostgreSQL"):
+        restore(with_db, done.folder)
+    assert not settings.paths.corpus_dirs[0].exists()  # nothing written
+    restored = restore(with_db, done.folder, without_local_stores=True)
+    assert restored.left_out == ["audit.sqlite", "ui.sqlite", "users.json"]
+    assert [p.name for p in restored.files] == ["OPS-1.md"]
+    assert not (settings.paths.data_dir / "users.json").exists()
 
 
 def test_a_restore_over_files_in_place_is_refused_or_sets_them_aside(

@@ -78,10 +78,16 @@ def _settings(url: str, tmp_path: Path) -> Settings:
 
 def test_migrations_run_once_however_often_servers_start(url: str) -> None:
     with psycopg.connect(url) as conn:
-        assert migrate(conn) == [1, 2, 3, 4]
+        assert migrate(conn) == [1, 2, 3, 4, 5]
         assert migrate(conn) == []
         rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()
-    assert rows == [(1, "audit_trail"), (2, "chat"), (3, "users"), (4, "sign_in_failures")]
+    assert rows == [
+        (1, "audit_trail"),
+        (2, "chat"),
+        (3, "users"),
+        (4, "sign_in_failures"),
+        (5, "user_tokens_index"),
+    ]
     # two servers starting at once: the advisory lock lets one migrate
     procs = [
         subprocess.Popen(
@@ -379,6 +385,15 @@ def test_users_and_tokens_live_in_the_database(
     assert account is not None and account.groups == ("privacy-office", "staff")
     assert other.authenticate("pat", "wrong horse battery") is None
     assert other.account_for_authorization(f"Bearer {token}").name == "pat"
+    # a token is looked up through its index, not by reading every user
+    with psycopg.connect(url) as conn:
+        conn.execute("SET enable_seqscan = off")  # a table this small would be scanned anyway
+        plan = conn.execute(
+            "EXPLAIN SELECT name FROM accounts.users WHERE tokens::jsonb @> %s::jsonb",
+            ('[{"sha256": "0"}]',),
+        ).fetchall()
+    assert "users_tokens" in str(plan), plan
+    assert other.account_for_token(token[:-1] + "x") is None
     assert cli.main([*data, "users", "revoke", "pat"]) == 0
     assert other.account_for_token(token) is None
     assert cli.main([*data, "users", "remove", "pat"]) == 0
@@ -436,6 +451,31 @@ def test_failed_sign_ins_count_on_every_server(url: str) -> None:
         a.failed("address:10.0.0.8")  # each new failure clears out the expired ones
         left = conn.execute("SELECT key FROM accounts.sign_in_failures").fetchall()
     assert left == [("address:10.0.0.8",)]
+
+
+def test_an_address_with_no_failures_is_not_read_again_for_a_moment(url: str) -> None:
+    """API clients with no failures cost one query per ``clean_for`` seconds, not one per
+    request; what other servers count is seen once that time is up, and a failure here is
+    seen at once."""
+    from assistant.ui.server_guard import DatabaseLog, FailedSignIns
+
+    local = [100.0]
+    settings = DatabaseSettings.model_validate({"url": url})
+    log = DatabaseLog(Database(settings), clean_for=2.0, clock=lambda: local[0])
+    a = FailedSignIns(max_failures=3, delay=30, log=log)
+    b = FailedSignIns(max_failures=3, delay=30, log=DatabaseLog(Database(settings)))
+    assert a.wait("address:10.1.1.1") == 0  # read: no failures, taken as clean for 2 s
+    for _ in range(3):
+        b.failed("address:10.1.1.1")
+    local[0] += 1.0
+    assert a.wait("address:10.1.1.1") == 0  # not read again yet
+    local[0] += 1.5
+    assert 25 < a.wait("address:10.1.1.1") <= 30  # read again: the other server's failures
+    assert a.wait("address:10.1.1.2") == 0
+    b.failed("address:10.1.1.2")
+    b.failed("address:10.1.1.2")
+    a.failed("address:10.1.1.2")  # a failure here ends the clean spell at once
+    assert 25 < a.wait("address:10.1.1.2") <= 30
 
 
 def test_connections_the_database_closed_are_replaced(url: str) -> None:

@@ -16,13 +16,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="set files already in place aside (<name>.before-restore-<time>) instead of refusing",
     )
+    p.add_argument(
+        "--without-local-stores",
+        action="store_true",
+        help="with database.url set: restore the documents alone, leaving out the backup's "
+        "audit trail, conversations and users files (PostgreSQL holds those here)",
+    )
 
 
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.backup import restore
 
-    done = restore(settings, args.backup, force=args.force)
+    done = restore(
+        settings, args.backup, force=args.force, without_local_stores=args.without_local_stores
+    )
     print(f"restored {len(done.files)} files from {args.backup}")
+    if done.left_out:
+        print(f"left out (PostgreSQL holds these here): {', '.join(done.left_out)}")
     for path in done.set_aside:
         print(f"set aside: {path}")
     print("next: `hipaa-assistant fetch` and `hipaa-assistant ingest` rebuild the index", end="")

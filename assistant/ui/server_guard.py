@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ADDRESS_FACTOR = 5  # failures an address may have for each one a user name may
+_MAX_KEYS = 100_000  # keys kept in memory before the oldest are dropped
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -56,14 +57,14 @@ App = Callable[[Scope, Receive, Send], Any]
 class FailureLog(Protocol):
     """When each key failed: kept in this process's memory, or in PostgreSQL for every server."""
 
-    def now(self) -> float: ...
-
     def recent(self, key: str, horizon: float) -> tuple[float, list[float]]:
         """The time now, and when ``key`` failed within the last ``horizon`` seconds (oldest
         first)."""
         ...
 
-    def add(self, key: str, at: float, forget_before: float) -> None: ...
+    def add(self, key: str, horizon: float) -> None:
+        """Record a failure of ``key`` now, and forget every failure older than ``horizon``."""
+        ...
 
     def clear(self, key: str) -> None: ...
 
@@ -76,20 +77,18 @@ class MemoryLog:
         self._keys: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
-    def now(self) -> float:
-        return self.clock()
-
     def recent(self, key: str, horizon: float) -> tuple[float, list[float]]:
         now = self.clock()
         with self._lock:
             return now, [t for t in self._keys.get(key, []) if t >= now - horizon]
 
-    def add(self, key: str, at: float, forget_before: float) -> None:
+    def add(self, key: str, horizon: float) -> None:
+        at = self.clock()
         with self._lock:
-            kept = [t for t in self._keys.pop(key, []) if t >= forget_before]
+            kept = [t for t in self._keys.pop(key, []) if t >= at - horizon]
             self._keys[key] = [*kept, at]  # re-inserted: the oldest keys come first
-            if len(self._keys) > 100_000:  # a flood of made-up names: drop the oldest keys
-                for old in list(self._keys)[:50_000]:
+            if len(self._keys) > _MAX_KEYS:  # a flood of made-up names: drop the oldest keys
+                for old in list(self._keys)[: _MAX_KEYS // 2]:
                     del self._keys[old]
 
     def clear(self, key: str) -> None:
@@ -99,31 +98,63 @@ class MemoryLog:
 
 class DatabaseLog:
     """The failures in PostgreSQL (``accounts.sign_in_failures``, migration 0004), timed by the
-    database's clock, so every server counts the same failures."""
+    database's clock, so every server counts the same failures.
 
-    def __init__(self, database: Database) -> None:
+    A key found with no failures at all (nearly every API client) is taken as clean for
+    ``clean_for`` seconds without asking the database again, unless this server records a
+    failure for it: a busy API costs one query per client address every ``clean_for`` seconds,
+    not one per request. Failures made on other servers in that time are seen once it ends (at
+    most one extra try per server)."""
+
+    def __init__(
+        self,
+        database: Database,
+        clean_for: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.database = database
-
-    def now(self) -> float:
-        with self.database.pool().connection() as conn:
-            row = conn.execute("SELECT extract(epoch FROM clock_timestamp()) AS now").fetchone()
-        return float(row["now"])
+        self.clean_for = clean_for
+        self.clock = clock
+        self._clean: dict[str, float] = {}  # key -> this process's time it is taken as clean until
+        self._offset = 0.0  # the database's clock minus this process's, at the last query
+        self._lock = threading.Lock()
 
     def recent(self, key: str, horizon: float) -> tuple[float, list[float]]:
-        with self.database.pool().connection() as conn:  # one round trip per request
+        local = self.clock()
+        with self._lock:
+            if self._clean.get(key, -math.inf) > local:
+                return local + self._offset, []
+        with self.database.pool().connection() as conn:  # one round trip
             row = conn.execute(
                 "SELECT now, ARRAY(SELECT at FROM accounts.sign_in_failures WHERE key = %s "
                 "AND at >= now - %s ORDER BY at) AS times "
                 "FROM (SELECT extract(epoch FROM clock_timestamp())::float8 AS now) AS clock",
                 (key, horizon),
             ).fetchone()
-        return float(row["now"]), [float(t) for t in row["times"]]
+        now, times = float(row["now"]), [float(t) for t in row["times"]]
+        with self._lock:
+            self._offset = now - local
+            if times:
+                self._clean.pop(key, None)
+            else:
+                if len(self._clean) > _MAX_KEYS:
+                    self._clean.clear()
+                self._clean[key] = local + self.clean_for
+        return now, times
 
-    def add(self, key: str, at: float, forget_before: float) -> None:
+    def add(self, key: str, horizon: float) -> None:
+        with self._lock:
+            self._clean.pop(key, None)
         with self.database.pool().connection() as conn, conn.transaction():
-            conn.execute("DELETE FROM accounts.sign_in_failures WHERE at < %s", (forget_before,))
             conn.execute(
-                "INSERT INTO accounts.sign_in_failures (key, at) VALUES (%s, %s)", (key, at)
+                "DELETE FROM accounts.sign_in_failures "
+                "WHERE at < extract(epoch FROM clock_timestamp()) - %s",
+                (horizon,),
+            )
+            conn.execute(
+                "INSERT INTO accounts.sign_in_failures (key, at) "
+                "VALUES (%s, extract(epoch FROM clock_timestamp()))",
+                (key,),
             )
 
     def clear(self, key: str) -> None:
@@ -164,8 +195,7 @@ class FailedSignIns:
         return max(0.0, recent[-1] + wait - now)
 
     def failed(self, key: str) -> None:
-        now = self.log.now()
-        self.log.add(key, now, forget_before=now - max(self.window, self.max_delay))
+        self.log.add(key, horizon=max(self.window, self.max_delay))
 
     def succeeded(self, key: str) -> None:
         self.log.clear(key)
