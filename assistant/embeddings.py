@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -72,10 +73,17 @@ class SentenceTransformerEmbedder:
         self._settings = settings
         self._model: Any = None
         self._dimension = 0
+        self._loading = threading.Lock()  # one model, however many first callers at once
 
     def _ensure(self) -> Any:
         if self._model is not None:
             return self._model
+        with self._loading:
+            if self._model is not None:
+                return self._model
+            return self._load()
+
+    def _load(self) -> Any:
         if Path(self._load_from).exists():
             # A local model must never reach for the hub (no network here, and none needed).
             os.environ.setdefault("HF_HUB_OFFLINE", "1")

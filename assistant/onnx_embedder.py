@@ -26,6 +26,7 @@ import logging
 import os
 import re
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -257,6 +258,7 @@ class OnnxEmbedder:
         self._tokenizer: Any = None
         self._inputs: list[str] = []
         self._layout: ModelLayout | None = None
+        self._opening = threading.Lock()  # one session per embedder, however many first callers
         self.model_path: Path | None = None
         self.exported = False  # whether this instance had to export (not reuse) the model
 
@@ -287,6 +289,14 @@ class OnnxEmbedder:
     def _ensure(self) -> ModelLayout:
         if self._layout is not None:
             return self._layout
+        # a server's first burst of questions arrives at once: without the lock each of them
+        # opened its own session (50 questions: 1.4 GB more, freed too late to matter)
+        with self._opening:
+            if self._layout is not None:
+                return self._layout
+            return self._load()
+
+    def _load(self) -> ModelLayout:
         layout = self._read_layout()
         digest, path = self._export_file(layout)
         if not path.is_file():

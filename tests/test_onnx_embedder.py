@@ -6,6 +6,8 @@ HF_HUB_OFFLINE are in force while torch and transformers read the bundled weight
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -128,3 +130,26 @@ def test_an_index_built_with_onnx_refuses_another_model(
     for other in (_onnx(export_dir, "fp32"), build_embedder(EmbeddingSettings())):
         with pytest.raises(ModelMismatchError):
             run_ingest(settings, other, lambda o=other: open_store(settings, o), progress=False)
+
+
+@pytest.mark.slow
+def test_questions_arriving_at_once_open_one_session(
+    export_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server's first burst of questions: one session is opened, not one per question (50 at
+    once made a cold server 1.4 GB larger)."""
+    _onnx(export_dir, "int8").embed(["warm"])  # the export exists: only opening is timed here
+    emb = _onnx(export_dir, "int8")
+    opened: list[int] = []
+    real_open = OnnxEmbedder._open
+
+    def slow_open(self: OnnxEmbedder, layout: object, path: Path) -> None:
+        opened.append(1)
+        time.sleep(0.3)  # every caller arrives while the first is still opening
+        real_open(self, layout, path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(OnnxEmbedder, "_open", slow_open)
+    with ThreadPoolExecutor(8) as pool:
+        vectors = list(pool.map(emb.embed_query, SENTENCES[:4] * 2))
+    assert len(opened) == 1
+    assert all(v.shape == (384,) for v in vectors)
