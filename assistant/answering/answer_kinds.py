@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from assistant.answering.text import content_terms, sentences
+from assistant.answering.text import content_terms, sentences, stem5
 from assistant.words import word_list
 
 
@@ -106,14 +106,14 @@ def unstated_kinds(
     for passage in passages:
         context, text = passage if isinstance(passage, tuple) else ("", passage)
         around = content_terms(context)
-        units += [(s.text, _stem5(content_terms(s.text) | around)) for s in sentences(text)]
+        units += [(s.text, stem5(content_terms(s.text) | around)) for s in sentences(text)]
     out: list[str] = []
     for kind in kinds:
         asked = {t for m in kind.asked.finditer(question) for t in content_terms(m.group(0))}
         terms = content_terms(question) - asked - generic - word_list("function_words")
-        subject = _stem5(terms)
+        subject = stem5(terms)
         known = sorted((df(t), t) for t in terms if df(t) > 0) if df else []
-        rarest = _stem5({t for _, t in known[:2]}) or subject
+        rarest = stem5({t for _, t in known[:2]}) or subject
         need = 1 if len(subject) <= 2 else 2
         if not any(
             kind.stated.search(text) and _beside(words, subject, rarest, need)
@@ -125,7 +125,3 @@ def unstated_kinds(
 
 def _beside(words: set[str], subject: set[str], rarest: set[str], need: int) -> bool:
     return not subject or (len(subject & words) >= need and bool(rarest & words))
-
-
-def _stem5(terms: AbstractSet[str]) -> set[str]:
-    return {t[:5] for t in terms}

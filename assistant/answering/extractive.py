@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.answering.answer_kinds import asked_kinds
-from assistant.answering.text import Sentence, content_terms, sentences
+from assistant.answering.text import Sentence, content_terms, sentences, stem5
 from assistant.answering.types import Passage
 from assistant.documents import DOC_TYPE_NAMES, Chunk
 from assistant.locators import inside
@@ -137,8 +137,8 @@ class ExtractiveAnswerer:
         chosen: list[Candidate] = [lead]
         q_words = len(content_terms(question))
 
-        covered = _stem5(content_terms(lead.sentence.text))
-        q_stems = _stem5(content_terms(question))
+        covered = stem5(content_terms(lead.sentence.text))
+        q_stems = stem5(content_terms(question))
 
         def take(c: Candidate) -> None:
             # every quote after the lead must be about the question, the rule's too
@@ -147,7 +147,7 @@ class ExtractiveAnswerer:
             if not c.relevant(q_words) or any(_overlap(c, o) for o in chosen):
                 return
             chosen.append(c)
-            covered.update(_stem5(content_terms(c.sentence.text)))
+            covered.update(stem5(content_terms(c.sentence.text)))
 
         # Say what each kind of source says: the organisation's documents and the rule, when both
         # were retrieved (a policy or BAA may set a stricter term than the rule).
@@ -164,7 +164,7 @@ class ExtractiveAnswerer:
             if c.score < 0.6 * best or len(chosen) >= self.settings.max_sentences:
                 break
             new_passage = all(c.passage.n != o.passage.n for o in chosen)
-            adds = (_stem5(content_terms(c.sentence.text)) & q_stems) - covered
+            adds = (stem5(content_terms(c.sentence.text)) & q_stems) - covered
             if new_passage or adds:
                 take(c)
         # a question that names a paragraph ("What does 45 CFR 164.312(a)(2)(iv) require?") is
@@ -228,16 +228,12 @@ def _overlap(a: Candidate, b: Candidate) -> bool:
     return same and a.sentence.start < b.sentence.end and b.sentence.start < a.sentence.end
 
 
-def _stem5(terms: set[str]) -> set[str]:
-    return {t[:5] for t in terms}
-
-
 def _shared(q_terms: set[str], x_terms: set[str], terms: set[str]) -> int:
     """The question's words a sentence has (compared by their first five letters: encrypting,
     encryption), plus one when it has a word the vocabulary bridge adds (the rule's word for the
     asker's: "business associate" for "vendor")."""
-    have = _stem5(terms)
-    return len(_stem5(q_terms) & have) + (1 if _stem5(x_terms) & have else 0)
+    have = stem5(terms)
+    return len(stem5(q_terms) & have) + (1 if stem5(x_terms) & have else 0)
 
 
 def idf_lookup(table: dict[str, float]) -> Callable[[str], float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assistant.index.lexical import tokenize
@@ -41,6 +42,11 @@ def sentences(text: str) -> list[Sentence]:
 
 def content_terms(text: str) -> set[str]:
     return {t for t in tokenize(text) if len(t) > 2 or t.replace(".", "").isdigit()}
+
+
+def stem5(terms: Iterable[str]) -> set[str]:
+    """Words compared by their first five letters (encrypting, encryption)."""
+    return {t[:5] for t in terms}
 
 
 def overlap(a: str, b: str) -> float:
