@@ -368,7 +368,7 @@ class AnswerSettings(_Group):
         description="Answer despite a name the index never mentions when a question of the "
         "question index reaches this similarity (above 1 = never).",
     )
-    max_sentences: int = Field(default=4, ge=1, description="Sentences in an extractive answer.")
+    max_sentences: int = Field(default=6, ge=1, description="Sentences in an extractive answer.")
     compare_min_overlap: float = Field(
         default=0.1,
         ge=0,

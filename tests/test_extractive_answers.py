@@ -38,3 +38,40 @@ def test_a_question_asking_for_a_figure_prefers_the_sentence_that_states_one() -
     assert "$120" not in _answer(
         "Can the vendor charge the hospital for the ambient scribe service?", [about, figure]
     )
+
+
+def _answers(question: str, passages: list[Passage], sentences: int) -> str:
+    answerer = ExtractiveAnswerer(AnswerSettings(max_sentences=sentences), idf=lambda term: 1.0)
+    return answerer.answer(question, passages, expansion=(), chunks={})
+
+
+def test_each_part_the_question_asks_for_gets_a_sentence() -> None:
+    section = _passage(
+        1,
+        "FAC-2 §4",
+        "Supervisors confirm or correct each badge on the quarterly badge audit within 10 working "
+        "days. Supervisors confirm badges in the Facilities portal with their own network login. "
+        "If a badge is not confirmed in time, it is deactivated until Facilities reissues it.",
+        doc_type="policy",
+    )
+    question = (
+        "How long do supervisors have to confirm the badge audit, and what happens if they don't?"
+    )
+    answer = _answers(question, [section], sentences=2)
+    assert "within 10 working days" in answer  # the time asked first
+    assert "deactivated" in answer  # then the consequence, not the closer-worded portal sentence
+    assert "Facilities portal" not in answer
+
+
+def test_a_sentence_of_our_own_section_is_read_with_its_heading() -> None:
+    text = (
+        "Members may ask for a copy of their records in writing or through the member portal. "
+        "The Plan responds within 30 calendar days of receipt and sends the copy electronically."
+    )
+    question = "A member asked for a copy of her records. How long do we have?"
+    policy = _passage(1, "PR-2 §11", text, doc_type="policy")
+    policy = Passage(**{**policy.__dict__, "heading_path": ("Member Requests for Their Records",)})
+    assert "30 calendar days" in _answers(question, [policy], sentences=3)
+    # the rule's paragraphs range wider than one subject: their sentences stand on their own
+    rule = _passage(1, "45 CFR 164.524(b)", text, doc_type="rule")
+    assert "30 calendar days" not in _answers(question, [rule], sentences=3)

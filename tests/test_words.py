@@ -66,3 +66,23 @@ def test_the_chain_and_its_comparisons_read_the_organisations_name(tmp_path: Pat
     chain = build_chain(settings, index)
     assert "lakemont" in chain.generic and word_list("generic") < chain.generic
     assert chain.comparer is not None and chain.comparer.generic == chain.generic
+
+
+def test_the_parts_a_question_asks_for_are_read_in_order() -> None:
+    from assistant.answering.asked_parts import asked_parts
+
+    def names(question: str) -> list[str]:
+        return [part.name for part in asked_parts(question)]
+
+    assert names("How long do I have to sign off, and what happens if I miss it?") == [
+        "time",
+        "consequence",
+    ]
+    assert names("Is there a ceiling on what the vendor has to pay us?") == ["money"]
+    assert names("Who makes the final call, and how long does it take?") == ["who", "time"]
+    assert names("Can I paste a discharge summary into a chatbot?") == []
+    parts = {part.name: part for part in asked_parts("How long, who pays, what happens if not?")}
+    assert parts["time"].says("It is reviewed within 10 Business Days.")
+    assert not parts["time"].says("It is reviewed by the Privacy Office.")
+    assert parts["money"].says("The first request in any 12-month period is free.")
+    assert parts["who"].says("The Chief Privacy Officer decides.")

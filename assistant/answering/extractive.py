@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.answering.answer_kinds import asked_kinds
+from assistant.answering.asked_parts import asked_parts
 from assistant.answering.text import Sentence, content_terms, sentences, stem5
 from assistant.answering.types import Passage
 from assistant.documents import DOC_TYPE_NAMES, Chunk
@@ -16,6 +17,8 @@ from assistant.locators import inside
 from assistant.settings import AnswerSettings
 
 _GROUP_ORDER = ("baa", "policy", "rule", "guidance")
+_OWN_KINDS = frozenset({"baa", "policy"})  # the organisation's own documents, written section by
+# section on one subject each (the rule's paragraphs and the guidance range wider)
 _NORMATIVE = re.compile(
     r"\b(must|shall|may not|must not|required|prohibit\w*|may|within \d+|no later than|"
     r"only|never|not permitted|is permitted)\b",
@@ -36,13 +39,19 @@ class Candidate:
     hit: float = 0.0  # the share of the question's words (weighted by rarity) it contains
     named: bool = False  # it is in the paragraph the question names by locator
     shared: int = 0  # how many of the question's distinct words it contains
+    about: int = 0  # how many its passage (text and headings) contains
 
     def relevant(self, q_words: int) -> bool:
         """Whether it is about the question at all: it shares two of the question's words (one,
         for a question of one or two; a word of the vocabulary bridge counts once), or is in the
-        paragraph the question names. One shared word is how a rule about members leaving the
-        Armed Forces ("discharge") gets quoted for a question about discharge summaries."""
-        return self.named or self.shared >= min(2, q_words)
+        paragraph the question names, or is in a section of the organisation's own policy or
+        contract that shares two of them (its headings included: "The Plan responds within 30
+        calendar days" under "Member Requests for Their Records"). One shared word is how a rule
+        about members leaving the Armed Forces ("discharge") gets quoted for a question about
+        discharge summaries, so the rule's paragraphs are judged sentence by sentence."""
+        if self.named or self.shared >= min(2, q_words):
+            return True
+        return self.passage.doc_type in _OWN_KINDS and self.about >= min(2, q_words)
 
 
 class ExtractiveAnswerer:
@@ -96,6 +105,9 @@ class ExtractiveAnswerer:
         candidates: list[Candidate] = []
         for rank, passage in enumerate(used):
             chunk = chunks.get(passage.chunk_id)
+            about = _shared(
+                q_terms, x_terms, content_terms(" ".join((*passage.heading_path, passage.text)))
+            )
             for sent in _units(passage.text):
                 words = len(sent.text.split())
                 if words < 6 or not _COMPLETE.search(sent.text):
@@ -112,7 +124,7 @@ class ExtractiveAnswerer:
                     named = any(inside(here, a) for a in asked)
                     if named:
                         score += 1.0  # the paragraph the question names
-                candidates.append(Candidate(passage, sent, score, hit, named, shared))
+                candidates.append(Candidate(passage, sent, score, hit, named, shared, about))
         candidates.sort(key=lambda c: -c.score)
         return candidates
 
@@ -149,6 +161,21 @@ class ExtractiveAnswerer:
             chosen.append(c)
             covered.update(stem5(content_terms(c.sentence.text)))
 
+        # Each part the question asks for ("How long ..., and what happens if I miss it?": a
+        # time, then a consequence) gets a sentence that says it, when one is about the question
+        # and not far below the best.
+        for part in asked_parts(question):
+            if any(part.says(o.sentence.text) for o in chosen):
+                continue
+            saying = (c for c in candidates if c.score >= 0.3 * best and part.says(c.sentence.text))
+            for c in saying:
+                if (
+                    c.relevant(q_words)
+                    and c not in chosen
+                    and not any(_overlap(c, o) for o in chosen)
+                ):
+                    take(c)
+                    break
         # Say what each kind of source says: the organisation's documents and the rule, when both
         # were retrieved (a policy or BAA may set a stricter term than the rule).
         for kind in _GROUP_ORDER:
@@ -159,13 +186,14 @@ class ExtractiveAnswerer:
                 take(of_kind[0])
         # Then the next best sentences while they stay close to the best: one per passage, or
         # another of the same passage when it says what the question asks that those chosen do
-        # not ("How long do we have, and can we charge her?": the deadline and the fee)
+        # not ("How long do we have, and can we charge her?": the deadline and the fee), or when
+        # it is nearly as good as the best (the cap after an indemnity, the next tier's row)
         for c in candidates:
             if c.score < 0.6 * best or len(chosen) >= self.settings.max_sentences:
                 break
             new_passage = all(c.passage.n != o.passage.n for o in chosen)
             adds = (stem5(content_terms(c.sentence.text)) & q_stems) - covered
-            if new_passage or adds:
+            if new_passage or adds or c.score >= 0.7 * best:
                 take(c)
         # a question that names a paragraph ("What does 45 CFR 164.312(a)(2)(iv) require?") is
         # answered from that paragraph first
