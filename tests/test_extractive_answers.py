@@ -75,3 +75,19 @@ def test_a_sentence_of_our_own_section_is_read_with_its_heading() -> None:
     # the rule's paragraphs range wider than one subject: their sentences stand on their own
     rule = _passage(1, "45 CFR 164.524(b)", text, doc_type="rule")
     assert "30 calendar days" not in _answers(question, [rule], sentences=3)
+
+
+def test_the_answer_opens_with_the_quote_that_says_what_is_asked() -> None:
+    section = _passage(
+        1,
+        "SEC-4 §2",
+        "The access list for each team is reviewed every quarter in the access portal. "
+        "The Chief Information Security Officer signs off on each completed access review.",
+        doc_type="policy",
+    )
+    answer = _answers(
+        "Who signs off when managers review the access list for their team?", [section], 3
+    )
+    quotes = [line for line in answer.splitlines() if line.startswith("- ")]
+    assert len(quotes) == 2
+    assert "Chief Information Security Officer" in quotes[0]  # who, as asked, before the rest

@@ -164,7 +164,8 @@ class ExtractiveAnswerer:
         # Each part the question asks for ("How long ..., and what happens if I miss it?": a
         # time, then a consequence) gets a sentence that says it, when one is about the question
         # and not far below the best.
-        for part in asked_parts(question):
+        parts = asked_parts(question)
+        for part in parts:
             if any(part.says(o.sentence.text) for o in chosen):
                 continue
             saying = (c for c in candidates if c.score >= 0.3 * best and part.says(c.sentence.text))
@@ -195,10 +196,15 @@ class ExtractiveAnswerer:
             adds = (stem5(content_terms(c.sentence.text)) & q_stems) - covered
             if new_passage or adds or c.score >= 0.7 * best:
                 take(c)
-        # a question that names a paragraph ("What does 45 CFR 164.312(a)(2)(iv) require?") is
-        # answered from that paragraph first
-        first = lead.passage.doc_type if lead.named else None
-        text = _compose(chosen, chunks, first)
+        # The answer opens with the quote that says most of what is asked, the best of them
+        # first; a question that names a paragraph ("What does 45 CFR 164.312(a)(2)(iv)
+        # require?") is answered from that paragraph first.
+        opening = lead
+        if not lead.named:
+            opening = max(
+                chosen, key=lambda c: (sum(p.says(c.sentence.text) for p in parts), c.score)
+            )
+        text = _compose(chosen, chunks, opening)
         if on_token is not None:
             for piece in re.split(r"(\s+)", text):
                 if piece:
@@ -214,17 +220,28 @@ def quote_of(c: Candidate, chunks: dict[str, Chunk]) -> tuple[str, str]:
     return locator, quote
 
 
-def _compose(chosen: list[Candidate], chunks: dict[str, Chunk], first: str | None = None) -> str:
+def _compose(chosen: list[Candidate], chunks: dict[str, Chunk], opening: Candidate) -> str:
+    """The quotes under a heading per kind of source: the opening quote's kind first, the opening
+    quote first within it, then the rest of its passage and the other passages, each in the
+    order of its text."""
     groups: dict[str, list[Candidate]] = {}
     for c in chosen:
         groups.setdefault(c.passage.doc_type, []).append(c)
     blocks = []
+    first = opening.passage.doc_type
     order = sorted(_GROUP_ORDER, key=lambda kind: kind != first)  # stable: the rest as usual
     for kind in order:
         items = groups.get(kind)
         if not items:
             continue
-        items.sort(key=lambda c: (c.passage.n, c.sentence.start))
+        items.sort(
+            key=lambda c: (
+                c is not opening,
+                c.passage.n != opening.passage.n,
+                c.passage.n,
+                c.sentence.start,
+            )
+        )
         lines = [f"{DOC_TYPE_NAMES[kind].group}:"]
         for c in items:
             locator, quote = quote_of(c, chunks)
