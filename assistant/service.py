@@ -35,6 +35,7 @@ from assistant.doc_changes import DocumentChange
 from assistant.documents import DOC_TYPES
 from assistant.errors import AssistantError, NotAllowedError
 from assistant.index.reader import Index, Scope
+from assistant.index.shared import SharedGenerations, shared_index
 from assistant.index.state import CURRENT, IndexState
 from assistant.retrieval.confirmed import Confirmation, append_question, confirmed_file
 from assistant.retrieval.passages import ScoredPassage
@@ -119,8 +120,10 @@ class AssistantService:
         chain: AnswerChain,
         guard: PhiGuard,
         audit: Trail | None,
+        shared: SharedGenerations | None = None,
     ) -> None:
         self.settings = settings
+        self.shared = shared  # the generations every server reads (None: the data folder's)
         self.chain = chain
         self.guard = guard
         self.audit = audit
@@ -137,11 +140,17 @@ class AssistantService:
         from assistant.runtime import one_blas_thread_per_question, open_index
 
         one_blas_thread_per_question()
+        shared = shared_index(settings)
+        if shared is not None and index is None:
+            # the live generation, copied from the database when this folder lacks it
+            shared.follow(
+                IndexState(settings.paths.index_dir), settings.paths.data_dir / "adapters"
+            )
         chain = build_chain(settings, index or open_index(settings))
         audit = None
         if settings.audit.enabled:
             audit = open_trail(settings)
-        return cls(settings, chain, PhiGuard(settings.phi), audit)
+        return cls(settings, chain, PhiGuard(settings.phi), audit, shared)
 
     @property
     def index(self) -> Index:
@@ -381,6 +390,8 @@ class AssistantService:
         questions meanwhile use the current one. True when one was started. Called before
         every question: the pointer file is read only when it changed since it last matched
         (an ingest replaces it by a rename), and one reload runs at a time."""
+        if self.shared is not None:
+            return self._follow_shared()
         path = self.settings.paths.index_dir / CURRENT
         try:
             st = path.stat()
@@ -405,6 +416,37 @@ class AssistantService:
                 self._reload_lock.release()
 
         threading.Thread(target=run, name="index-reload", daemon=True).start()
+        return True
+
+    def _follow_shared(self) -> bool:
+        """``refresh`` when the index is shared: the database names the live generation (read
+        every few seconds); another one is copied into the data folder and loaded in the
+        background."""
+        assert self.shared is not None
+        shared = self.shared
+        try:
+            live = shared.live()
+        except Exception:
+            log.exception("cannot read the live index generation; answering from this one")
+            return False
+        if live is None or live == self.index.generation.gen_id:
+            return False
+        if not self._reload_lock.acquire(blocking=False):
+            return False  # a reload is under way
+
+        def run() -> None:
+            try:
+                shared.follow(
+                    IndexState(self.settings.paths.index_dir),
+                    self.settings.paths.data_dir / "adapters",
+                )
+                self._swap_chain()
+            except Exception:
+                log.exception("switching to generation %s failed; still answering", live)
+            finally:
+                self._reload_lock.release()
+
+        threading.Thread(target=run, name="index-follow", daemon=True).start()
         return True
 
     def record_event(self, caller: Caller, what: str, *, mode: str) -> None:

@@ -23,6 +23,7 @@ from assistant.documents import Chunk
 from assistant.embeddings import Embedder
 from assistant.errors import AssistantError, DocumentError, ModelMismatchError
 from assistant.index.embed_cache import EmbeddingCache
+from assistant.index.shared import shares_index
 from assistant.index.state import DocEntry, Generation, IndexState
 from assistant.index.vector_store import VectorStore
 from assistant.settings import Settings
@@ -370,16 +371,21 @@ def commit(
             chunks=[c for e in entries for c in chunks_by_doc[e.document.doc_id]],
         )
     )
-    clean_up(settings, state, store, keep=collection, gen_id=gen_id)
+    keep = {collection}
+    if shares_index(settings) and plan.previous is not None:
+        # servers on other machines answer from the previous generation until they switch
+        keep.add(plan.previous.collection)
+    clean_up(settings, state, store, keep=keep, gen_id=gen_id)
     return gen_id
 
 
 def clean_up(
-    settings: Settings, state: IndexState, store: VectorStore, *, keep: str, gen_id: str
+    settings: Settings, state: IndexState, store: VectorStore, *, keep: set[str], gen_id: str
 ) -> None:
-    """The new generation is live; every older collection and generation folder can go."""
+    """The new generation is live; every older collection but ``keep`` and every older
+    generation folder can go."""
     for name in store.names(settings.chroma.collection_prefix + "_"):
-        if name != keep:
+        if name not in keep:
             store.drop(name)
     state.sweep(keep=gen_id)
 

@@ -4,6 +4,7 @@ the reason when the server is not installed (failed in CI, where .ci/run install
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -20,3 +21,17 @@ def throwaway_cluster() -> Iterator[str]:
         pytest.skip("PostgreSQL's server is not installed (apt-get install postgresql)")
     with postgres_cluster.throwaway_cluster() as url:
         yield url
+
+
+@contextmanager
+def fresh_database(cluster: str) -> Iterator[str]:
+    """A new database of ``cluster`` for one test (a name no earlier test's pool knows), dropped
+    after it."""
+    import psycopg
+
+    name = f"t{uuid.uuid4().hex}"
+    with psycopg.connect(cluster, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    yield cluster.replace("/postgres?", f"/{name}?")
+    with psycopg.connect(cluster, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")

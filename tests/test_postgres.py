@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from assistant.audit.trail import COLUMNS
 from assistant.database import Database, migrate, migrations
 from assistant.errors import ConfigError
 from assistant.settings import DatabaseSettings, Settings
-from tests.postgres_cluster import throwaway_cluster
+from tests.postgres_cluster import fresh_database, throwaway_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,12 +59,8 @@ def cluster() -> Iterator[str]:
 @pytest.fixture
 def url(cluster: str) -> Iterator[str]:
     """A fresh database of the cluster for each test."""
-    name = f"t{uuid.uuid4().hex}"  # never a name an earlier test's pool still knows
-    with psycopg.connect(cluster, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    yield cluster.replace("/postgres?", f"/{name}?")
-    with psycopg.connect(cluster, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    with fresh_database(cluster) as url:
+        yield url
 
 
 def _trail(url: str, key: str | None = None) -> PostgresAuditTrail:
@@ -78,7 +73,7 @@ def _settings(url: str, tmp_path: Path) -> Settings:
 
 def test_migrations_run_once_however_often_servers_start(url: str) -> None:
     with psycopg.connect(url) as conn:
-        assert migrate(conn) == [1, 2, 3, 4, 5]
+        assert migrate(conn) == [1, 2, 3, 4, 5, 6]
         assert migrate(conn) == []
         rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()
     assert rows == [
@@ -87,6 +82,7 @@ def test_migrations_run_once_however_often_servers_start(url: str) -> None:
         (3, "users"),
         (4, "sign_in_failures"),
         (5, "user_tokens_index"),
+        (6, "index_generations"),
     ]
     # two servers starting at once: the advisory lock lets one migrate
     procs = [

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import nullcontext
 
 from assistant.answering.build import prepare_after_ingest
 from assistant.checks.run import changed_contracts, check_all, load_catalogs
 from assistant.embeddings import Embedder, build_embedder
 from assistant.errors import ConfigError
+from assistant.index.shared import shared_index
 from assistant.index.state import IndexState
 from assistant.runtime import open_store
 from assistant.settings import Settings
@@ -14,20 +16,30 @@ from ingest.pipeline import IngestReport, run_ingest
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     embedder = build_embedder(settings.embedding)
-    report = run_ingest(
-        settings,
-        embedder,
-        lambda: open_store(settings, embedder),
-        rebuild=args.rebuild,
-        progress=False if args.no_progress else None,
-    )
-    print_report(report)
-    print_contract_gaps(settings, report)
-    if report.ok:
-        # the server then starts without embedding the question index or fitting the adapter
-        prepare_after_ingest(settings, embedder, fit_adapter=not report.noop)
-        if args.suggest_questions:
-            _suggest(settings, embedder, args.suggest_questions)
+    shared = shared_index(settings)
+    state = IndexState(settings.paths.index_dir)
+    adapters = settings.paths.data_dir / "adapters"
+    # sharing its index, one ingest runs at a time on any machine, from the live generation
+    with shared.ingest_lock() if shared else nullcontext():
+        if shared is not None:
+            shared.follow(state, adapters)
+        report = run_ingest(
+            settings,
+            embedder,
+            lambda: open_store(settings, embedder),
+            rebuild=args.rebuild,
+            progress=False if args.no_progress else None,
+        )
+        print_report(report)
+        print_contract_gaps(settings, report)
+        if report.ok:
+            # the server then starts without embedding the question index or fitting the adapter
+            prepare_after_ingest(settings, embedder, fit_adapter=not report.noop)
+            if shared is not None and shared.live() != report.generation:
+                shared.publish(state, adapters)
+                print(f"generation {report.generation} is live for every server")
+    if report.ok and args.suggest_questions:
+        _suggest(settings, embedder, args.suggest_questions)
     return 0 if report.ok else 1
 
 

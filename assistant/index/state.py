@@ -20,6 +20,7 @@ from assistant.documents import Chunk, SourceDocument
 from assistant.errors import IndexBusyError
 
 CURRENT = "CURRENT.json"
+GENERATION_FILES = ("chunks.jsonl", "documents.json")  # a generation's folder, whole
 
 
 @dataclass
@@ -130,15 +131,31 @@ class IndexState:
             gdir / "documents.json",
             json.dumps([d.to_json() for d in gen.documents], ensure_ascii=False, indent=1),
         )
-        pointer = {
-            "generation": gen.gen_id,
-            "collection": gen.collection,
-            "embedding_model": gen.embedding_model,
-            "dimension": gen.dimension,
-            "created": gen.created,
-            "fingerprint": gen.fingerprint,
-            "chunks": len(gen.chunks),
-        }
+        self.switch(
+            {
+                "generation": gen.gen_id,
+                "collection": gen.collection,
+                "embedding_model": gen.embedding_model,
+                "dimension": gen.dimension,
+                "created": gen.created,
+                "fingerprint": gen.fingerprint,
+                "chunks": len(gen.chunks),
+            }
+        )
+
+    def put_file(self, path: Path, content: bytes) -> None:
+        """Writes a file of a generation (or its adapter) whole, or not at all."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+        with tmp.open("wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+    def switch(self, pointer: dict[str, Any]) -> None:
+        """Makes the generation ``pointer`` names current (its files are already written)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
         _fsync_write(self.dir / CURRENT, json.dumps(pointer, indent=1))
         dfd = os.open(str(self.dir), os.O_RDONLY)
         try:

@@ -1,0 +1,159 @@
+"""One index for every server (``assistant/index/shared.py``): with a database and a Chroma
+server, an ingest on one machine publishes its generation; a server with an empty data folder of
+its own answers from it and follows the next one without a restart; one ingest at a time."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from assistant.commands.ingest import cmd_ingest
+from assistant.database import Database
+from assistant.embeddings import build_embedder
+from assistant.errors import IndexBusyError
+from assistant.index.shared import SharedGenerations, shared_index
+from assistant.index.state import IndexState
+from assistant.runtime import open_store
+from assistant.service import AssistantService, Caller
+from assistant.settings import DatabaseSettings, Settings
+from tests.conftest import make_settings
+from tests.postgres_cluster import fresh_database, throwaway_cluster
+from tests.test_chroma_server import chroma_server  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.slow
+
+ARGS = argparse.Namespace(rebuild=False, no_progress=True, suggest_questions=None)
+PRINT_QUESTION = "How long are unclaimed print jobs kept before they are purged?"
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    with throwaway_cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def url(cluster: str) -> Iterator[str]:
+    """A fresh database of the cluster for each test."""
+    with fresh_database(cluster) as url:
+        yield url
+
+
+def _machine(data_dir: Path, corpus: Path, url: str, chroma_port: int) -> Settings:
+    """One machine's settings: its own data folder, the shared database and Chroma server."""
+    settings = make_settings(data_dir, [corpus])
+    settings.database.url = url  # type: ignore[assignment]
+    settings.chroma.mode = "http"
+    settings.chroma.port = chroma_port
+    settings.audit.enabled = False
+    settings.answer.abstain_min_dense = 0.12  # the fake embedder's similarities run low
+    return settings
+
+
+def _until(check: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError("not within the time allowed")
+
+
+def test_a_server_on_another_machine_answers_from_the_live_generation_and_follows_the_next(
+    tmp_path: Path,
+    tiny_corpus: Path,
+    url: str,
+    chroma_server: int,  # noqa: F811
+) -> None:
+    ingester = _machine(tmp_path / "a", tiny_corpus, url, chroma_server)
+    assert cmd_ingest(ingester, ARGS) == 0
+    first = IndexState(ingester.paths.index_dir).current_pointer()
+    assert first is not None
+
+    # a server whose data folder is empty: the generation comes from the database
+    server = _machine(tmp_path / "b", tiny_corpus, url, chroma_server)
+    service = AssistantService.build(server)
+    assert service.index.generation.gen_id == first["generation"]
+    caller = Caller("pat", frozenset({"staff"}), "cli")
+    assert "four hours" in service.ask(PRINT_QUESTION, caller).answer.text
+
+    # an ingest on the first machine; the server switches without a restart
+    policy = tiny_corpus / "policies" / "TST-200-printing.md"
+    policy.write_text(policy.read_text().replace("four hours", "two hours"))
+    assert cmd_ingest(ingester, ARGS) == 0
+    second = IndexState(ingester.paths.index_dir).current_pointer()
+    assert second is not None and second["generation"] != first["generation"]
+    assert "four hours" in service.ask(PRINT_QUESTION, caller).answer.text  # until it switches
+
+    def switched() -> bool:
+        service.refresh()
+        return bool(service.index.generation.gen_id == second["generation"])
+
+    _until(switched)
+    assert "two hours" in service.ask(PRINT_QUESTION, caller).answer.text
+    # the previous generation stays (a server still on it answers until it switches); one
+    # more ingest drops the first
+    emb = build_embedder(server.embedding)
+    prefix = server.chroma.collection_prefix + "_"
+    assert open_store(server, emb).names(prefix) == sorted(
+        [first["collection"], second["collection"]]
+    )
+    policy.write_text(policy.read_text().replace("two hours", "three hours"))
+    assert cmd_ingest(ingester, ARGS) == 0
+    assert first["collection"] not in open_store(server, emb).names(prefix)
+    with psycopg.connect(url) as conn:
+        kept = conn.execute("SELECT count(*) FROM index_state.generations").fetchone()
+    assert kept == (2,)
+
+
+def test_one_ingest_at_a_time_on_any_machine(
+    tmp_path: Path,
+    tiny_corpus: Path,
+    url: str,
+    chroma_server: int,  # noqa: F811
+) -> None:
+    one = _machine(tmp_path / "a", tiny_corpus, url, chroma_server)
+    other = _machine(tmp_path / "b", tiny_corpus, url, chroma_server)
+    shared = shared_index(one)
+    assert shared is not None
+    with shared.ingest_lock(), pytest.raises(IndexBusyError, match="another machine"):
+        cmd_ingest(other, ARGS)
+    assert cmd_ingest(other, ARGS) == 0  # once the first is done
+
+
+def test_the_live_generation_is_read_every_few_seconds_and_files_are_checked(
+    tmp_path: Path, url: str
+) -> None:
+    db = Database(DatabaseSettings.model_validate({"url": url}))
+    now = [0.0]
+    reader = SharedGenerations(db, recheck_s=2.0, clock=lambda: now[0])
+    assert reader.live() is None
+    state = IndexState(tmp_path / "a" / "index")
+    state.gens.mkdir(parents=True)
+    (state.gens / "g1").mkdir()
+    for name in ("chunks.jsonl", "documents.json"):
+        (state.gens / "g1" / name).write_text("[]" if name.endswith(".json") else "")
+    state.switch({"generation": "g1", "collection": "c_g1", "embedding_model": "m"})
+    adapters = tmp_path / "a" / "adapters"
+    adapters.mkdir()
+    (adapters / "query-adapter-k.npy").write_bytes(b"weights")
+    SharedGenerations(db).publish(state, adapters)
+    assert reader.live() is None  # read less than 2 s ago
+    now[0] = 2.5
+    assert reader.live() == "g1"
+
+    copy = IndexState(tmp_path / "b" / "index")
+    assert reader.follow(copy, tmp_path / "b" / "adapters")
+    assert (copy.current_pointer() or {})["generation"] == "g1"
+    assert (tmp_path / "b" / "adapters" / "query-adapter-k.npy").read_bytes() == b"weights"
+    assert not reader.follow(copy, tmp_path / "b" / "adapters")  # already there
+
+    with psycopg.connect(url) as conn:
+        conn.execute("UPDATE index_state.files SET content = 'x' WHERE name = 'chunks.jsonl'")
+    with pytest.raises(ValueError, match="does not match its hash"):
+        reader.pull("g1", IndexState(tmp_path / "c" / "index"), tmp_path / "c" / "adapters")
