@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 import unicodedata
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -111,6 +113,17 @@ def make_scope(
     )
 
 
+def _watch(ref: weakref.ref[AssistantService], every_s: float = 2.0) -> None:
+    """Follows the shared index while the service lives, whether or not questions come."""
+    while True:
+        time.sleep(every_s)
+        service = ref()
+        if service is None:
+            return
+        service.refresh()
+        del service
+
+
 class AssistantService:
     """Shared by every request of a process; holds no per-user state."""
 
@@ -150,7 +163,14 @@ class AssistantService:
         audit = None
         if settings.audit.enabled:
             audit = open_trail(settings)
-        return cls(settings, chain, PhiGuard(settings.phi), audit, shared)
+        service = cls(settings, chain, PhiGuard(settings.phi), audit, shared)
+        if shared is not None:
+            # switch to a new live generation even while no question comes
+            watch = threading.Thread(
+                target=_watch, args=(weakref.ref(service),), name="index-watch", daemon=True
+            )
+            watch.start()
+        return service
 
     @property
     def index(self) -> Index:

@@ -175,11 +175,16 @@ def test_block_mode_refuses_with_a_422(api: Api) -> None:
     assert {"name", "mrn"} <= set(data["redaction"]["kinds"])
 
 
-def test_health_reports_mode_and_size(api: Api) -> None:
+def test_health_reports_mode_size_and_generation(api: Api) -> None:
     client, index = api.client, api.index
     res = client.get("/api/health")
     assert res.status_code == 200
-    assert res.json() == {"status": "ok", "mode": "extractive", "chunks": len(index.chunks)}
+    assert res.json() == {
+        "status": "ok",
+        "mode": "extractive",
+        "chunks": len(index.chunks),
+        "generation": index.generation.gen_id,
+    }
 
 
 def test_baa_check_is_for_those_who_may_read_the_contracts(api: Api) -> None:

@@ -5,9 +5,13 @@ database, and a conversation started on one server reopened on the other with it
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
+import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +31,7 @@ from benchmarks.load_api import run_load
 from benchmarks.server import Running, serving
 from tests.conftest import ROOT
 from tests.postgres_cluster import throwaway_cluster
+from tests.test_chroma_server import chroma_server  # noqa: F401 (a fixture)
 from tests.test_ui_e2e import (
     ANSWER,
     BAA_QUESTION,
@@ -199,3 +204,75 @@ def test_killing_one_server_during_the_load_leaves_the_other_answering(
         assert httpx.get(f"{servers.b.url}/api/health", timeout=10).status_code == 200
         records = _verified_chain(servers.url)
         assert len([r for r in records if r.event.surface == "api"]) >= result.requests - 20
+
+
+def test_an_ingest_during_the_load_switches_both_servers_sharing_one_index(
+    real_index_dir: Path,
+    tmp_path: Path,
+    chroma_server: int,  # noqa: F811
+) -> None:
+    """Both servers on one PostgreSQL and one Chroma server, each with a data folder of its own
+    holding no index (only its embedding cache and the questions' ONNX copy, which each machine
+    keeps): they answer from the generation an ingest on a third folder published; a second
+    ingest during 10 clients' load switches both, with no failed request."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    ingester = tmp_path / "ingester"
+    shutil.copytree(real_index_dir / "sources", ingester / "sources")
+    folders = [ingester, tmp_path / "server-a" / "data", tmp_path / "server-b" / "data"]
+    for data in folders:  # what each machine keeps of its own
+        data.mkdir(parents=True, exist_ok=True)
+        shutil.copy(real_index_dir / "embedding-cache.sqlite", data)
+        shutil.copytree(real_index_dir / "models", data / "models")
+    with throwaway_cluster() as url:
+        users = UserStore(UsersTable(Database(DatabaseSettings.model_validate({"url": url}))), 4)
+        users.add("sam", PASSWORDS["sam"], ("staff",), replace=False)
+        tokens = [users.issue_token("sam", 1)]
+        env = {
+            "HIPAA_ASSISTANT_DATABASE__URL": url,
+            "HIPAA_ASSISTANT_CHROMA__MODE": "http",
+            "HIPAA_ASSISTANT_CHROMA__PORT": str(chroma_server),
+            "HIPAA_ASSISTANT_PATHS__CORPUS_DIRS": json.dumps([str(corpus)]),
+        }
+        ingest = [sys.executable, "-m", "assistant.cli", "ingest", "--no-progress"]
+        ingest_env = {**os.environ, **env, "HIPAA_ASSISTANT_PATHS__DATA_DIR": str(ingester)}
+        done = subprocess.run(ingest, env=ingest_env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stdout + done.stderr
+        first = json.loads((ingester / "index" / "CURRENT.json").read_text())["generation"]
+        own = (tmp_path / "server-a", tmp_path / "server-b")
+        with serving(folders[1], own[0], env) as a, serving(folders[2], own[1], env) as b:
+            servers = [a.url, b.url]
+            assert [_generation(s) for s in servers] == [first, first]
+            # an edit to a policy, ingested while the load runs
+            policy = next(corpus.glob("policies/SEC-201*"))
+            policy.write_text(policy.read_text() + "\n\nEdited for the shared-index test.\n")
+            running: list[subprocess.Popen[str]] = []
+            seen: list[list[str]] = []
+
+            def during(elapsed: float) -> None:
+                if elapsed >= 3 and not running:
+                    running.append(
+                        subprocess.Popen(ingest, env=ingest_env, stdout=subprocess.PIPE, text=True)
+                    )
+                seen.append([_generation(s) for s in servers])
+
+            started = time.monotonic()
+            result = run_load(servers, tokens, [a.pid, b.pid], 10, 150, during=during)
+            print("\n" + result.markdown())
+            assert running and running[0].wait(timeout=600) == 0
+            print(f"the ingest ended {time.monotonic() - started - 3:.0f} s after it started")
+            second = json.loads((ingester / "index" / "CURRENT.json").read_text())["generation"]
+            assert second != first
+            deadline = time.monotonic() + 60
+            while [_generation(s) for s in servers] != [second, second]:
+                assert time.monotonic() < deadline, "the servers did not switch"
+                time.sleep(1)
+            assert result.errors == 0 and result.failovers == 0, result.error_samples
+            switched = [i for i, gens in enumerate(seen) if gens == [second, second]]
+            ahead = len(seen) - switched[0] if switched else 0
+            print(f"both servers on the new generation {ahead} s before the load ended")
+            assert switched, "the switch came only after the load"
+
+
+def _generation(url: str) -> str:
+    return str(httpx.get(f"{url}/api/health", timeout=10).json()["generation"])

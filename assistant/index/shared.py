@@ -74,8 +74,13 @@ class SharedGenerations:
             now = self._clock()
             if self._seen is not None and now - self._seen[1] < self._recheck_s:
                 return self._seen[0]
-        with self._db.pool().connection() as conn:
-            row = conn.execute("SELECT gen_id FROM index_state.live").fetchone()
+        try:
+            with self._db.pool().connection() as conn:
+                row = conn.execute("SELECT gen_id FROM index_state.live").fetchone()
+        except Exception:
+            with self._lock:  # not asked again (nor logged by the caller) for a moment
+                self._seen = (self._seen[0] if self._seen else None, self._clock())
+            raise
         live = row["gen_id"] if row else None
         with self._lock:
             self._seen = (live, self._clock())

@@ -177,6 +177,11 @@ def build_router(
     @router.get("/health")
     def health() -> dict[str, Any]:
         svc = service()
-        return {"status": "ok", "mode": svc.mode, "chunks": len(svc.index.chunks)}
+        return {
+            "status": "ok",
+            "mode": svc.mode,
+            "chunks": len(svc.index.chunks),
+            "generation": svc.index.generation.gen_id,  # which index this server answers from
+        }
 
     return router
