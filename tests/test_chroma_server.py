@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -31,6 +32,13 @@ def _free_port() -> int:
 
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:
+    with running_chroma(tmp_path / "chroma-server") as port:
+        yield port
+
+
+@contextmanager
+def running_chroma(path: Path) -> Iterator[int]:
+    """A Chroma server (`chroma run`) keeping its data in ``path``, on a free loopback port."""
     exe = Path(sys.executable).with_name("chroma")
     if not exe.exists():
         found = shutil.which("chroma")
@@ -39,16 +47,7 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
         exe = Path(found)
     port = _free_port()
     proc = subprocess.Popen(
-        [
-            str(exe),
-            "run",
-            "--path",
-            str(tmp_path / "chroma-server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        [str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -1,6 +1,9 @@
-"""Two `hipaa-assistant serve` processes sharing one PostgreSQL (``database.url``): requests spread
-over both, one audit chain holding both servers' rows in order, users and tokens from the
-database, and a conversation started on one server reopened on the other with its citations."""
+"""Two `hipaa-assistant serve` processes sharing one PostgreSQL (``database.url``) and one Chroma
+server, each with a data folder of its own, as on two machines: requests spread over both, one
+audit chain holding both servers' rows in order, users and tokens from the database, a
+conversation started on one server reopened on the other with its citations, and an ingest
+during the load switching both to the new index generation. Killing one server during the load
+is run on two servers sharing one data folder and the embedded Chroma (the default)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +34,7 @@ from benchmarks.load_api import run_load
 from benchmarks.server import Running, serving
 from tests.conftest import ROOT
 from tests.postgres_cluster import throwaway_cluster
-from tests.test_chroma_server import chroma_server  # noqa: F401 (a fixture)
+from tests.test_chroma_server import running_chroma
 from tests.test_ui_e2e import (
     ANSWER,
     BAA_QUESTION,
@@ -60,16 +63,24 @@ class Pair:
     b: Running
     own: tuple[Path, Path]
     tokens: dict[str, str]
+    ingest: Callable[[], subprocess.Popen[str]] | None = None  # on a third folder (shared index)
+    corpus: Path | None = None  # what that ingest reads
+    ingester: Path | None = None  # its data folder
+
+
+def _users(url: str) -> dict[str, str]:
+    """Two users in the database, and an API token for each."""
+    users = UserStore(UsersTable(Database(DatabaseSettings.model_validate({"url": url}))), 4)
+    users.add("pat", PASSWORDS["pat"], ("privacy-office", "staff"), replace=False)
+    users.add("sam", PASSWORDS["sam"], ("staff",), replace=False)
+    return {name: users.issue_token(name, 1) for name in ("pat", "sam")}
 
 
 @contextmanager
 def _two_servers(index: Path, tmp: pytest.TempPathFactory) -> Iterator[Pair]:
     """A throwaway database with two users, and two servers on it serving ``index``."""
     with throwaway_cluster() as url:
-        users = UserStore(UsersTable(Database(DatabaseSettings.model_validate({"url": url}))), 4)
-        users.add("pat", PASSWORDS["pat"], ("privacy-office", "staff"), replace=False)
-        users.add("sam", PASSWORDS["sam"], ("staff",), replace=False)
-        tokens = {name: users.issue_token(name, 1) for name in ("pat", "sam")}
+        tokens = _users(url)
         # websockets only: a browser's connection stays on the server it opened on
         env = {"HIPAA_ASSISTANT_DATABASE__URL": url, "HIPAA_ASSISTANT_SERVER__WEBSOCKET_ONLY": "1"}
         own = (tmp.mktemp("server-a"), tmp.mktemp("server-b"))
@@ -77,9 +88,51 @@ def _two_servers(index: Path, tmp: pytest.TempPathFactory) -> Iterator[Pair]:
             yield Pair(url, a, b, own, tokens)
 
 
+@contextmanager
+def _two_servers_sharing_an_index(real: Path, tmp: pytest.TempPathFactory) -> Iterator[Pair]:
+    """Two servers on one PostgreSQL and one Chroma server, as on two machines: each with a data
+    folder of its own holding no index (only its embedding cache and the questions' ONNX copy,
+    which each machine keeps); the index is what an ingest on a third folder published."""
+    root = tmp.mktemp("shared")
+    corpus = root / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    ingester = root / "ingester"
+    shutil.copytree(real / "sources", ingester / "sources")
+    own = (root / "server-a", root / "server-b")
+    for data in (ingester, own[0] / "data", own[1] / "data"):
+        data.mkdir(parents=True, exist_ok=True)
+        shutil.copy(real / "embedding-cache.sqlite", data)
+        shutil.copytree(real / "models", data / "models")
+    with running_chroma(root / "chroma") as port, throwaway_cluster() as url:
+        tokens = _users(url)
+        env = {
+            "HIPAA_ASSISTANT_DATABASE__URL": url,
+            "HIPAA_ASSISTANT_SERVER__WEBSOCKET_ONLY": "1",
+            "HIPAA_ASSISTANT_CHROMA__MODE": "http",
+            "HIPAA_ASSISTANT_CHROMA__PORT": str(port),
+            "HIPAA_ASSISTANT_PATHS__CORPUS_DIRS": json.dumps([str(corpus)]),
+        }
+        ingest_env = {**os.environ, **env, "HIPAA_ASSISTANT_PATHS__DATA_DIR": str(ingester)}
+        runs = itertools.count(1)
+
+        def ingest() -> subprocess.Popen[str]:
+            log = (root / f"ingest-{next(runs)}.log").open("w")
+            return subprocess.Popen(
+                [sys.executable, "-m", "assistant.cli", "ingest", "--no-progress"],
+                env=ingest_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+
+        assert ingest().wait(timeout=900) == 0, (root / "ingest-1.log").read_text()[-3000:]
+        with serving(own[0] / "data", own[0], env) as a, serving(own[1] / "data", own[1], env) as b:
+            yield Pair(url, a, b, own, tokens, ingest, corpus, ingester)
+
+
 @pytest.fixture(scope="module")
 def pair(real_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    with _two_servers(real_index_dir, tmp_path_factory) as servers:
+    with _two_servers_sharing_an_index(real_index_dir, tmp_path_factory) as servers:
         yield servers
 
 
@@ -206,72 +259,44 @@ def test_killing_one_server_during_the_load_leaves_the_other_answering(
         assert len([r for r in records if r.event.surface == "api"]) >= result.requests - 20
 
 
-def test_an_ingest_during_the_load_switches_both_servers_sharing_one_index(
-    real_index_dir: Path,
-    tmp_path: Path,
-    chroma_server: int,  # noqa: F811
-) -> None:
-    """Both servers on one PostgreSQL and one Chroma server, each with a data folder of its own
-    holding no index (only its embedding cache and the questions' ONNX copy, which each machine
-    keeps): they answer from the generation an ingest on a third folder published; a second
-    ingest during 10 clients' load switches both, with no failed request."""
-    corpus = tmp_path / "corpus"
-    shutil.copytree(ROOT / "corpus", corpus)
-    ingester = tmp_path / "ingester"
-    shutil.copytree(real_index_dir / "sources", ingester / "sources")
-    folders = [ingester, tmp_path / "server-a" / "data", tmp_path / "server-b" / "data"]
-    for data in folders:  # what each machine keeps of its own
-        data.mkdir(parents=True, exist_ok=True)
-        shutil.copy(real_index_dir / "embedding-cache.sqlite", data)
-        shutil.copytree(real_index_dir / "models", data / "models")
-    with throwaway_cluster() as url:
-        users = UserStore(UsersTable(Database(DatabaseSettings.model_validate({"url": url}))), 4)
-        users.add("sam", PASSWORDS["sam"], ("staff",), replace=False)
-        tokens = [users.issue_token("sam", 1)]
-        env = {
-            "HIPAA_ASSISTANT_DATABASE__URL": url,
-            "HIPAA_ASSISTANT_CHROMA__MODE": "http",
-            "HIPAA_ASSISTANT_CHROMA__PORT": str(chroma_server),
-            "HIPAA_ASSISTANT_PATHS__CORPUS_DIRS": json.dumps([str(corpus)]),
-        }
-        ingest = [sys.executable, "-m", "assistant.cli", "ingest", "--no-progress"]
-        ingest_env = {**os.environ, **env, "HIPAA_ASSISTANT_PATHS__DATA_DIR": str(ingester)}
-        done = subprocess.run(ingest, env=ingest_env, capture_output=True, text=True, timeout=900)
-        assert done.returncode == 0, done.stdout + done.stderr
-        first = json.loads((ingester / "index" / "CURRENT.json").read_text())["generation"]
-        own = (tmp_path / "server-a", tmp_path / "server-b")
-        with serving(folders[1], own[0], env) as a, serving(folders[2], own[1], env) as b:
-            servers = [a.url, b.url]
-            assert [_generation(s) for s in servers] == [first, first]
-            # an edit to a policy, ingested while the load runs
-            policy = next(corpus.glob("policies/SEC-201*"))
-            policy.write_text(policy.read_text() + "\n\nEdited for the shared-index test.\n")
-            running: list[subprocess.Popen[str]] = []
-            seen: list[list[str]] = []
+def test_an_ingest_during_the_load_switches_both_servers(pair: Pair) -> None:
+    """An ingest of an edited policy on the third folder during 10 clients' load switches both
+    servers to the new generation, with no failed request and no restart."""
+    assert pair.ingest is not None and pair.corpus is not None and pair.ingester is not None
+    ingester, ingest = pair.ingester, pair.ingest
+    first = _current(ingester)
+    servers = [pair.a.url, pair.b.url]
+    assert [_generation(s) for s in servers] == [first, first]
+    policy = next(pair.corpus.glob("policies/SEC-201*"))
+    policy.write_text(policy.read_text() + "\n\nEdited for the shared-index test.\n")
+    running: list[subprocess.Popen[str]] = []
+    seen: list[list[str]] = []
 
-            def during(elapsed: float) -> None:
-                if elapsed >= 3 and not running:
-                    running.append(
-                        subprocess.Popen(ingest, env=ingest_env, stdout=subprocess.PIPE, text=True)
-                    )
-                seen.append([_generation(s) for s in servers])
+    def during(elapsed: float) -> None:
+        if elapsed >= 3 and not running:
+            running.append(ingest())
+        seen.append([_generation(s) for s in servers])
 
-            started = time.monotonic()
-            result = run_load(servers, tokens, [a.pid, b.pid], 10, 150, during=during)
-            print("\n" + result.markdown())
-            assert running and running[0].wait(timeout=600) == 0
-            print(f"the ingest ended {time.monotonic() - started - 3:.0f} s after it started")
-            second = json.loads((ingester / "index" / "CURRENT.json").read_text())["generation"]
-            assert second != first
-            deadline = time.monotonic() + 60
-            while [_generation(s) for s in servers] != [second, second]:
-                assert time.monotonic() < deadline, "the servers did not switch"
-                time.sleep(1)
-            assert result.errors == 0 and result.failovers == 0, result.error_samples
-            switched = [i for i, gens in enumerate(seen) if gens == [second, second]]
-            ahead = len(seen) - switched[0] if switched else 0
-            print(f"both servers on the new generation {ahead} s before the load ended")
-            assert switched, "the switch came only after the load"
+    started = time.monotonic()
+    result = run_load(servers, [pair.tokens["sam"]], [pair.a.pid, pair.b.pid], 10, 150, during)
+    print("\n" + result.markdown())
+    assert running and running[0].wait(timeout=600) == 0
+    print(f"the ingest ended {time.monotonic() - started - 3:.0f} s after it started")
+    second = _current(ingester)
+    assert second != first
+    deadline = time.monotonic() + 60
+    while [_generation(s) for s in servers] != [second, second]:
+        assert time.monotonic() < deadline, "the servers did not switch"
+        time.sleep(1)
+    assert result.errors == 0 and result.failovers == 0, result.error_samples
+    switched = [i for i, gens in enumerate(seen) if gens == [second, second]]
+    ahead = len(seen) - switched[0] if switched else 0
+    print(f"both servers on the new generation {ahead} s before the load ended")
+    assert switched, "the switch came only after the load"
+
+
+def _current(data: Path) -> str:
+    return str(json.loads((data / "index" / "CURRENT.json").read_text())["generation"])
 
 
 def _generation(url: str) -> str:
