@@ -424,12 +424,16 @@ class AssistantService:
         if not live or live == self.index.generation.gen_id:
             self._pointer_seen = stamp
             return False
+        return self._reload_in_background(self._swap_chain)
+
+    def _reload_in_background(self, reload: Callable[[], None]) -> bool:
+        """Runs ``reload`` on a thread unless one is under way; True when it started."""
         if not self._reload_lock.acquire(blocking=False):
             return False  # a reload is under way
 
         def run() -> None:
             try:
-                self._swap_chain()
+                reload()
             except Exception:
                 log.exception("reloading the index failed; still answering from the old one")
             finally:
@@ -451,23 +455,13 @@ class AssistantService:
             return False
         if live is None or live == self.index.generation.gen_id:
             return False
-        if not self._reload_lock.acquire(blocking=False):
-            return False  # a reload is under way
 
-        def run() -> None:
-            try:
-                shared.follow(
-                    IndexState(self.settings.paths.index_dir),
-                    self.settings.paths.data_dir / "adapters",
-                )
-                self._swap_chain()
-            except Exception:
-                log.exception("switching to generation %s failed; still answering", live)
-            finally:
-                self._reload_lock.release()
+        def follow() -> None:
+            index_dir, adapters = self.settings.paths.index_dir, self.settings.paths.data_dir
+            shared.follow(IndexState(index_dir), adapters / "adapters")
+            self._swap_chain()
 
-        threading.Thread(target=run, name="index-follow", daemon=True).start()
-        return True
+        return self._reload_in_background(follow)
 
     def record_event(self, caller: Caller, what: str, *, mode: str) -> None:
         """An audited action other than a question (a document added or retired)."""

@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from assistant.retrieval.retriever import HybridRetriever
 from assistant.retrieval.vocabulary import Vocabulary
 from assistant.settings import RetrievalSettings, Settings
 from tests import fakes
+from tests.postgres_cluster import fresh_database, throwaway_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -175,3 +177,17 @@ def real_index_dir(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     assert run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False).ok
     prepare_after_ingest(settings, emb, fit_adapter=True)
     return data
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the tests of one module."""
+    with throwaway_cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def url(cluster: str) -> Iterator[str]:
+    """A fresh database of the cluster for each test."""
+    with fresh_database(cluster) as url:
+        yield url

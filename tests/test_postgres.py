@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -22,7 +21,6 @@ from assistant.audit.trail import COLUMNS
 from assistant.database import Database, migrate, migrations
 from assistant.errors import ConfigError
 from assistant.settings import DatabaseSettings, Settings
-from tests.postgres_cluster import fresh_database, throwaway_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,19 +46,6 @@ def test_the_migrations_are_numbered_and_match_the_trail() -> None:
     columns = re.findall(r'^\s+"(\w+)"', table[: table.index(");")], re.M)
     assert tuple(columns) == COLUMNS  # the SQLite trail's columns, in its order
     assert set(re.findall(r"CREATE TRIGGER (\w+)", sql)) == PG_TRIGGERS
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    with throwaway_cluster() as url:
-        yield url
-
-
-@pytest.fixture
-def url(cluster: str) -> Iterator[str]:
-    """A fresh database of the cluster for each test."""
-    with fresh_database(cluster) as url:
-        yield url
 
 
 def _trail(url: str, key: str | None = None) -> PostgresAuditTrail:

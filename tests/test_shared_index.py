@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -22,26 +22,12 @@ from assistant.runtime import open_store
 from assistant.service import AssistantService, Caller
 from assistant.settings import DatabaseSettings, Settings
 from tests.conftest import make_settings
-from tests.postgres_cluster import fresh_database, throwaway_cluster
 from tests.test_chroma_server import chroma_server  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.slow
 
 ARGS = argparse.Namespace(rebuild=False, no_progress=True, suggest_questions=None)
 PRINT_QUESTION = "How long are unclaimed print jobs kept before they are purged?"
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    with throwaway_cluster() as url:
-        yield url
-
-
-@pytest.fixture
-def url(cluster: str) -> Iterator[str]:
-    """A fresh database of the cluster for each test."""
-    with fresh_database(cluster) as url:
-        yield url
 
 
 def _machine(data_dir: Path, corpus: Path, url: str, chroma_port: int) -> Settings:

@@ -152,14 +152,15 @@ class ExtractiveAnswerer:
         covered = stem5(content_terms(lead.sentence.text))
         q_stems = stem5(content_terms(question))
 
-        def take(c: Candidate) -> None:
+        def take(c: Candidate) -> bool:
             # every quote after the lead must be about the question, the rule's too
             if c in chosen or len(chosen) >= self.settings.max_sentences:
-                return
+                return False
             if not c.relevant(q_words) or any(_overlap(c, o) for o in chosen):
-                return
+                return False
             chosen.append(c)
             covered.update(stem5(content_terms(c.sentence.text)))
+            return True
 
         # Each part the question asks for ("How long ..., and what happens if I miss it?": a
         # time, then a consequence) gets a sentence that says it, when one is about the question
@@ -169,14 +170,7 @@ class ExtractiveAnswerer:
             if any(part.says(o.sentence.text) for o in chosen):
                 continue
             saying = (c for c in candidates if c.score >= 0.3 * best and part.says(c.sentence.text))
-            for c in saying:
-                if (
-                    c.relevant(q_words)
-                    and c not in chosen
-                    and not any(_overlap(c, o) for o in chosen)
-                ):
-                    take(c)
-                    break
+            any(take(c) for c in saying)  # the first that may be quoted
         # Say what each kind of source says: the organisation's documents and the rule, when both
         # were retrieved (a policy or BAA may set a stricter term than the rule).
         for kind in _GROUP_ORDER:

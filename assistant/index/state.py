@@ -71,10 +71,11 @@ class Generation:
     chunks: list[Chunk]
 
 
-def _fsync_write(path: Path, text: str) -> None:
+def _fsync_write(path: Path, data: str | bytes) -> None:
+    """Writes ``path`` whole or not at all (a temporary file, synced, then renamed)."""
     tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(text)
+    with tmp.open("wb") as fh:
+        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -146,12 +147,7 @@ class IndexState:
     def put_file(self, path: Path, content: bytes) -> None:
         """Writes a file of a generation (or its adapter) whole, or not at all."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-        with tmp.open("wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        _fsync_write(path, content)
 
     def switch(self, pointer: dict[str, Any]) -> None:
         """Makes the generation ``pointer`` names current (its files are already written)."""
