@@ -91,3 +91,40 @@ def test_the_answer_opens_with_the_quote_that_says_what_is_asked() -> None:
     quotes = [line for line in answer.splitlines() if line.startswith("- ")]
     assert len(quotes) == 2
     assert "Chief Information Security Officer" in quotes[0]  # who, as asked, before the rest
+
+
+def _follows(n: int, locator: str, text: str) -> Passage:
+    return Passage(**{**_passage(n, locator, text).__dict__, "follows": True})
+
+
+_TERMINATION = (
+    "Access is removed within 5 business days when a workforce member changes role. Access is "
+    "disabled within 4 hours of a termination (45 CFR 164.308(a)(3)(ii)(C))."
+)
+_ACCESS_REQUESTS = (
+    "The covered entity must act on a request for access no later than 30 days after receipt "
+    "of the request, and access must be removed from the record set only as permitted."
+)
+_TERMINATING = (
+    "Implement procedures for terminating access to electronic protected health information "
+    "when the employment of a workforce member ends."
+)
+
+
+def test_the_rule_quoted_is_the_paragraph_the_quoted_policy_cites() -> None:
+    policy = _passage(1, "SEC-1 §4.3", _TERMINATION, doc_type="policy")
+    loose = _passage(2, "45 CFR 164.524(b)(2)", _ACCESS_REQUESTS)  # shares words, not the subject
+    cited = _follows(3, "45 CFR 164.308(a)(3)(ii)(C)", _TERMINATING)
+    question = "A nurse was terminated. How fast must her access be removed?"
+    answer = _answers(question, [policy, loose], sentences=4)
+    assert "request for access" in answer  # without the cited paragraph: the loose match
+    answer = _answers(question, [policy, loose, cited], sentences=4)
+    assert "45 CFR 164.308(a)(3)(ii)(C): \u201cImplement procedures for terminating" in answer
+    assert "request for access" not in answer and "[3]" in answer
+
+
+def test_a_cited_paragraph_is_not_quoted_unless_a_quoted_sentence_cites_it() -> None:
+    policy = _passage(1, "SEC-1 §4.3", _TERMINATION.split(" Access is disabled")[0], "policy")
+    cited = _follows(2, "45 CFR 164.308(a)(3)(ii)(C)", _TERMINATING)
+    answer = _answers("How fast must access be removed after a role change?", [policy, cited], 4)
+    assert "5 business days" in answer and "[2]" not in answer

@@ -50,6 +50,23 @@ def test_stricter_policy_and_the_rule_are_both_cited(
     assert "5 business days" in text and "60 calendar days" in text
 
 
+def test_the_rule_quoted_is_the_one_the_policy_cites(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the policy's termination sentence cites 45 CFR 164.308(a)(3)(ii)(C); the rule on patients'
+    # access requests shares "access" and a deadline with the question, and is no longer quoted
+    result = ask(
+        data_dir, capsys, "A nurse left yesterday. How fast must her EHR access be removed?"
+    )
+    rules = [c["locator"] for c in result["citations"] if c["doc_type"] == "rule"]
+    assert rules == ["45 CFR 164.308(a)(3)(ii)(C)"], rules
+    assert "4 hours" in result["answer"]
+    assert "164.524" not in result["answer"]
+    cited = {c["n"] for c in result["citations"]}
+    # the cited paragraph was added beside the retrieved passages: shown because it is quoted
+    assert len(result["passages"]) <= 5 + len(cited)
+
+
 def test_named_paragraph_is_quoted_from_that_paragraph(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -11,7 +11,8 @@ from dataclasses import replace
 from typing import Protocol
 
 from assistant.answering.abstain import decide, measure
-from assistant.answering.citations import renumber, verify
+from assistant.answering.citations import markers, renumber, verify
+from assistant.answering.cited_rules import followed
 from assistant.answering.compare import Comparer, Comparison, is_comparison
 from assistant.answering.extractive import quote_of
 from assistant.answering.focus import Mentions, listed
@@ -140,11 +141,15 @@ class AnswerChain:
             timings["compare_ms"] = (time.perf_counter() - t2) * 1000
             if comparison is not None:
                 return self._compared(answer, comparison, passages, chunks, on_token, timings, t0)
+        # the rule paragraphs the policies and BAAs found cite, beside them for the answerer
+        cited = followed(self.retriever.index, retrieval.passages, scope)
+        beside = [Passage.of(len(passages) + n, p, follows=True) for n, p in enumerate(cited, 1)]
+        chunks.update((p.chunk.chunk_id, p.chunk) for p in cited)
         t2 = time.perf_counter()
         with tracer.step("answer", {"question": standalone, "mode": self.answerer.mode}) as out:
             raw = self.answerer.answer(
                 standalone,
-                passages,
+                [*passages, *beside],
                 retrieval.plan.expansion,
                 chunks,
                 on_token,
@@ -157,7 +162,9 @@ class AnswerChain:
                 answer, "the answerer found no supporting sentence", None, timings, t0
             )
         # cited [1], [2], ... in the order the answer cites them, not by retrieval rank
-        raw, passages = renumber(raw, passages)
+        raw, passages = renumber(raw, [*passages, *beside])
+        quoted = set(markers(raw))
+        passages = [p for p in passages if not p.follows or p.n in quoted]  # only those quoted
         answer.passages = passages
         with tracer.step("verify", {"text": raw}) as out:
             text, citations, notes = verify(raw, passages, chunks)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from assistant.answering.answer_kinds import asked_kinds
 from assistant.answering.asked_parts import asked_parts
+from assistant.answering.cited_rules import cited_in
 from assistant.answering.text import Sentence, content_terms, sentences, stem5
 from assistant.answering.types import Passage
 from assistant.documents import DOC_TYPE_NAMES, Chunk
@@ -101,7 +102,8 @@ class ExtractiveAnswerer:
         x_terms = content_terms(" ".join(expansion)) - q_terms
         asked = list(asked_locators)
         when = bool(ASKS_TIME.search(question))
-        used = list(passages)[: self.settings.max_passages_used]
+        retrieved = [p for p in passages if not p.follows]
+        used = retrieved[: self.settings.max_passages_used] + [p for p in passages if p.follows]
         candidates: list[Candidate] = []
         for rank, passage in enumerate(used):
             chunk = chunks.get(passage.chunk_id)
@@ -138,7 +140,10 @@ class ExtractiveAnswerer:
         asked_locators: Sequence[str] = (),
     ) -> str:
         figures = asked_kinds(question)  # "How much ...": the sentences that state an amount
-        candidates = self.rank(question, passages, expansion, chunks, asked_locators)
+        ranked = self.rank(question, passages, expansion, chunks, asked_locators)
+        # a rule paragraph given only because a policy or BAA cites it is quoted only beside a
+        # sentence that cites it (below)
+        candidates = [c for c in ranked if not c.passage.follows]
         if not candidates:
             return ""
         best = candidates[0].score
@@ -198,12 +203,50 @@ class ExtractiveAnswerer:
             opening = max(
                 chosen, key=lambda c: (sum(p.says(c.sentence.text) for p in parts), c.score)
             )
+        _follow_citations(chosen, ranked, chunks, opening, self.settings.max_sentences)
         text = _compose(chosen, chunks, opening)
         if on_token is not None:
             for piece in re.split(r"(\s+)", text):
                 if piece:
                     on_token(piece)
         return text
+
+
+def _follow_citations(
+    chosen: list[Candidate],
+    ranked: Sequence[Candidate],
+    chunks: dict[str, Chunk],
+    opening: Candidate,
+    limit: int,
+) -> None:
+    """When the opening quote's passage has a quoted policy or BAA sentence that cites a
+    paragraph of the rule ("... (45 CFR 164.308(a)(3)(ii)(C))"), the rule is quoted from that
+    paragraph: its best sentence replaces the rule quotes chosen only for sharing words with the
+    question (not the opening quote, nor a paragraph the question names). Another passage's
+    citation is not followed: a breach-notice section quoted for its deadline beside a
+    records-request question would push out the rule on records requests."""
+    cites = [
+        cited
+        for o in chosen
+        if o.passage.doc_type in _OWN_KINDS and o.passage.n == opening.passage.n
+        for cited in cited_in(o.sentence.text)
+    ]
+    if not cites:
+        return
+
+    def cited_here(c: Candidate) -> bool:
+        chunk = chunks.get(c.passage.chunk_id)
+        here = chunk.locator_at(c.sentence.start) if chunk else c.passage.locator
+        return any(inside(here, cited) for cited in cites)
+
+    following = [c for c in ranked if c.passage.doc_type == "rule" and cited_here(c)]
+    if not following or any(c in chosen for c in following):
+        return
+    for o in [o for o in chosen if o.passage.doc_type == "rule" and o is not opening]:
+        if not o.named:
+            chosen.remove(o)
+    if len(chosen) < limit and not any(_overlap(following[0], o) for o in chosen):
+        chosen.append(following[0])
 
 
 def quote_of(c: Candidate, chunks: dict[str, Chunk]) -> tuple[str, str]:

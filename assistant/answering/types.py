@@ -58,10 +58,13 @@ class Passage:
     score: float
     dense: float | None
     lexical: float | None
+    # a rule paragraph that a retrieved policy or BAA passage cites, given to the answerer beside
+    # the retrieved passages (``cited_rules``), not itself retrieved
+    follows: bool = False
 
     @classmethod
-    def of(cls, n: int, found: ScoredPassage) -> Passage:
-        """A retrieved passage, numbered ``n``."""
+    def of(cls, n: int, found: ScoredPassage, follows: bool = False) -> Passage:
+        """A retrieved passage (or, ``follows``, one a retrieved passage cites), numbered ``n``."""
         doc = found.document
         return cls(
             n=n,
@@ -77,6 +80,7 @@ class Passage:
             score=found.score,
             dense=found.dense,
             lexical=found.lexical,
+            follows=follows,
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -150,6 +150,7 @@ def ablate(settings: Settings, index: Index, profile: Profile, k: int = 5) -> li
                     source_kind(p.doc_type),
                 )
                 for p in answer.passages
+                if not p.follows  # a rule paragraph quoted because a passage cites it
             ]
             if item.group in scores:
                 scores[item.group].append(m.retrieval_scores(item, retrieved, k))
