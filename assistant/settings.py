@@ -223,7 +223,9 @@ class RetrievalSettings(_Group):
     )
     demote_sections: list[str] = Field(
         default_factory=lambda: ["Purpose", "Scope", "Revision History", "Related Policies"],
-        description="Policy sections that rarely answer a question; their fused score is halved.",
+        description="Policy sections that rarely answer a question; their fused score is halved, "
+        "unless the question asks about the document itself (whom it applies to, what it is for, "
+        "what it relates to: the about_the_document word list).",
     )
     route_margin: float = Field(
         default=0.05,

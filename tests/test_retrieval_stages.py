@@ -104,6 +104,11 @@ def test_section_demotion_is_a_factor(org: Index) -> None:
     fused = read_only({purpose.chunk_id: 1.0, other.chunk_id: 1.0})
     out = SectionDemotion(org, RetrievalSettings()).run(_query(org, "x"), fused)
     assert out.scores == {purpose.chunk_id: 0.5}
+    # a question about the policy itself is answered by those sections: nothing is demoted
+    for question in ("Does the AI policy apply to contractors?", "Why do we have this policy?"):
+        assert (
+            SectionDemotion(org, RetrievalSettings()).run(_query(org, question), fused).scores == {}
+        )
 
 
 def test_vocabulary_bridge_and_named_locators(org: Index) -> None:

@@ -3,11 +3,13 @@
 - ``named_document``: passages of a document or vendor the question names move up;
 - ``cited_rule``: the rule paragraphs that the leading policy or BAA passages cite join in
   (citation following: "... (45 CFR 164.312(b))");
-- ``section_demotion``: sections that rarely answer a question (Purpose, Scope ...) count less.
+- ``section_demotion``: sections that rarely answer a question (Purpose, Scope ...) count less,
+  unless the question is about the document itself ("Does the AI policy apply to contractors?").
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,6 +17,7 @@ from assistant.index.reader import Index
 from assistant.retrieval.query import find_cfr_locators
 from assistant.retrieval.stages import Contribution, Query, StageKind
 from assistant.settings import RetrievalSettings
+from assistant.words import word_list
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class SectionDemotion:
     kind: StageKind = "factor"
 
     def run(self, query: Query, fused: Mapping[str, float]) -> Contribution:
+        if set(re.findall(r"[a-z]+", query.text.lower())) & word_list("about_the_document"):
+            return Contribution(scores={})  # "Does the AI policy apply to contractors?"
         words = tuple(f" {w}" for w in self.settings.demote_sections)
         scores: dict[str, float] = {}
         for cid in fused:
