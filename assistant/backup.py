@@ -1,10 +1,14 @@
 """A backup of what cannot be rebuilt: the audit trail, the users, the chat's conversations and
 feedback, and the organisation's documents (with the ones the privacy office added from the chat
-and its confirmed questions). Safe while the server runs: the SQLite files are copied through
-SQLite's online backup API (a consistent snapshot), and the audit copy is verified.
+and its confirmed questions); and of the index, so a restored server answers at once instead of
+after a re-ingest that embeds every passage again. Safe while the server runs: the SQLite files
+are copied through SQLite's online backup API (a consistent snapshot), the audit copy is
+verified, and the index is copied under the ingest lock (no ingest writes it meanwhile).
 
-The index, the fetched official sources and the caches are not copied: `fetch` and `ingest`
-rebuild them from the documents.
+The index held is the live generation (its pointer, chunk texts and documents), the embedded
+Chroma store, the fitted query adapters and the embedding cache. With Chroma in server mode the
+vectors are in the Chroma server, which its own backups cover. The fetched official sources and
+the embedder's checked ONNX copy are not copied: `fetch` and `ingest` make them again.
 """
 
 from __future__ import annotations
@@ -22,15 +26,22 @@ from pathlib import Path
 from assistant.audit import AuditTrail
 from assistant.audit.trail import VerifyResult
 from assistant.digests import sha256_file
-from assistant.errors import ConfigError
+from assistant.errors import ConfigError, IndexBusyError
+from assistant.index.state import CURRENT, IndexState
 from assistant.settings import Settings
 
 MANIFEST = "manifest.json"
-ASIDE = ".before-restore"  # in a corpus folder: where files a restore replaced are kept
+ASIDE = ".before-restore"  # in a corpus or data folder: where files a restore replaced are kept
 NOT_COPIED = (
-    "the index, the fetched sources and the caches: `hipaa-assistant fetch` and "
-    "`hipaa-assistant ingest` rebuild them from the documents"
+    "the fetched sources and the embedder's ONNX copy: `hipaa-assistant fetch` and "
+    "`hipaa-assistant ingest` make them again"
 )
+NOT_COPIED_CHROMA_SERVER = (
+    "the index's vectors, in the Chroma server (chroma.mode http): back it up with its own tools; "
+    "`hipaa-assistant ingest` also rebuilds them from the documents"
+)
+INDEX = "index"  # in a backup: the data folder's index, query adapters and embedding cache
+_INDEX_EXTRAS = ("adapters", "embedding-cache.sqlite")  # beside the index in the data folder
 NOT_COPIED_DATABASE = (
     "the audit trail, the conversations and the users in PostgreSQL (database.url): back the "
     "database up with its own tools (pg_dump, or the server's base backups)"
@@ -105,6 +116,8 @@ def back_up(
             shutil.copytree(corpus, folder / "corpus" / f"{n}-{corpus.name}", symlinks=True)
         else:
             done.absent.append(f"corpus folder {corpus}")
+    if not _copy_index(settings, folder / INDEX):
+        done.absent.append("index (no `hipaa-assistant ingest` has run yet)")
     _private_tree(folder)
     if (folder / "audit.sqlite").is_file():
         done.audit = AuditTrail.from_settings(settings, folder / "audit.sqlite").verify()
@@ -116,7 +129,7 @@ def back_up(
         "corpus_dirs": [str(c.resolve()) for c in settings.paths.corpus_dirs],
         "audit": {"ok": done.audit.ok, "head": done.audit.anchor} if done.audit else None,
         "absent": done.absent,
-        "not_copied": NOT_COPIED,
+        "not_copied": "; ".join(not_copied(settings)),
         "files": done.files,
     }
     out = folder / MANIFEST
@@ -125,12 +138,67 @@ def back_up(
     return done
 
 
+def not_copied(settings: Settings) -> list[str]:
+    """What a backup made with ``settings`` leaves out, and how it comes back."""
+    out = [NOT_COPIED]
+    if settings.chroma.mode == "http":
+        out.append(NOT_COPIED_CHROMA_SERVER)
+    return out
+
+
+def _copy_tree(source: Path, dest: Path) -> None:
+    """A folder copied file by file, its SQLite databases through the online backup."""
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        if path.name.endswith(("-wal", "-shm", "-journal")) or path.name == ".lock":
+            continue  # a database's own files: its online backup holds their rows
+        target = dest / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix in (".sqlite", ".sqlite3"):
+            _copy_sqlite(path, target)
+        else:
+            shutil.copyfile(path, target)
+
+
+def _copy_index(settings: Settings, dest: Path) -> bool:
+    """The live index generation (and, with the embedded Chroma, its vectors), the query
+    adapters and the embedding cache, copied to ``dest`` under the ingest lock; False when there
+    is no index yet."""
+    data = settings.paths.data_dir
+    state = IndexState(settings.paths.index_dir)
+    if state.current_pointer() is None:
+        return False
+    try:
+        with state.lock():
+            pointer = state.current_pointer()
+            if pointer is None:  # an ingest that failed its first run cleared it meanwhile
+                return False
+            live = str(pointer["generation"])
+            shutil.copyfile(state.dir / CURRENT, _made(dest / "index" / CURRENT))
+            _copy_tree(state.gens / live, dest / "index" / "generations" / live)
+            if settings.chroma.mode == "persistent" and (state.dir / "chroma").is_dir():
+                _copy_tree(state.dir / "chroma", dest / "index" / "chroma")
+            for extra in _INDEX_EXTRAS:
+                if (data / extra).is_dir():
+                    _copy_tree(data / extra, dest / extra)
+                elif (data / extra).is_file():
+                    _copy_sqlite(data / extra, _made(dest / extra))
+    except IndexBusyError:
+        raise ConfigError("an ingest is writing the index: back up when it has finished") from None
+    return True
+
+
+def _made(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 @dataclass
 class Restored:
     files: list[Path] = field(default_factory=list)  # written
     set_aside: list[Path] = field(default_factory=list)  # what was there, moved aside
     audit_head: str = ""
     left_out: list[str] = field(default_factory=list)  # the backup's local stores not restored
+    index: bool = False  # the backup held the index (the server answers without an ingest)
 
 
 def _listed_files(folder: Path) -> dict[str, str]:
@@ -155,6 +223,15 @@ def _targets(settings: Settings, names: list[str]) -> dict[str, tuple[Path, Path
     for name in names:
         if name in fixed:
             out[name] = (fixed[name], fixed[name].parent)
+        elif name.startswith(f"{INDEX}/"):
+            # the index, adapters and embedding cache go back where the settings keep them; what
+            # was there is set aside in the data folder's hidden .before-restore/
+            rest = name.split("/", 1)[1]
+            data = settings.paths.data_dir
+            target = data / rest
+            if rest.startswith("index/"):
+                target = settings.paths.index_dir / rest.split("/", 1)[1]
+            out[name] = (target, (data / ASIDE / rest).parent)
         elif name.startswith("corpus/"):
             _, folder, rest = name.split("/", 2)
             n = int(folder.split("-", 1)[0])
@@ -204,7 +281,7 @@ def restore(
         path = folder / name
         if not path.is_file() or sha256_file(path) != digest:
             raise ConfigError(f"the backup is damaged: {name} is missing or changed")
-    done = Restored(left_out=left_out)
+    done = Restored(left_out=left_out, index=any(n.startswith(f"{INDEX}/") for n in listed))
     if "audit.sqlite" in listed:
         result = AuditTrail.from_settings(settings, folder / "audit.sqlite").verify()
         if not result.ok:
@@ -226,7 +303,7 @@ def restore(
             done.set_aside.append(aside)
         for suffix in ("-wal", "-shm"):  # a stopped database's leftovers belong to the old file
             stale = target.with_name(target.name + suffix)
-            if target.suffix == ".sqlite" and stale.exists():
+            if target.suffix in (".sqlite", ".sqlite3") and stale.exists():
                 stale.replace(stale.with_name(f"{stale.name}.before-restore-{stamp}"))
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(folder / name, target)

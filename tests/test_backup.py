@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import stat
 from datetime import UTC, datetime
@@ -17,8 +18,14 @@ from assistant.audit import AuditTrail
 from assistant.backup import MANIFEST, back_up, restore
 from assistant.cli import main
 from assistant.digests import sha256_file
+from assistant.embeddings import build_embedder
 from assistant.errors import ConfigError
+from assistant.index.reader import Index
+from assistant.index.state import IndexState
+from assistant.runtime import open_store
 from assistant.settings import Settings
+from ingest.pipeline import run_ingest
+from tests.conftest import search
 from tests.test_audit import event, tamper
 
 
@@ -65,7 +72,8 @@ def test_a_backup_holds_a_verified_consistent_copy_of_what_cannot_be_rebuilt(
     manifest = json.loads((folder / MANIFEST).read_text())
     assert manifest["audit"] == {"ok": True, "head": original.anchor}
     assert manifest["files"] == {name: sha256_file(folder / name) for name in done.files}
-    assert "ingest" in manifest["not_copied"] and manifest["absent"] == []
+    assert "ingest" in manifest["not_copied"]
+    assert manifest["absent"] == ["index (no `hipaa-assistant ingest` has run yet)"]
     with pytest.raises(ConfigError, match="already exists"):
         back_up(settings, tmp_path / "backups", now=lambda: datetime(2026, 12, 5, tzinfo=UTC))
 
@@ -97,6 +105,7 @@ def test_nothing_yet_is_said_not_failed(tmp_path: Path) -> None:
         "ui.sqlite",
         "users.json",
         f"corpus folder {tmp_path / 'none'}",
+        "index (no `hipaa-assistant ingest` has run yet)",
     }
 
 
@@ -177,3 +186,57 @@ def test_a_damaged_backup_is_refused_before_anything_is_written(
     assert sha256_file(settings.server.resolve_users_file(settings.paths.data_dir)) == before
     with pytest.raises(ConfigError, match="not a backup"):
         restore(settings, tmp_path)
+
+
+def _ingested(settings: Settings) -> Index:
+    emb = build_embedder(settings.embedding)
+    assert run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False).ok
+    return Index(settings, emb, open_store(settings, emb))
+
+
+def test_the_index_is_backed_up_so_a_restored_server_answers_without_an_ingest(
+    settings: Settings, tmp_path: Path
+) -> None:
+    question = "How fast must access be removed when someone leaves?"
+    before = [(p.chunk.locator, p.score) for p in search(_ingested(settings), question)]
+    done = back_up(settings, tmp_path / "backups")
+    live = IndexState(settings.paths.index_dir).current_pointer()
+    assert live is not None
+    assert {
+        "index/index/CURRENT.json",
+        f"index/index/generations/{live['generation']}/chunks.jsonl",
+        "index/index/chroma/chroma.sqlite3",
+        "index/embedding-cache.sqlite",
+    } <= set(done.files)
+    assert not any(name.endswith((".lock", "-wal", "-shm")) for name in done.files)
+    shutil.rmtree(settings.paths.data_dir)  # the machine is gone: data folder and corpus
+    shutil.rmtree(settings.paths.corpus_dirs[0])
+    restored = restore(settings, done.folder)
+    assert restored.index
+    emb = build_embedder(settings.embedding)
+    index = Index(settings, emb, open_store(settings, emb))
+    assert [(p.chunk.locator, p.score) for p in search(index, question)] == before
+    # the next ingest sees the restored index as its own: nothing changed, nothing embedded
+    calls = emb.calls  # type: ignore[attr-defined]
+    again = run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False)
+    assert again.ok and again.noop and again.generation == live["generation"]
+    assert emb.calls == calls  # type: ignore[attr-defined]
+
+
+def test_no_backup_of_the_index_while_an_ingest_writes_it(
+    settings: Settings, tmp_path: Path
+) -> None:
+    _ingested(settings)
+    busy = pytest.raises(ConfigError, match="an ingest is writing the index")
+    with IndexState(settings.paths.index_dir).lock(), busy:
+        back_up(settings, tmp_path / "backups")
+
+
+def test_a_restore_over_an_index_in_place_sets_it_aside(settings: Settings, tmp_path: Path) -> None:
+    _ingested(settings)
+    done = back_up(settings, tmp_path / "backups")
+    with pytest.raises(ConfigError, match="already exists"):
+        restore(settings, done.folder)
+    restored = restore(settings, done.folder, force=True)
+    aside = settings.paths.data_dir / ".before-restore" / "index"
+    assert any(p.parent == aside and p.name.startswith("CURRENT.json.") for p in restored.set_aside)

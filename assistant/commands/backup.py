@@ -1,4 +1,5 @@
-"""`hipaa-assistant backup DEST`: what cannot be rebuilt, copied safely while the server runs
+"""`hipaa-assistant backup DEST`: what cannot be rebuilt, and the index, copied safely while the
+server runs
 (``assistant.backup``; `restore` puts it back; docs/administration.md)."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
-    from assistant.backup import NOT_COPIED, NOT_COPIED_DATABASE, back_up
+    from assistant.backup import NOT_COPIED_DATABASE, back_up, not_copied
 
     done = back_up(settings, args.dest)
     print(f"backed up {len(done.files)} files to {done.folder}")
@@ -22,7 +23,8 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
         print(f"audit trail copy: {done.audit.summary()}")
     for name in done.absent:
         print(f"nothing to copy yet: {name}")
-    print(f"not copied: {NOT_COPIED}")
+    for what in not_copied(settings):
+        print(f"not copied: {what}")
     if settings.database.url is not None:
         print(f"not copied: {NOT_COPIED_DATABASE}")
     return 0 if done.audit is None or done.audit.ok else 1

@@ -35,7 +35,12 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
         print(f"left out (PostgreSQL holds these here): {', '.join(done.left_out)}")
     for path in done.set_aside:
         print(f"set aside: {path}")
-    print("next: `hipaa-assistant fetch` and `hipaa-assistant ingest` rebuild the index", end="")
+    if done.index:
+        print("next: `hipaa-assistant fetch` gets the official sources again", end="")
+    else:
+        print(
+            "next: `hipaa-assistant fetch` and `hipaa-assistant ingest` rebuild the index", end=""
+        )
     if done.audit_head:
         print(f"; `hipaa-assistant audit verify --anchor {done.audit_head}` checks the trail")
     else:
