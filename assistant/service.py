@@ -15,6 +15,7 @@ import unicodedata
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from assistant import doc_changes
@@ -143,6 +144,8 @@ class AssistantService:
         self._catalogs: Catalogs | None = None  # read on the first BAA check
         self._reload_lock = threading.Lock()
         self._pointer_seen: tuple[int, int] | None = None  # CURRENT.json when it matched
+        self._confirmed_seen = 0  # the last confirmed question read from the shared index
+        self._questions_lock = threading.Lock()  # one question added to the index at a time
         # (index, groups) -> (whether those groups read a contract, the vendors a document
         # they may read names)
         self._vendor_names: dict[tuple[str, frozenset[str] | None], tuple[bool, list[str]]] = {}
@@ -297,8 +300,9 @@ class AssistantService:
 
     def confirm_question(self, question: str, locator: str, caller: Caller) -> Confirmation:
         """A privacy officer's confirmation that the passage cited as ``locator`` answers
-        ``question``: redacted by the PHI guard, written to the organisation's question file,
-        audited, and in effect for the next question (no re-ingest)."""
+        ``question``: redacted by the PHI guard, written to the organisation's question file
+        (where the index is shared, to the database, and every server takes it up within
+        seconds), audited, and in effect for the next question (no re-ingest)."""
         allowed = set(self.settings.retrieval.confirm_groups)
         if not caller.groups & allowed:
             raise NotAllowedError(
@@ -314,10 +318,15 @@ class AssistantService:
         hits = self.index.find_locator(locator, make_scope(caller.groups))
         if not hits:
             raise InputError(f"no passage you can read is cited as {locator!r}")
-        path = confirmed_file(self.settings)
-        added = append_question(path, locator, guard.text)
+        path: Path | None = None
+        if self.shared is not None:  # every server's, not this machine's question file
+            added = self.shared.confirm(locator, guard.text)
+        else:
+            path = confirmed_file(self.settings)
+            added = append_question(path, locator, guard.text)
         if added:
-            self.chain.retriever.add_question(locator, guard.text)
+            with self._questions_lock:
+                self.chain.retriever.add_question(locator, guard.text)
         log.info(
             "question confirmed user=%s surface=%s chunk=%s added=%s redacted=%s",
             caller.user,
@@ -403,6 +412,7 @@ class AssistantService:
         index = open_index(self.settings, self.index.embedder)
         model = getattr(self.chain.answerer, "model", None)
         self.chain = build_chain(self.settings, index, model)
+        self._confirmed_seen = 0  # read them all again: one may have come while it was built
         log.info("index reloaded: generation %s", index.generation.gen_id)
 
     def refresh(self) -> bool:
@@ -453,6 +463,7 @@ class AssistantService:
         except Exception:
             log.exception("cannot read the live index generation; answering from this one")
             return False
+        self._take_confirmed(shared)
         if live is None or live == self.index.generation.gen_id:
             return False
 
@@ -462,6 +473,23 @@ class AssistantService:
             self._swap_chain()
 
         return self._reload_in_background(follow)
+
+    def _take_confirmed(self, shared: SharedGenerations) -> None:
+        """Adds the questions confirmed on any server since the last look (read with ``live``,
+        every few seconds) to this server's question index."""
+        if not self.settings.retrieval.corpus_questions:
+            return
+        if not shared.recheck_due("confirmed"):
+            return
+        try:
+            new = shared.confirmed(self._confirmed_seen)
+        except Exception:
+            log.exception("cannot read the confirmed questions; trying again shortly")
+            return
+        with self._questions_lock:
+            for seq, locator, question in new:
+                self.chain.retriever.add_question(locator, question)
+                self._confirmed_seen = seq
 
     def record_event(self, caller: Caller, what: str, *, mode: str) -> None:
         """An audited action other than a question (a document added or retired)."""

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from assistant.commands.ingest import cmd_ingest
+from assistant.commands.questions import cmd_questions
 from assistant.database import Database
 from assistant.embeddings import build_embedder
 from assistant.errors import IndexBusyError
@@ -139,3 +140,49 @@ def test_the_live_generation_is_read_every_few_seconds_and_files_are_checked(
         conn.execute("UPDATE index_state.files SET content = 'x' WHERE name = 'chunks.jsonl'")
     with pytest.raises(ValueError, match="does not match its hash"):
         reader.pull("g1", IndexState(tmp_path / "c" / "index"), tmp_path / "c" / "adapters")
+
+
+CONFIRMED = "Can I print a member's claim at home if I pick it up within the hour?"
+
+
+def test_a_question_confirmed_on_one_server_is_in_every_servers_question_index(
+    tmp_path: Path,
+    tiny_corpus: Path,
+    url: str,
+    chroma_server: int,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ingester = _machine(tmp_path / "a", tiny_corpus, url, chroma_server)
+    assert cmd_ingest(ingester, ARGS) == 0
+    one = AssistantService.build(_machine(tmp_path / "b", tiny_corpus, url, chroma_server))
+    two = AssistantService.build(_machine(tmp_path / "c", tiny_corpus, url, chroma_server))
+    officer = Caller("pat", frozenset({"privacy-office", "staff"}), "cli")
+    locator = "TST-200 §2.1"
+
+    def holds(service: AssistantService) -> bool:
+        topics = service.chain.retriever.topics
+        return topics is not None and topics.holds(locator, CONFIRMED)
+
+    assert not holds(one) and not holds(two)
+    done = one.confirm_question(CONFIRMED, locator, officer)
+    assert done.added and done.path is None and holds(one)
+    # in the database every server reads, not in this machine's question file
+    assert not (tiny_corpus / "questions" / "confirmed.yaml").exists()
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT locator, question FROM index_state.confirmed_questions")
+        assert rows.fetchall() == [(locator, CONFIRMED)]
+    _until(lambda: holds(two), seconds=10)  # the other server, without a question or a restart
+    capsys.readouterr()  # what the ingest printed
+    assert cmd_questions(two.settings, argparse.Namespace(questions_command="list")) == 0
+    assert capsys.readouterr().out == f"{locator}\t{CONFIRMED}\n"
+    assert not two.confirm_question(CONFIRMED, locator, officer).added  # one row, not two
+    # a server started later, and the next ingest's question index, hold it from the start
+    three = AssistantService.build(_machine(tmp_path / "d", tiny_corpus, url, chroma_server))
+    assert holds(three)
+    policy = tiny_corpus / "policies" / "TST-200-printing.md"
+    policy.write_text(policy.read_text().replace("four hours", "two hours"))
+    assert cmd_ingest(ingester, ARGS) == 0
+    newest = IndexState(ingester.paths.index_dir).current_pointer()
+    assert newest is not None
+    _until(lambda: bool(two.index.generation.gen_id == newest["generation"]))
+    assert holds(two)  # the new generation's question index has it too

@@ -15,10 +15,11 @@ from assistant.checks.run import name_words, organisation_of
 from assistant.embeddings import Embedder
 from assistant.index.embed_cache import EmbeddingCache
 from assistant.index.reader import Index
+from assistant.index.shared import shared_index
 from assistant.retrieval.adapter import QueryAdapter, adapter_key, load_or_fit
 from assistant.retrieval.rerank import CrossEncoderReranker, Reranker
 from assistant.retrieval.retriever import HybridRetriever
-from assistant.retrieval.topics import TopicIndex
+from assistant.retrieval.topics import Topic, TopicIndex
 from assistant.retrieval.vocabulary import Vocabulary
 from assistant.settings import Settings
 from assistant.words import word_list
@@ -66,9 +67,11 @@ def build_topics(settings: Settings, embedder: Embedder) -> TopicIndex | None:
     folders = topic_folders(settings)
     if not folders or not settings.retrieval.active("question_index"):
         return None
+    shared = shared_index(settings) if settings.retrieval.corpus_questions else None
+    confirmed = [Topic(loc, (q,)) for _, loc, q in shared.confirmed()] if shared else []
     cache = EmbeddingCache(settings.paths.data_dir / "embedding-cache.sqlite")
     try:
-        return TopicIndex.build(folders, embedder, cache)
+        return TopicIndex.build(folders, embedder, cache, extra=confirmed)
     finally:
         cache.close()
 

@@ -7,6 +7,7 @@ import argparse
 
 from assistant.accounts import user_store
 from assistant.errors import ConfigError
+from assistant.index.shared import shared_index
 from assistant.retrieval.confirmed import confirmed_file
 from assistant.retrieval.suggest import review_file, take_from_review
 from assistant.retrieval.topics import load_topic_file
@@ -28,13 +29,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_questions(settings: Settings, args: argparse.Namespace) -> int:
     if args.questions_command == "list":
-        path = confirmed_file(settings)
-        topics = load_topic_file(path)
-        if not topics:
-            print(f"no confirmed questions yet ({path})")
-        for topic in topics:
-            for ask in topic.asks:
-                print(f"{topic.locator}\t{ask}")
+        shared = shared_index(settings)
+        if shared is not None:  # every server's, in the database
+            rows = [(locator, ask) for _, locator, ask in shared.confirmed()]
+            where = "the shared database"
+        else:
+            path = confirmed_file(settings)
+            rows = [(t.locator, ask) for t in load_topic_file(path) for ask in t.asks]
+            where = str(path)
+        if not rows:
+            print(f"no confirmed questions yet ({where})")
+        for locator, ask in rows:
+            print(f"{locator}\t{ask}")
         return 0
     if args.questions_command == "review":
         path = review_file(settings)
@@ -62,9 +68,11 @@ def cmd_questions(settings: Settings, args: argparse.Namespace) -> int:
             for ask in topic.asks:
                 added += service.confirm_question(ask, topic.locator, caller).added
         take_from_review(path, args.locator)
-        print(f"accepted {added} questions into {confirmed_file(settings)}")
+        into = "the shared database" if service.shared else str(confirmed_file(settings))
+        print(f"accepted {added} questions into {into}")
         return 0
     done = service.confirm_question(args.question, args.locator, caller)
     state = "added" if done.added else "already there"
-    print(f"{state}: {done.locator} <- {done.question!r} ({done.path})")
+    stored = str(done.path or "the shared database: every server takes it up within seconds")
+    print(f"{state}: {done.locator} <- {done.question!r} ({stored})")
     return 0

@@ -12,6 +12,9 @@ live (``index_state`` schema, migration 0006). The vectors are in the Chroma ser
   meanwhile.
 - The two newest generations are kept (the previous one's Chroma collection too), so a server
   still on the previous one answers until it has switched.
+- Questions a privacy officer confirms are kept here too (migration 0007), not in one machine's
+  question file: every server adds a new one to its question index within seconds, and every
+  ingest's question index holds them.
 """
 
 from __future__ import annotations
@@ -65,7 +68,18 @@ class SharedGenerations:
         self._recheck_s = recheck_s
         self._clock = clock
         self._seen: tuple[str | None, float] | None = None  # (live, when read)
+        self._due: dict[str, float] = {}  # what else is read every few seconds: when it was
         self._lock = threading.Lock()
+
+    def recheck_due(self, what: str) -> bool:
+        """Whether ``what`` (a name) was last read ``recheck_s`` ago or more (then it counts as
+        read now): one query per server every few seconds, not one per question."""
+        with self._lock:
+            now = self._clock()
+            if now - self._due.get(what, -self._recheck_s) < self._recheck_s:
+                return False
+            self._due[what] = now
+            return True
 
     def live(self) -> str | None:
         """The live generation's id (read again after ``recheck_s``: one query per server every
@@ -128,6 +142,26 @@ class SharedGenerations:
             self._seen = (gen_id, self._clock())
         log.info("index generation %s published and live for every server", gen_id)
         return gen_id
+
+    def confirm(self, locator: str, question: str) -> bool:
+        """Keeps a confirmed (redacted) question for every server; False when it is there."""
+        with self._db.pool().connection() as conn:
+            row = conn.execute(
+                "INSERT INTO index_state.confirmed_questions (locator, question) VALUES (%s, %s) "
+                "ON CONFLICT (locator, question) DO NOTHING RETURNING id",
+                (locator, question),
+            ).fetchone()
+        return row is not None
+
+    def confirmed(self, after: int = 0) -> list[tuple[int, str, str]]:
+        """(id, locator, question) of the questions confirmed after id ``after``, oldest first."""
+        with self._db.pool().connection() as conn:
+            rows = conn.execute(
+                "SELECT id, locator, question FROM index_state.confirmed_questions "
+                "WHERE id > %s ORDER BY id",
+                (after,),
+            ).fetchall()
+        return [(int(r["id"]), str(r["locator"]), str(r["question"])) for r in rows]
 
     def pull(self, gen_id: str, state: IndexState, adapters: Path) -> None:
         """Copies generation ``gen_id`` into the data folder and makes it current there (its

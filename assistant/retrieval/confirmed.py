@@ -35,8 +35,8 @@ class Confirmation:
     question: str  # redacted
     locator: str
     chunk_id: str
-    added: bool  # False: the file already held this question for this locator
-    path: Path
+    added: bool  # False: the file (or shared database) already held it for this locator
+    path: Path | None  # the question file; None where the index is shared (the database)
 
 
 def confirmed_file(settings: Settings) -> Path:

@@ -102,8 +102,11 @@ class HybridRetriever:
         self._vendors = name_aliases(names)
         self._described = descriptors(openings)
 
-    def add_question(self, locator: str, question: str) -> None:
-        """One more question-index entry, in effect for the next retrieval (no re-ingest)."""
+    def add_question(self, locator: str, question: str) -> bool:
+        """One more question-index entry, in effect for the next retrieval (no re-ingest); False
+        when the index holds it already."""
+        if self.topics is not None and self.topics.holds(locator, question):
+            return False
         vector = self.index.embedder.embed_query(question)
         if self.topics is None:
             topics = TopicIndex([Topic(locator, (question,))], np.asarray([vector], np.float32))
@@ -111,6 +114,7 @@ class HybridRetriever:
             topics = self.topics.with_question(locator, question, vector)
         stages = build_stages(self.index, self.settings, topics)
         self.topics, self.stages = topics, stages  # each request reads one or the other whole
+        return True
 
     def plan(self, question: str) -> QueryPlan:
         """What the question names, and the vocabulary bridge's rule words for it (the bridge is

@@ -79,9 +79,7 @@ def _key(text: str) -> str:
     return "ask:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def embed_asks(
-    asks: Iterable[str], embedder: Embedder, cache: EmbeddingCache | None
-) -> np.ndarray:
+def embed_asks(asks: Iterable[str], embedder: Embedder, cache: EmbeddingCache | None) -> np.ndarray:
     """Vectors of ``asks`` in order; through the embedding cache when one is given."""
     texts = list(asks)
     if not texts:
@@ -106,9 +104,7 @@ class TopicIndex:
         # entries sharing a locator (the definitions of one section) rank as one
         self.locators = list(dict.fromkeys(t.locator for t in topics))
         slot = {loc: i for i, loc in enumerate(self.locators)}
-        self._owner = np.asarray(
-            [slot[t.locator] for t in topics for _ in t.asks], dtype=np.int64
-        )
+        self._owner = np.asarray([slot[t.locator] for t in topics for _ in t.asks], dtype=np.int64)
         if vectors.shape[0] != len(self._owner):
             raise ValueError("one vector per question is needed")
         self._vectors = vectors
@@ -121,23 +117,27 @@ class TopicIndex:
         folders: Path | Sequence[Path],
         embedder: Embedder,
         cache: EmbeddingCache | None = None,
+        extra: Sequence[Topic] = (),
     ) -> TopicIndex:
-        """From the ``*.yaml`` files of each folder in turn (a missing folder adds nothing)."""
+        """From the ``*.yaml`` files of each folder in turn (a missing folder adds nothing), then
+        ``extra`` (the questions confirmed where the index is shared)."""
         paths = [folders] if isinstance(folders, Path) else list(folders)
-        topics = [t for folder in paths for t in load_topics(folder)]
+        topics = [t for folder in paths for t in load_topics(folder)] + list(extra)
         return cls(topics, embed_asks((a for t in topics for a in t.asks), embedder, cache))
 
     def __len__(self) -> int:
         return len(self.locators)
+
+    def holds(self, locator: str, question: str) -> bool:
+        """Whether an entry for ``locator`` has ``question`` already."""
+        return any(t.locator == locator and question in t.asks for t in self.topics)
 
     def with_question(self, locator: str, question: str, vector: np.ndarray) -> TopicIndex:
         """A new index holding one more question (the running one is left as it is)."""
         vectors = np.vstack([self._vectors, np.asarray(vector, dtype=np.float32)[None, :]])
         return TopicIndex([*self.topics, Topic(locator, (question,))], vectors)
 
-    def training_pairs(
-        self, row_of: Callable[[str], int | None]
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def training_pairs(self, row_of: Callable[[str], int | None]) -> tuple[np.ndarray, np.ndarray]:
         """(question vectors, passage rows): each question with the row ``row_of`` gives its
         entry's locator; entries whose passage is not in the index are left out."""
         keep: list[int] = []
