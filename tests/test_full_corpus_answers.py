@@ -62,9 +62,10 @@ def test_the_rule_quoted_is_the_one_the_policy_cites(
     assert rules == ["45 CFR 164.308(a)(3)(ii)(C)"], rules
     assert "4 hours" in result["answer"]
     assert "164.524" not in result["answer"]
-    cited = {c["n"] for c in result["citations"]}
-    # the cited paragraph was added beside the retrieved passages: shown because it is quoted
-    assert len(result["passages"]) <= 5 + len(cited)
+    # the cited paragraph was added beside the retrieved passages: listed because it is quoted
+    followed = [p["locator"] for p in result["passages"] if p["followed_citation"]]
+    assert followed == ["45 CFR 164.308(a)(3)"], followed
+    assert len(result["passages"]) == 6
 
 
 def test_named_paragraph_is_quoted_from_that_paragraph(

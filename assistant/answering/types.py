@@ -97,6 +97,7 @@ class Passage:
             "score": self.score,
             "dense_score": self.dense,
             "lexical_score": self.lexical,
+            "followed_citation": self.follows,
             "text": self.text,
         }
 
