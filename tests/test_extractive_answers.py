@@ -128,3 +128,25 @@ def test_a_cited_paragraph_is_not_quoted_unless_a_quoted_sentence_cites_it() -> 
     cited = _follows(2, "45 CFR 164.308(a)(3)(ii)(C)", _TERMINATING)
     answer = _answers("How fast must access be removed after a role change?", [policy, cited], 4)
     assert "5 business days" in answer and "[2]" not in answer
+
+
+def test_a_weak_quote_that_says_an_asked_part_does_not_open_the_answer() -> None:
+    question = (
+        "Can the clinic send scanned consent forms to the archive vendor by email, and what "
+        "happens if a form is lost?"
+    )
+    policy = _passage(
+        1,
+        "REC-1 §3",
+        "The clinic may send scanned consent forms to the archive vendor only through the "
+        "secure portal, never by email.",
+        doc_type="policy",
+    )
+    rule = _passage(
+        2, "45 CFR 1.2(c)", "If a form is lost in transit, the covered entity documents it."
+    )
+    answer = _answers(question, [policy, rule], sentences=4)
+    assert "If a form is lost" in answer  # it says what happens, so it is quoted ...
+    assert answer.startswith(
+        "Your policies:\n- REC-1 §3: \u201cThe clinic may send"
+    )  # ... not first

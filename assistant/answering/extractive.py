@@ -196,12 +196,15 @@ class ExtractiveAnswerer:
             if new_passage or adds or c.score >= 0.7 * best:
                 take(c)
         # The answer opens with the quote that says most of what is asked, the best of them
-        # first; a question that names a paragraph ("What does 45 CFR 164.312(a)(2)(iv)
-        # require?") is answered from that paragraph first.
+        # first, among those at least half as good as the best (a rule paragraph that only
+        # starts with "If ..." does not open an answer to "what happens if ...?"); a question
+        # that names a paragraph ("What does 45 CFR 164.312(a)(2)(iv) require?") is answered
+        # from that paragraph first.
         opening = lead
         if not lead.named:
+            strong = [c for c in chosen if c is lead or c.score >= 0.5 * best]
             opening = max(
-                chosen, key=lambda c: (sum(p.says(c.sentence.text) for p in parts), c.score)
+                strong, key=lambda c: (sum(p.says(c.sentence.text) for p in parts), c.score)
             )
         _follow_citations(chosen, ranked, chunks, opening, self.settings.max_sentences)
         text = _compose(chosen, chunks, opening)
