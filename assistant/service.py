@@ -489,7 +489,7 @@ class AssistantService:
         with self._questions_lock:
             for seq, locator, question in new:
                 self.chain.retriever.add_question(locator, question)
-                self._confirmed_seen = seq
+                self._confirmed_seen = max(self._confirmed_seen, seq)
 
     def record_event(self, caller: Caller, what: str, *, mode: str) -> None:
         """An audited action other than a question (a document added or retired)."""
