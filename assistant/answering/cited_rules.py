@@ -39,8 +39,3 @@ def followed(
                 if len(out) >= limit:
                     return out
     return out
-
-
-def cited_in(sentence: str) -> list[str]:
-    """The rule paragraphs a sentence cites ("45 CFR 164.308(a)(3)(ii)(C)")."""
-    return find_cfr_locators(sentence)

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from assistant.answering.answer_kinds import asked_kinds
 from assistant.answering.asked_parts import asked_parts
-from assistant.answering.cited_rules import cited_in
 from assistant.answering.text import Sentence, content_terms, sentences, stem5
 from assistant.answering.types import Passage
 from assistant.documents import DOC_TYPE_NAMES, Chunk
 from assistant.locators import inside
+from assistant.retrieval.query import find_cfr_locators
 from assistant.settings import AnswerSettings
 
 _GROUP_ORDER = ("baa", "policy", "rule", "guidance")
@@ -232,7 +232,7 @@ def _follow_citations(
         cited
         for o in chosen
         if o.passage.doc_type in _OWN_KINDS and o.passage.n == opening.passage.n
-        for cited in cited_in(o.sentence.text)
+        for cited in find_cfr_locators(o.sentence.text)
     ]
     if not cites:
         return

@@ -67,8 +67,8 @@ class SharedGenerations:
         self._db = db
         self._recheck_s = recheck_s
         self._clock = clock
-        self._seen: tuple[str | None, float] | None = None  # (live, when read)
-        self._due: dict[str, float] = {}  # what else is read every few seconds: when it was
+        self._live: str | None = None  # the live generation when last read
+        self._due: dict[str, float] = {}  # what is read every few seconds: when it last was
         self._lock = threading.Lock()
 
     def recheck_due(self, what: str) -> bool:
@@ -84,20 +84,16 @@ class SharedGenerations:
     def live(self) -> str | None:
         """The live generation's id (read again after ``recheck_s``: one query per server every
         few seconds, not one per question)."""
-        with self._lock:
-            now = self._clock()
-            if self._seen is not None and now - self._seen[1] < self._recheck_s:
-                return self._seen[0]
-        try:
-            with self._db.pool().connection() as conn:
-                row = conn.execute("SELECT gen_id FROM index_state.live").fetchone()
-        except Exception:
-            with self._lock:  # not asked again (nor logged by the caller) for a moment
-                self._seen = (self._seen[0] if self._seen else None, self._clock())
-            raise
+        if not self.recheck_due("live"):
+            with self._lock:
+                return self._live
+        # a failed read counts as read too: not asked again (nor logged by the caller) for a
+        # moment
+        with self._db.pool().connection() as conn:
+            row = conn.execute("SELECT gen_id FROM index_state.live").fetchone()
         live = row["gen_id"] if row else None
         with self._lock:
-            self._seen = (live, self._clock())
+            self._live = live
         return live
 
     def publish(self, state: IndexState, adapters: Path) -> str:
@@ -139,7 +135,7 @@ class SharedGenerations:
                 (KEEP, gen_id),
             )
         with self._lock:
-            self._seen = (gen_id, self._clock())
+            self._live, self._due["live"] = gen_id, self._clock()
         log.info("index generation %s published and live for every server", gen_id)
         return gen_id
 

@@ -105,6 +105,7 @@ class TopicIndex:
         self.locators = list(dict.fromkeys(t.locator for t in topics))
         slot = {loc: i for i, loc in enumerate(self.locators)}
         self._owner = np.asarray([slot[t.locator] for t in topics for _ in t.asks], dtype=np.int64)
+        self._pairs = {(t.locator, ask) for t in topics for ask in t.asks}  # for ``holds``
         if vectors.shape[0] != len(self._owner):
             raise ValueError("one vector per question is needed")
         self._vectors = vectors
@@ -130,7 +131,7 @@ class TopicIndex:
 
     def holds(self, locator: str, question: str) -> bool:
         """Whether an entry for ``locator`` has ``question`` already."""
-        return any(t.locator == locator and question in t.asks for t in self.topics)
+        return (locator, question) in self._pairs
 
     def with_question(self, locator: str, question: str, vector: np.ndarray) -> TopicIndex:
         """A new index holding one more question (the running one is left as it is)."""
