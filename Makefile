@@ -11,7 +11,7 @@ MIRROR ?=
 TORCH_INDEX ?=
 TORCH := $(shell grep '^torch==' requirements.lock)
 
-.PHONY: venv run serve load bench bench-latency bench-cold-ask measure-embedders fetch ingest sources test test-fast docs lint lock pdfs clean measure-ingest measure-ask calibrate eval
+.PHONY: venv run serve load bench bench-latency bench-cold-ask measure-embedders fetch ingest sources train test test-fast docs lint lock pdfs clean measure-ingest measure-ask calibrate eval
 
 venv: $(STAMP)
 
@@ -33,6 +33,11 @@ ingest: venv
 
 sources: venv
 	$(BIN)/hipaa-assistant sources
+
+# Train the question encoder on the question index (minutes, CPU); used with
+# HIPAA_ASSISTANT_RETRIEVAL__QUERY_TUNING=true (ingest then retrains it when its inputs change).
+train: venv
+	$(BIN)/hipaa-assistant train
 
 # Fetch and index the sources, then start the chat UI and API on http://localhost:8000.
 # Add a user first: .venv/bin/hipaa-assistant users add NAME --groups staff

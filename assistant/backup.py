@@ -36,6 +36,10 @@ NOT_COPIED = (
     "the fetched sources and the embedder's ONNX copy: `hipaa-assistant fetch` and "
     "`hipaa-assistant ingest` make them again"
 )
+NOT_COPIED_TUNED = (
+    "the trained question encoder (retrieval.query_tuning): `hipaa-assistant train` trains the "
+    "same one again"
+)
 NOT_COPIED_CHROMA_SERVER = (
     "the index's vectors, in the Chroma server (chroma.mode http): back it up with its own tools; "
     "`hipaa-assistant ingest` also rebuilds them from the documents"
@@ -141,6 +145,8 @@ def back_up(
 def not_copied(settings: Settings) -> list[str]:
     """What a backup made with ``settings`` leaves out, and how it comes back."""
     out = [NOT_COPIED]
+    if settings.retrieval.query_tuning:
+        out.append(NOT_COPIED_TUNED)
     if settings.chroma.mode == "http":
         out.append(NOT_COPIED_CHROMA_SERVER)
     return out

@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
         "organisation's documents into questions/review/suggested.yaml, for a person to accept",
     )
 
+    from assistant.commands import train
+
+    train.add_arguments(
+        sub.add_parser("train", help="train the question encoder on the question index")
+    )
+
     s = sub.add_parser("sources", help="what is indexed: documents, versions, chunks, access")
     s.add_argument("--json", action="store_true", help="machine-readable output")
 

@@ -83,6 +83,8 @@ def read_layout(model_dir: Path) -> ModelLayout:
     transformer_dir = model_dir / modules[0].get("path", "")
     pooling = json.loads((model_dir / modules[1]["path"] / "config.json").read_text("utf-8"))
     modes = [k for k, v in pooling.items() if k.startswith("pooling_mode_") and v]
+    if pooling.get("pooling_mode") == "mean":  # as sentence-transformers 5 saves it
+        modes = [*modes, "pooling_mode_mean_tokens"]
     if modes != ["pooling_mode_mean_tokens"]:
         raise ConfigError("provider 'onnx' supports mean pooling only")
     config = json.loads((transformer_dir / "config.json").read_text("utf-8"))
@@ -100,7 +102,7 @@ def read_layout(model_dir: Path) -> ModelLayout:
         transformer_dir=transformer_dir,
         max_seq_length=max_len,
         do_lower_case=bool(st_config.get("do_lower_case")),
-        dimension=int(pooling["word_embedding_dimension"]),
+        dimension=int(pooling.get("word_embedding_dimension") or pooling["embedding_dimension"]),
         weights=weights,
         model_type=str(config.get("model_type", "")),
         num_heads=int(config.get("num_attention_heads", 0)),

@@ -147,6 +147,7 @@ RETRIEVAL_WEIGHTS: dict[str, float] = {
     "dense": 1.0,
     "lexical": 1.0,
     "adapted_dense": 1.0,
+    "tuned_dense": 3.0,
     "rule_dense": 0.5,
     "rule_lexical": 0.5,
     "question_index": 2.0,
@@ -200,6 +201,19 @@ class RetrievalSettings(_Group):
         description="How close the query adapter stays to leaving questions as they are (its "
         "fit's penalty on the distance from the identity). 3 is where questions of passages "
         "held out of the fit find them most often (1: 72%, 3: 74%, 10: 74%, 30: 73%).",
+    )
+    query_tuning: bool = Field(
+        default=False,
+        description="Train a copy of the embedding model's question side on the question index "
+        "(at ingest or with 'hipaa-assistant train'; torch on the CPU, minutes) and rank the "
+        "passages with it as well (the 'tuned_dense' stage). Kept in the data folder under a "
+        "key of its inputs; answering uses its ONNX export.",
+    )
+    tuning_epochs: int = Field(
+        default=2, ge=1, le=20, description="Passes over the question index when training."
+    )
+    tuning_learning_rate: float = Field(
+        default=1e-4, gt=0, le=1e-2, description="Peak learning rate of that training (AdamW)."
     )
     rule_candidates: int = Field(
         default=5, ge=1, description="Candidates of the rankings over the rule text alone."

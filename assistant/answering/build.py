@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from assistant.answering.chain import AnswerChain, Answerer, Condenser
 from assistant.answering.compare import Comparer
@@ -16,13 +20,27 @@ from assistant.embeddings import Embedder
 from assistant.index.embed_cache import EmbeddingCache
 from assistant.index.reader import Index
 from assistant.index.shared import shared_index
+from assistant.model_files import resolve_model_path
 from assistant.retrieval.adapter import QueryAdapter, adapter_key, load_or_fit
 from assistant.retrieval.rerank import CrossEncoderReranker, Reranker
 from assistant.retrieval.retriever import HybridRetriever
 from assistant.retrieval.topics import Topic, TopicIndex
+from assistant.retrieval.tuning import (
+    Progress,
+    TrainingPlan,
+    TunedEncoder,
+    among_kinds,
+    remove_others,
+    train_query_model,
+    tuned_dir,
+    tuned_encoder,
+    tuned_key,
+)
 from assistant.retrieval.vocabulary import Vocabulary
 from assistant.settings import Settings
 from assistant.words import word_list
+
+log = logging.getLogger(__name__)
 
 
 def build_chain(settings: Settings, index: Index, chat_model: Any | None = None) -> AnswerChain:
@@ -41,6 +59,7 @@ def build_chain(settings: Settings, index: Index, chat_model: Any | None = None)
         reranker,
         topics,
         build_adapter(settings, index, topics),
+        build_tuned(settings, index, topics),
     )
     answerer: Answerer
     condenser: Condenser
@@ -101,6 +120,66 @@ def build_adapter(
     )
 
 
+def training_plan(settings: Settings) -> TrainingPlan:
+    r = settings.retrieval
+    return TrainingPlan(epochs=r.tuning_epochs, learning_rate=r.tuning_learning_rate)
+
+
+def build_tuned(
+    settings: Settings,
+    index: Index,
+    topics: TopicIndex | None,
+    *,
+    train: bool = False,
+    progress: Progress | None = None,
+) -> TunedEncoder | None:
+    """The question encoder trained on the question index for this index (``retrieval.
+    query_tuning``), from the data folder; trained there first when ``train`` (ingest, the
+    ``train`` command) and none is. A server never trains: without one it ranks without it."""
+    r = settings.retrieval
+    if topics is None or not r.query_tuning:
+        return None
+    plan = training_plan(settings)
+    # what it is trained towards: every passage's vector, by row (a document changed, added or
+    # removed changes them; an ingest that changed nothing does not)
+    passages = hashlib.sha256(np.ascontiguousarray(index.passage_vectors()).tobytes())
+    parts = [
+        passages.hexdigest(),
+        index.embedder.model_id,
+        *(f"{t.locator}\0{'|'.join(t.asks)}" for t in topics.topics),
+    ]
+    folder = tuned_dir(settings.paths.data_dir / "tuned", tuned_key(parts, plan))
+    encoder = tuned_encoder(folder, settings.embedding)
+    if encoder is None and train:
+        questions, rows = topics.training_questions(index.row_of_locator)
+        load_from, _ = resolve_model_path(settings.embedding.model)
+        trainable = settings.embedding.provider in ("sentence-transformers", "onnx")
+        if not trainable or not Path(load_from).is_dir():
+            log.warning("the question encoder trains from a local sentence-transformers model")
+            return None
+        if not questions:
+            return None
+        # against the passages of the kinds its questions name (only those can be wrong answers)
+        targets, passages_of, kinds = among_kinds(
+            [index.document(c.doc_id).doc_type for c in index.chunks], rows, index.passage_vectors()
+        )
+        log.info("training the question encoder on %d questions", len(questions))
+        trained = train_query_model(
+            load_from, questions, targets, passages_of, folder, plan, progress, kinds
+        )
+        log.info("question encoder trained in %.0f s", trained.seconds)
+        remove_others(folder.parent, folder)
+        encoder = tuned_encoder(folder, settings.embedding)
+        if encoder is not None:
+            encoder.encoder.embed_query("ready")  # exported to ONNX now, not at the first question
+    elif encoder is None:
+        log.warning(
+            "retrieval.query_tuning is on but no question encoder is trained for this index: "
+            "run 'hipaa-assistant train'"
+        )
+    return encoder
+
+
 def prepare_after_ingest(settings: Settings, embedder: Embedder, fit_adapter: bool) -> None:
     """What ``ingest`` does ahead of the server: embed the question index, for a new index
     generation fit the query adapter, and check the questions' ONNX copy of the embedder (so a
@@ -112,6 +191,8 @@ def prepare_after_ingest(settings: Settings, embedder: Embedder, fit_adapter: bo
     index = cache(lambda: open_index(settings, embedder))  # opened once, if at all
     if fit_adapter:
         build_adapter(settings, index(), topics)
+    if settings.retrieval.query_tuning:
+        build_tuned(settings, index(), topics, train=True)
     prepare_query_copy(settings.embedding, embedder, index)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.answering.build import build_chain
+from assistant.answering.build import build_chain, build_topics, build_tuned
 from assistant.evaluation import metrics as m
 from assistant.evaluation.check_keys import KeyScore, load_key_specs, score_key
 from assistant.evaluation.comparisons import (
@@ -85,6 +85,8 @@ def run_suite(
         settings = profile_settings(base, profile)
         prepare_index(base, settings, profile)
         index = open_index(settings)
+        if settings.retrieval.query_tuning:  # each profile's question index trains its own
+            build_tuned(settings, index, build_topics(settings, index.embedder), train=True)
         suite.results[profile.name] = run_eval(
             settings,
             index,

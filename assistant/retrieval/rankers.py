@@ -4,6 +4,8 @@
 - ``lexical``: passages by words (BM25 over the question and the vocabulary bridge's rule words);
 - ``adapted_dense``: by meaning, with the question carried by the query adapter towards the
   passages that answer such questions;
+- ``tuned_dense``: by meaning, with the question embedded by the encoder trained here on the
+  question index (``tuning.py``);
 - ``rule_dense`` / ``rule_lexical``: the same over the rule text alone, so the rule's own wording
   gets a fair place beside policies that restate it in staff words;
 - ``question_index``: passages whose plain-language questions come closest to this one;
@@ -71,6 +73,25 @@ class AdaptedDense:
             query.text, self.settings.dense_candidates, query.scope, query.adapted
         )
         # a mapped question's similarity is not the plain one: no similarities reported
+        return Contribution(scores=rrf_units([h.chunk.chunk_id for h in hits], self.settings.rrf_k))
+
+
+@dataclass(frozen=True)
+class TunedDense:
+    index: Index
+    settings: RetrievalSettings
+    name: str = "tuned_dense"
+    kind: StageKind = "rank"
+
+    def run(self, query: Query, fused: Mapping[str, float]) -> Contribution:
+        kinds = query.tuned_kinds
+        if query.scope.doc_types is not None:
+            kinds = kinds & query.scope.doc_types
+        if query.tuned is None or not kinds:
+            return Contribution(scores={})
+        scope = Scope(query.scope.groups, kinds, query.scope.vendors)
+        hits = self.index.dense(query.text, self.settings.dense_candidates, scope, query.tuned)
+        # the trained encoder's similarities are on another scale: none reported
         return Contribution(scores=rrf_units([h.chunk.chunk_id for h in hits], self.settings.rrf_k))
 
 

@@ -29,11 +29,13 @@ from assistant.retrieval.rankers import (
     QuestionIndex,
     RuleDense,
     RuleLexical,
+    TunedDense,
     VocabularyBridge,
 )
 from assistant.retrieval.rerank import Reranker
 from assistant.retrieval.stages import Query, Stage, combine, read_only
 from assistant.retrieval.topics import Topic, TopicIndex
+from assistant.retrieval.tuning import TunedEncoder
 from assistant.retrieval.vendors import (
     described_vendors,
     descriptors,
@@ -75,6 +77,7 @@ class HybridRetriever:
         reranker: Reranker | None = None,
         topics: TopicIndex | None = None,
         adapter: QueryAdapter | None = None,
+        tuned: TunedEncoder | None = None,
     ) -> None:
         self.index = index
         self.settings = settings
@@ -82,6 +85,7 @@ class HybridRetriever:
         self.reranker = reranker
         self.topics = topics
         self.adapter = adapter
+        self.tuned = tuned  # the question encoder trained on the question index, if any
         self.stages = build_stages(index, settings, topics)
         self._doc_prefixes: dict[str, str] = {}
         openings: dict[str, str] = {}
@@ -145,6 +149,8 @@ class HybridRetriever:
             scope=scope,
             vector=vector,
             adapted=self.adapter.apply(vector) if self.adapter is not None else None,
+            tuned=self._tuned_vector(question),
+            tuned_kinds=self.tuned.kinds if self.tuned is not None else frozenset(),
         )
         embed_ms = (time.perf_counter() - t0) * 1000
         stage_ms: dict[str, float] = {}
@@ -217,6 +223,12 @@ class HybridRetriever:
             stage_ms=stage_ms,
         )
 
+    def _tuned_vector(self, question: str) -> np.ndarray | None:
+        if self.tuned is None or not self.settings.active("tuned_dense"):
+            return None
+        vector = self.tuned.encoder.embed_query(question)
+        return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
     def _doc_type(self, cid: str) -> str:
         return self.index.document(self.index.by_id[cid].doc_id).doc_type
 
@@ -229,6 +241,7 @@ def build_stages(
         Dense(index, settings),
         Lexical(index, settings),
         AdaptedDense(index, settings),
+        TunedDense(index, settings),
         RuleDense(index, settings),
         RuleLexical(index, settings),
     ]

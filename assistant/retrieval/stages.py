@@ -38,6 +38,8 @@ class Query:
     scope: Scope
     vector: np.ndarray  # the question's embedding
     adapted: np.ndarray | None = None  # the same, carried by the query adapter (if fitted)
+    tuned: np.ndarray | None = None  # the question by the encoder trained here (if trained)
+    tuned_kinds: frozenset[str] = frozenset()  # the document types that encoder ranks among
 
 
 @dataclass(frozen=True)

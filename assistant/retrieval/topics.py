@@ -153,6 +153,19 @@ class TopicIndex:
                 i += 1
         return self._vectors[keep], np.asarray(rows, dtype=np.int64)
 
+    def training_questions(
+        self, row_of: Callable[[str], int | None]
+    ) -> tuple[list[str], np.ndarray]:
+        """(questions, passage rows), as ``training_pairs`` gives them, with the questions' text."""
+        questions: list[str] = []
+        rows: list[int] = []
+        for topic in self.topics:
+            row = row_of(topic.locator)
+            if row is not None:
+                questions += topic.asks
+                rows += [row] * len(topic.asks)
+        return questions, np.asarray(rows, dtype=np.int64)
+
     def rank(
         self,
         vector: np.ndarray,

@@ -1,0 +1,252 @@
+"""The question encoder trained on the question index (assistant.retrieval.tuning): it learns
+the pairs it is given, deterministically, and answers through its ONNX export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.index.reader import Scope
+from assistant.model_files import BUNDLED_MODEL as BUNDLED
+from assistant.model_files import resolve_model_path
+from assistant.retrieval.retriever import HybridRetriever, Retrieval
+from assistant.retrieval.tuning import (
+    TrainingPlan,
+    TunedEncoder,
+    among_kinds,
+    read_trained,
+    remove_others,
+    train_query_model,
+    tuned_dir,
+    tuned_encoder,
+    tuned_key,
+)
+from assistant.retrieval.vocabulary import Vocabulary
+from assistant.settings import RetrievalSettings, Settings
+from tests.conftest import index_org_corpus
+
+PASSAGES = [
+    "Access to electronic protected health information is terminated when employment ends.",
+    "Workstations lock automatically after fifteen minutes without activity.",
+    "Backups of patient data are encrypted and tested every quarter.",
+    "Breach notification to individuals is made without unreasonable delay.",
+]
+# staff words, far from the passages' own
+QUESTIONS = [
+    ("a nurse quit, when do her logins stop working?", 0),
+    ("somebody got fired, what happens to their EHR account?", 0),
+    ("my screen goes dark if I walk away, why?", 1),
+    ("how long can a PC sit idle before it needs my password?", 1),
+    ("do we keep copies of the records somewhere safe?", 2),
+    ("are the copies of our data scrambled?", 2),
+    ("patients' info was stolen, when do we tell them?", 3),
+    ("how fast must we warn people after a hack?", 3),
+]
+
+
+def test_the_key_changes_with_every_input() -> None:
+    plan = TrainingPlan()
+    base = tuned_key(["fingerprint", "model", "q1"], plan)
+    assert base == tuned_key(["fingerprint", "model", "q1"], TrainingPlan())
+    assert base != tuned_key(["fingerprint", "model", "q2"], plan)
+    assert base != tuned_key(["fingerprint", "model", "q1"], TrainingPlan(epochs=3))
+
+
+def test_training_runs_among_the_kinds_its_questions_name() -> None:
+    kinds_by_row = ["rule", "policy", "rule", "guidance", "baa", "rule"]
+    passages = np.arange(6, dtype=np.float32)[:, None] * np.ones((1, 2), dtype=np.float32)
+    targets, among, kinds = among_kinds(kinds_by_row, np.asarray([2, 5, 2]), passages)
+    assert kinds == ["rule"]
+    assert among[:, 0].tolist() == [0.0, 2.0, 5.0] and targets.tolist() == [1, 2, 1]
+    targets, among, kinds = among_kinds(kinds_by_row, np.asarray([4, 1]), passages)
+    assert kinds == ["baa", "policy"] and targets.tolist() == [1, 0]
+
+
+def test_an_unfinished_folder_is_not_an_encoder(tmp_path: Path) -> None:
+    folder = tuned_dir(tmp_path, "abc")
+    folder.mkdir()
+    assert read_trained(folder) is None
+    assert tuned_encoder(folder, Settings().embedding) is None
+
+
+class _Towards:
+    """A stand-in trained encoder that embeds every question as one passage's vector."""
+
+    def __init__(self, vector: np.ndarray) -> None:
+        self.vector = vector
+        self.calls = 0
+
+    model_id = "towards"
+    dimension = 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self.vector for _ in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        self.calls += 1
+        return 2.0 * self.vector  # not unit length: the retriever normalises it
+
+
+def test_the_trained_ranking_adds_one_first_place_and_leaves_the_similarities(
+    tmp_path: Path,
+) -> None:
+    _, index = index_org_corpus(tmp_path / "data")
+    target = index.find_locator("AI-301 §5.4", Scope.unrestricted())[0]
+    towards = _Towards(index.passage_vectors()[index.row_of_locator("AI-301 §5.4") or 0])
+    question = "Is a hospital allowed to keep a wiki of its favourite lunch places?"
+    settings = RetrievalSettings(min_rule_passages=0, min_org_passages=0)
+    everything = Scope.unrestricted()
+    plain = HybridRetriever(index, settings, Vocabulary.load()).retrieve(question, everything, 60)
+    encoder = TunedEncoder(towards, frozenset({"policy", "baa"}))  # type: ignore[arg-type]
+    tuned = HybridRetriever(index, settings, Vocabulary.load(), tuned=encoder).retrieve(
+        question, everything, 60
+    )
+
+    def score(r: Retrieval) -> float:
+        return next((x.score for x in r.passages if x.chunk.chunk_id == target.chunk_id), 0.0)
+
+    gain = settings.weights["tuned_dense"] / (settings.rrf_k + 1)
+    assert score(tuned) == pytest.approx(score(plain) + gain, abs=1e-5)
+    assert tuned.top_dense == pytest.approx(plain.top_dense)  # what abstention reads
+    assert "tuned_dense" in tuned.stage_ms and towards.calls == 1
+
+    off = settings.model_copy(update={"disabled": ["tuned_dense"]})
+    again = HybridRetriever(index, off, Vocabulary.load(), tuned=encoder).retrieve(
+        question, everything, 60
+    )
+    assert score(again) == pytest.approx(score(plain), abs=1e-5)
+    assert towards.calls == 1  # switched off, the encoder is not even asked
+    # trained towards the rules alone, it ranks none of the organisation's passages
+    rules_only = TunedEncoder(towards, frozenset({"rule"}))  # type: ignore[arg-type]
+    kept = HybridRetriever(index, settings, Vocabulary.load(), tuned=rules_only).retrieve(
+        question, everything, 60
+    )
+    assert score(kept) == pytest.approx(score(plain), abs=1e-5)
+
+
+def test_a_server_never_trains_and_ranks_without_an_encoder_until_one_exists(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from assistant.answering.build import build_topics, build_tuned
+
+    settings, index = index_org_corpus(tmp_path / "data")
+    settings.retrieval.query_tuning = True
+    topics = build_topics(settings, index.embedder)
+    assert topics is not None
+    assert build_tuned(settings, index, topics) is None
+    assert "hipaa-assistant train" in caplog.text
+    assert not (settings.paths.data_dir / "tuned").exists()
+    settings.retrieval.query_tuning = False
+    assert build_tuned(settings, index, topics, train=True) is None  # off: nothing to train
+
+
+@pytest.mark.slow
+def test_training_learns_its_pairs_deterministically_and_answers_through_onnx(
+    tmp_path: Path,
+) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    base, _ = resolve_model_path(Settings().embedding.model)
+    model = SentenceTransformer(base, device="cpu")
+    passages = model.encode(PASSAGES, normalize_embeddings=True)
+    asks = [q for q, _ in QUESTIONS]
+    targets = np.asarray([t for _, t in QUESTIONS])
+    before = model.encode(asks, normalize_embeddings=True) @ passages.T
+
+    plan = TrainingPlan(epochs=6, learning_rate=1e-4, batch_size=4)
+    steps: list[tuple[int, int]] = []
+    first = tuned_dir(tmp_path, "first")
+    trained = train_query_model(
+        base, asks, targets, passages, first, plan, lambda d, t: steps.append((d, t)), ["policy"]
+    )
+    assert trained.steps == 12 and steps[-1] == (12, 12) and trained.questions == 8
+    assert read_trained(first) == trained
+
+    tuned = tuned_encoder(first, Settings().embedding)
+    assert tuned is not None and tuned.kinds == {"policy"}
+    encoder = tuned.encoder
+    assert "onnx" in encoder.model_id
+    after = np.stack([encoder.embed_query(q) for q in asks]) @ passages.T
+    right = np.arange(len(asks)), targets
+
+    # each question's own passage gains on the others: the margin over the best other grows
+    def margin(sims: np.ndarray) -> np.ndarray:
+        others = sims.copy()
+        others[right] = -np.inf
+        return sims[right] - others.max(axis=1)
+
+    assert margin(after).mean() > margin(before).mean() + 0.05
+    assert (after.argmax(axis=1) == targets).sum() >= (before.argmax(axis=1) == targets).sum()
+
+    # the same inputs train the same weights
+    second = tuned_dir(tmp_path, "second")
+    train_query_model(base, asks, targets, passages, second, plan)
+    again = tuned_encoder(second, Settings().embedding)
+    assert again is not None
+    np.testing.assert_allclose(
+        again.encoder.embed_query(asks[0]), encoder.embed_query(asks[0]), atol=1e-5
+    )
+
+    remove_others(tmp_path, second, kept=1)
+    assert first.exists() and second.exists()
+    remove_others(tmp_path, second, kept=0)
+    assert not first.exists() and second.exists()
+
+
+@pytest.mark.slow
+def test_train_trains_once_for_the_index_and_the_chain_ranks_with_it(
+    tiny_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """End to end with the real model on a tiny corpus and question file: `train` trains into
+    the data folder, a second run finds it, and the chain built after it ranks with it."""
+    import argparse
+
+    from assistant.answering.build import build_chain
+    from assistant.commands.train import cmd_train
+    from assistant.embeddings import build_embedder
+    from assistant.runtime import open_index, open_store
+    from ingest.pipeline import run_ingest
+    from tests.conftest import make_settings
+
+    (tiny_corpus / "questions").mkdir()
+    (tiny_corpus / "questions" / "tst.yaml").write_text(
+        "- locator: TST-100 §2.1\n"
+        "  asks: ['do I need a code from my phone to log in from home?',\n"
+        "         'is a password enough when I work remotely?']\n"
+        "- locator: TST-200 §2.1\n"
+        "  asks: ['can my printout sit on the printer until I get there?',\n"
+        "         'what happens to print jobs nobody picks up?']\n",
+        encoding="utf-8",
+    )
+    settings = make_settings(
+        tmp_path / "data", [tiny_corpus], provider="sentence-transformers", model=BUNDLED
+    )
+    settings.retrieval.topics_dir = None  # the organisation's questions only: a quick training
+    settings.retrieval.query_tuning = True
+    embedder = build_embedder(settings.embedding)
+    assert run_ingest(settings, embedder, lambda: open_store(settings, embedder), progress=False).ok
+    args = argparse.Namespace(no_progress=True)
+    assert cmd_train(settings, args) == 0
+    first = capsys.readouterr().out
+    assert "question encoder ready" in first and "it ranks: policy" in first
+    trained = list((settings.paths.data_dir / "tuned").glob("query-tuned-*"))
+    assert len(trained) == 1 and read_trained(trained[0]) is not None
+    assert read_trained(trained[0]).questions == 4  # type: ignore[union-attr]
+    stamp = (trained[0] / "trained.json").stat().st_mtime
+    assert cmd_train(settings, args) == 0  # found, not trained again
+    assert (trained[0] / "trained.json").stat().st_mtime == stamp
+
+    chain = build_chain(settings, open_index(settings))
+    assert chain.retriever.tuned is not None  # type: ignore[attr-defined]
+    # a changed document changes the passages it trains towards: trained again
+    policy = tiny_corpus / "policies" / "TST-200-printing.md"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("four hours", "two hours"))
+    assert run_ingest(settings, embedder, lambda: open_store(settings, embedder), progress=False).ok
+    assert cmd_train(settings, args) == 0
+    assert len(list((settings.paths.data_dir / "tuned").glob("query-tuned-*"))) == 2
+    answer = chain.retriever.retrieve(
+        "can I work from home with just a password?", Scope.unrestricted()
+    )
+    assert "tuned_dense" in answer.stage_ms
