@@ -141,6 +141,20 @@ class TopicIndex:
     def training_pairs(self, row_of: Callable[[str], int | None]) -> tuple[np.ndarray, np.ndarray]:
         """(question vectors, passage rows): each question with the row ``row_of`` gives its
         entry's locator; entries whose passage is not in the index are left out."""
+        keep, rows = self._answered(row_of)
+        return self._vectors[keep], rows
+
+    def training_questions(
+        self, row_of: Callable[[str], int | None]
+    ) -> tuple[list[str], np.ndarray]:
+        """(questions, passage rows), as ``training_pairs`` gives them, with the questions' text."""
+        keep, rows = self._answered(row_of)
+        asks = [a for t in self.topics for a in t.asks]
+        return [asks[i] for i in keep], rows
+
+    def _answered(self, row_of: Callable[[str], int | None]) -> tuple[list[int], np.ndarray]:
+        """(positions among all questions, passage rows) of the questions whose entry's locator
+        ``row_of`` finds in the index."""
         keep: list[int] = []
         rows: list[int] = []
         i = 0
@@ -151,20 +165,7 @@ class TopicIndex:
                     keep.append(i)
                     rows.append(row)
                 i += 1
-        return self._vectors[keep], np.asarray(rows, dtype=np.int64)
-
-    def training_questions(
-        self, row_of: Callable[[str], int | None]
-    ) -> tuple[list[str], np.ndarray]:
-        """(questions, passage rows), as ``training_pairs`` gives them, with the questions' text."""
-        questions: list[str] = []
-        rows: list[int] = []
-        for topic in self.topics:
-            row = row_of(topic.locator)
-            if row is not None:
-                questions += topic.asks
-                rows += [row] * len(topic.asks)
-        return questions, np.asarray(rows, dtype=np.int64)
+        return keep, np.asarray(rows, dtype=np.int64)
 
     def rank(
         self,

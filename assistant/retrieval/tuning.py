@@ -128,7 +128,7 @@ def train_query_model(
     )
     model.train()
     done = 0
-    loss_sum, loss_n = 0.0, 0
+    loss_sum, loss_n = 0.0, 0  # the last epoch's
     for _ in range(plan.epochs):
         order = rng.permutation(len(questions))
         loss_sum, loss_n = 0.0, 0
