@@ -96,6 +96,18 @@ def test_a_named_law_the_documents_lack_is_a_refusal_however_close_the_rest() ->
         ("Can I sign up for a consumer AI account with my work email address?", []),
         ("I sent patient info to the wrong email address, how is that cleaned up?", []),
         ("I gave my phone number to the chatbot, is that a problem?", []),
+        ("Which toll-free number do we list on the substitute notice?", ["a phone number"]),
+        ("Who runs the council, and what email do I send my submission to?", ["an email address"]),
+        ("How many business days do I have to file an appeal?", ["a length of time"]),
+        ("What's the recovery time objective for the claims system?", ["a length of time"]),
+        ("What's the actual cut-off for the re-identification test?", ["a figure"]),
+        ("What containment rate is the voice agent supposed to hit?", ["a figure"]),
+        ("What minimum accuracy must the model reach when revalidated?", ["a figure"]),
+        # a more particular figure asked for is that one, not "a figure" too
+        ("What is Medicare's reimbursement rate for telehealth visits?", ["an amount of money"]),
+        # a deadline may be an event or a date, and a retention period "as long as needed"
+        ("What's my deadline to finish the privacy course?", []),
+        ("How long do we keep audit logs?", []),
     ],
 )
 def test_questions_that_ask_for_a_figure_are_recognised(question: str, kinds: list[str]) -> None:
@@ -112,6 +124,24 @@ def test_a_figure_counts_only_beside_what_the_question_asks_about() -> None:
     assert unstated_kinds(q, [elsewhere], df=lambda t: df.get(t, 50)) == ("a percentage",)
     beside = "Each month the Privacy Office reviews 5% of Copilot conversations."
     assert unstated_kinds(q, [elsewhere, beside], df=lambda t: df.get(t, 50)) == ()
+
+
+def test_a_length_of_time_counts_anywhere_in_a_passage_on_the_subject() -> None:
+    q = "How many days do we have to answer a member's appeal of a denied claim?"
+    other = "A member may ask for a copy of the denial letter within 30 days."
+    about = ("Appeals > 4. Timelines", "Each appeal of a denied claim gets a written decision.")
+    stated = (
+        "Appeals > 4. Timelines",
+        "Each appeal of a denied claim is logged. A written decision follows within 30 days.",
+    )
+    # the closest passage states a length of time: answered whatever words it uses
+    assert unstated_kinds(q, [other]) == ()
+    assert unstated_kinds(q, [about, other]) == ("a length of time",)
+    assert unstated_kinds(q, [about, stated]) == ()
+    rto = "What's the recovery time objective for the claims system?"
+    plan = "The contingency plan restores the claims system from backups after an outage."
+    assert unstated_kinds(rto, [plan]) == ("a length of time",)
+    assert unstated_kinds(rto, [plan + " Service returns within seventy-two hours."]) == ()
 
 
 def test_a_figure_asked_for_and_stated_nowhere_is_a_refusal() -> None:

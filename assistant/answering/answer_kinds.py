@@ -1,5 +1,5 @@
 """Questions that ask for a value of a particular kind (an amount of money, a percentage, a phone
-number, an email address), and whether a passage states one.
+number, an email address, a length of time, another figure), and whether a passage states one.
 
 "How much are we paying Acme Scribe per clinician?" or "What uptime does Clarion guarantee?" is
 answered by a figure. When none of the passages found states a figure of that kind beside what the
@@ -25,6 +25,10 @@ class AnswerKind:
     name: str  # what the reason to abstain calls it: "an amount of money"
     asked: re.Pattern[str]  # the question asks for a value of this kind
     stated: re.Pattern[str]  # a passage states one
+    # the value anywhere in a passage with the subject, or anywhere in the closest passage: "act
+    # on a request for access no later than 30 days" answers "how many days do we have to
+    # respond to a patient?" in other words than the question's
+    in_passage: bool = False
 
 
 _FACTUAL_AUX = r"(?:do|does|did|are|is|was|were|will|would|has|have|had)"
@@ -33,6 +37,12 @@ _MONEY_VERB += r"|spent|bills?|billing|billed|owes?|owed)"
 # a value asked for: "what is/are ...", "what's ...", "which ...", "give me ..."
 _WHICH = r"(?:what(?:'s|’s|\s+is|\s+are|\s+was|\s+were)?|which|give\s+me|send\s+me|tell\s+me)\s+"
 _MONEY_NOUN = r"(?:prices?|pricing|costs?|salary|salaries|wages?|budget|reimbursement rates?)"
+_UNITS = r"(?:minutes?|hours?|days?|weeks?|months?|years?)"
+_DAYS_OF = r"(?:(?:calendar|business|working)\s+)"
+_NUMBER_WORDS = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|fifteen"
+    r"|twenty|twenty-four|thirty|forty-five|forty-eight|sixty|seventy-two|ninety|hundred)"
+)
 
 ANSWER_KINDS: tuple[AnswerKind, ...] = (
     AnswerKind(
@@ -63,7 +73,8 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
         asked=re.compile(
             # "what's their direct phone number", "the number I should call": asked for, not
             # merely mentioned ("I gave my phone number to the app" asks for none)
-            rf"\b{_WHICH}(?:[\w'’-]+\s+){{0,4}}?(?:phone|telephone|fax|cell|mobile|direct)\s+"
+            rf"\b{_WHICH}(?:[\w'’-]+\s+){{0,4}}?(?:phone|telephone|fax|cell|mobile|direct|toll-free"
+            r"|hotline)\s+"
             r"(?:number|no\.?|line)\b"
             r"|\bnumber\s+(?:to|I\s+should|should\s+I|do\s+I)\s+(?:call|dial|ring)\b",
             re.IGNORECASE,
@@ -72,15 +83,57 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
     ),
     AnswerKind(
         name="an email address",
-        asked=re.compile(rf"\b{_WHICH}(?:[\w'’-]+\s+){{0,4}}?e-?mail\s+address", re.IGNORECASE),
+        asked=re.compile(
+            rf"\b{_WHICH}(?:[\w'’-]+\s+){{0,4}}?e-?mail\s+address"
+            # "what email do I send it to"
+            r"|\b(?:what|which)\s+e-?mail\s+(?:do|should|can|must)\s+(?:I|we)\b",
+            re.IGNORECASE,
+        ),
         stated=re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
     ),
+    AnswerKind(
+        name="a length of time",
+        asked=re.compile(
+            # "how many days do I have", "what's the recovery time objective": a length of time
+            # (not a deadline, which may be a date or an event: "before access is granted")
+            rf"\bhow many\s+(?:more\s+)?{_DAYS_OF}?{_UNITS}\b"
+            r"|\bwhat(?:'s|’s|\s+is|\s+are)\s+(?:the\s+|our\s+|its\s+|their\s+)?(?:[\w-]+\s+){0,2}?"
+            r"(?:turnaround\s+time|recovery\s+(?:time|point)(?:\s+objective)?)s?\b",
+            re.IGNORECASE,
+        ),
+        stated=re.compile(
+            rf"\b(?:\d[\d,.]*|{_NUMBER_WORDS})(?:\s*\(\d+\))?[\s-]+{_DAYS_OF}?{_UNITS}\b"
+            r"|\bwithout\s+unreasonable\s+delay\b|\bimmediately\b|\bpromptly\b"
+            r"|\b(?:same|next)\s+(?:business\s+)?day\b",
+            re.IGNORECASE,
+        ),
+        in_passage=True,
+    ),
+    AnswerKind(
+        name="a figure",
+        asked=re.compile(
+            # "what's the actual cut-off for the test", "what containment rate is it supposed to
+            # hit", "what minimum accuracy": a number, not a rule
+            r"\bwhat(?:'s|’s|\s+is|\s+are)?\s+(?:the\s+|our\s+|its\s+|their\s+)?"
+            r"(?:(?:actual|minimum|maximum|required|target|agreed)\s+){0,2}(?:[\w-]+\s+){0,2}?"
+            r"(?:cut-?offs?|thresholds?|rates?|scores?|accuracy|targets?|ratios?|quotas?)\b"
+            r"|\bwhat\s+(?:minimum|maximum)\s+(?:[\w-]+\s+){0,2}?(?:number|amount|size|level"
+            r"|accuracy|score|value)\b",
+            re.IGNORECASE,
+        ),
+        stated=re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|half|percent)\b", re.IGNORECASE),
+    ),
 )
+# a more particular figure asked for makes "a figure" redundant
+_PARTICULAR = ("an amount of money", "a percentage", "a length of time")
 
 
 def asked_kinds(question: str) -> list[AnswerKind]:
     """The kinds of value ``question`` asks for (usually none)."""
-    return [kind for kind in ANSWER_KINDS if kind.asked.search(question)]
+    kinds = [kind for kind in ANSWER_KINDS if kind.asked.search(question)]
+    if any(k.name in _PARTICULAR for k in kinds):
+        kinds = [k for k in kinds if k.name != "a figure"]
+    return kinds
 
 
 def unstated_kinds(
@@ -97,16 +150,19 @@ def unstated_kinds(
     (one, of a subject of one or two words), among them one of its two rarest in the documents
     (``df``: how many passages have a word). "What percentage of Copilot conversations does the
     Privacy Office review?" is not answered by "a pass mark of 80 percent ... the Privacy
-    Office". ``generic``: words that say nothing about the subject ("data", the organisation's
-    name)."""
+    Office". A length of time counts anywhere in a passage with the subject, or anywhere in the
+    first (closest) passage. ``generic``: words that say nothing about the subject ("data", the
+    organisation's name)."""
     kinds = asked_kinds(question)
     if not kinds:
         return ()
     units: list[tuple[str, set[str]]] = []
+    whole: list[tuple[str, set[str]]] = []
     for passage in passages:
         context, text = passage if isinstance(passage, tuple) else ("", passage)
         around = content_terms(context)
         units += [(s.text, stem5(content_terms(s.text) | around)) for s in sentences(text)]
+        whole.append((text, stem5(content_terms(text) | around)))
     out: list[str] = []
     for kind in kinds:
         asked = {t for m in kind.asked.finditer(question) for t in content_terms(m.group(0))}
@@ -115,9 +171,11 @@ def unstated_kinds(
         known = sorted((df(t), t) for t in terms if df(t) > 0) if df else []
         rarest = stem5({t for _, t in known[:2]}) or subject
         need = 1 if len(subject) <= 2 else 2
+        if kind.in_passage and whole and kind.stated.search(whole[0][0]):
+            continue
         if not any(
             kind.stated.search(text) and _beside(words, subject, rarest, need)
-            for text, words in units
+            for text, words in (whole if kind.in_passage else units)
         ):
             out.append(kind.name)
     return tuple(out)
