@@ -97,6 +97,8 @@ def test_a_named_law_the_documents_lack_is_a_refusal_however_close_the_rest() ->
         ("I sent patient info to the wrong email address, how is that cleaned up?", []),
         ("I gave my phone number to the chatbot, is that a problem?", []),
         ("Which toll-free number do we list on the substitute notice?", ["a phone number"]),
+        ("She wants a second set on paper. What do we charge for that?", ["an amount of money"]),
+        ("What can we charge a patient for a second set of copies?", []),
         ("Who runs the council, and what email do I send my submission to?", ["an email address"]),
         ("How many business days do I have to file an appeal?", ["a length of time"]),
         ("What's the recovery time objective for the claims system?", ["a length of time"]),

@@ -50,6 +50,8 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
         asked=re.compile(
             # "How much are we paying ...", "How much does the license cost", "how much money"
             rf"\bhow much\s+(?:money\b|{_FACTUAL_AUX}\b[^?.!]{{0,80}}?\b{_MONEY_VERB}\b)"
+            # "What do we charge for a second copy?", "what does Quarry bill per chart?"
+            rf"|\bwhat\s+{_FACTUAL_AUX}\s+(?:[\w'’-]+\s+){{1,3}}?{_MONEY_VERB}\b"
             # "What is the price of ...", "What is Medicare's reimbursement rate", "our budget"
             rf"|\bwhat(?:'s|\s+is|\s+are|\s+was|\s+were)\s+(?:the\s+|our\s+|its\s+|their\s+"
             rf"|[\w-]+'s\s+)?(?:[\w-]+\s+){{0,2}}?{_MONEY_NOUN}\b",
