@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.abstain import Evidence, decide, measure, named_instruments
+from assistant.answering.abstain import (
+    Evidence,
+    decide,
+    measure,
+    named_instruments,
+    salient_words,
+)
 from assistant.answering.answer_kinds import asked_kinds, unstated_kinds
 from assistant.answering.focus import Mentions
 from assistant.index.lexical import BM25
@@ -164,3 +170,9 @@ def test_a_figure_asked_for_and_stated_nowhere_is_a_refusal() -> None:
     reason = decide(_evidence(best_topic=0.95, unstated=("an amount of money",)), s)
     assert reason == "none of the passages found states an amount of money"
     assert decide(_evidence(unstated=("a percentage",), located=True), s) == ""
+
+
+def test_days_and_months_are_not_names_the_documents_lack() -> None:
+    question = "We're letting someone go Friday afternoon. How fast must IT shut off Okta access?"
+    assert salient_words(question) == {"okta"}
+    assert salient_words("Does the CCPA apply to our December mailing?") == {"ccpa"}

@@ -120,10 +120,15 @@ _RAW = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 
 
 def salient_words(question: str) -> set[str]:
-    """Tokens written as acronyms (GDPR) or capitalised names not at a sentence start (Okta)."""
+    """Tokens written as acronyms (GDPR) or capitalised names not at a sentence start (Okta);
+    not the days and months English capitalises ("go Friday afternoon"), which name nothing the
+    documents would have to discuss."""
     out: set[str] = set()
+    calendar = word_list("calendar")
     for m in _RAW.finditer(question):
         word = m.group(0)
+        if word.lower() in calendar:
+            continue
         before = question[: m.start()].rstrip()
         sentence_start = not before or before[-1] in ".?!:"
         if (len(word) >= 2 and word.isupper()) or (word[0].isupper() and not sentence_start):
