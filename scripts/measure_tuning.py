@@ -27,14 +27,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answering.build import build_topics, training_plan  # noqa: E402
+from assistant.answering.build import build_topics, training_plan, training_set  # noqa: E402
 from assistant.index.embed_cache import EmbeddingCache  # noqa: E402
 from assistant.index.reader import Scope  # noqa: E402
 from assistant.model_files import resolve_model_path  # noqa: E402
 from assistant.retrieval.adapter import QueryAdapter, fit_matrix  # noqa: E402
 from assistant.retrieval.retriever import HybridRetriever  # noqa: E402
 from assistant.retrieval.topics import TopicIndex, embed_asks  # noqa: E402
-from assistant.retrieval.tuning import among_kinds, train_query_model, tuned_encoder  # noqa: E402
+from assistant.retrieval.tuning import train_query_model, tuned_encoder  # noqa: E402
 from assistant.retrieval.vocabulary import Vocabulary  # noqa: E402
 from assistant.runtime import open_index  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
@@ -74,13 +74,11 @@ def main() -> int:
     adapter = QueryAdapter(
         fit_matrix(vectors, rows, passages, strength=settings.retrieval.adapter_strength)
     )
-    questions, targets = kept.training_questions(index.row_of_locator)
+    questions, goal, among, kinds = training_set(index, kept)
     load_from, _ = resolve_model_path(settings.embedding.model)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "query-tuned-measure"
         started = time.perf_counter()
-        kinds_by_row = [index.document(c.doc_id).doc_type for c in index.chunks]
-        goal, among, kinds = among_kinds(kinds_by_row, targets, passages)
         trained = train_query_model(
             load_from, questions, goal, among, folder, training_plan(settings), kinds=kinds
         )

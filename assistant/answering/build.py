@@ -125,6 +125,20 @@ def training_plan(settings: Settings) -> TrainingPlan:
     return TrainingPlan(epochs=r.tuning_epochs, learning_rate=r.tuning_learning_rate)
 
 
+def training_set(
+    index: Index, topics: TopicIndex
+) -> tuple[list[str], np.ndarray, np.ndarray, list[str]]:
+    """(questions, target rows, passages, kinds) the question encoder trains on: each question of
+    the question index towards its passage, against the passages of the kinds its questions name
+    (only those can be wrong answers), rows renumbered among them."""
+    questions, rows = topics.training_questions(index.row_of_locator)
+    if not questions:
+        return [], rows, index.passage_vectors()[:0], []
+    kinds_by_row = [index.document(c.doc_id).doc_type for c in index.chunks]
+    targets, passages, kinds = among_kinds(kinds_by_row, rows, index.passage_vectors())
+    return questions, targets, passages, kinds
+
+
 def build_tuned(
     settings: Settings,
     index: Index,
@@ -151,18 +165,14 @@ def build_tuned(
     folder = tuned_dir(settings.paths.data_dir / "tuned", tuned_key(parts, plan))
     encoder = tuned_encoder(folder, settings.embedding)
     if encoder is None and train:
-        questions, rows = topics.training_questions(index.row_of_locator)
         load_from, _ = resolve_model_path(settings.embedding.model)
         trainable = settings.embedding.provider in ("sentence-transformers", "onnx")
         if not trainable or not Path(load_from).is_dir():
             log.warning("the question encoder trains from a local sentence-transformers model")
             return None
+        questions, targets, passages_of, kinds = training_set(index, topics)
         if not questions:
             return None
-        # against the passages of the kinds its questions name (only those can be wrong answers)
-        targets, passages_of, kinds = among_kinds(
-            [index.document(c.doc_id).doc_type for c in index.chunks], rows, index.passage_vectors()
-        )
         log.info("training the question encoder on %d questions", len(questions))
         trained = train_query_model(
             load_from, questions, targets, passages_of, folder, plan, progress, kinds
