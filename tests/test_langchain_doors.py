@@ -1,24 +1,29 @@
 """The LangChain doors: the retriever and the answer Runnable go through the service (access
-groups, PHI guard, audit), and the example in docs/development.md runs as written."""
+groups, PHI guard, audit), the chat runs the same Runnable with its steps shown, and the example
+in docs/development.md runs as written."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
 import re
+import threading
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
-from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.callbacks import AsyncCallbackHandler, BaseCallbackHandler
 from langchain_core.documents import Document
+from langchain_core.runnables import RunnableConfig
 
-from assistant.integrations.langchain import HipaaRetriever, answer_runnable
+from assistant.integrations.langchain import HipaaRetriever, answer_runnable, reply_runnable
 from assistant.runtime import open_index, open_store
-from assistant.service import AssistantService, BlockedError
+from assistant.service import AssistantService, BlockedError, Caller, Reply
 from assistant.settings import Settings
+from assistant.ui.steps import ThreadSteps
 from ingest.pipeline import run_ingest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,3 +127,46 @@ def test_the_chains_steps_are_child_runs_that_see_only_the_redacted_question(
     assert "[NAME]" in seen and "Jane Roe" not in seen and "448812" not in seen
     retrieved = next(runs.ended[r] for r in children if runs.started[r][0] == "retrieve")
     assert retrieved["passages"] and all(p["locator"] for p in retrieved["passages"])
+
+
+class _ChatRuns(AsyncCallbackHandler):
+    """Stands in for Chainlit's handler: asynchronous, and must be called on its own loop."""
+
+    def __init__(self) -> None:
+        self.started: dict[UUID, tuple[str, UUID | None, Any]] = {}
+        self.ended: dict[UUID, Any] = {}
+        self.threads: set[int] = set()
+
+    async def on_chain_start(self, serialized: Any, inputs: Any, **run: Any) -> None:
+        asyncio.get_running_loop()  # raises when called off a loop
+        self.threads.add(threading.get_ident())
+        self.started[run["run_id"]] = (run.get("name") or "", run.get("parent_run_id"), inputs)
+
+    async def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        self.threads.add(threading.get_ident())
+        self.ended[run_id] = outputs
+
+
+def test_the_chat_runs_the_runnable_and_shows_its_steps_on_its_own_loop(
+    service: AssistantService,
+) -> None:
+    question = "Jane Roe (MRN 448812) asks: are shared accounts allowed for remote access?"
+    handler = _ChatRuns()
+
+    async def chat() -> Reply:
+        # as the chat does: the chain in a worker thread, Chainlit's handler on the server loop
+        chain = reply_runnable(service, Caller("sam", frozenset({"staff"}), "ui"))
+        config = RunnableConfig(callbacks=[ThreadSteps(handler, asyncio.get_running_loop())])
+        return await asyncio.to_thread(chain.invoke, {"question": question}, config)
+
+    reply = asyncio.run(chat())
+    assert not reply.answer.abstained and reply.answer.citations
+    names = [name for name, _, _ in handler.started.values()]
+    assert names == ["condense", "retrieve", "decide", "answer", "verify"]
+    # the top run (the question as typed, the whole reply) is held back: the steps hang under
+    # the step the handler was made in
+    assert all(parent is None for _, parent, _ in handler.started.values())
+    assert set(handler.ended) == set(handler.started)
+    assert handler.threads == {threading.get_ident()}  # the loop's thread, not the worker
+    seen = json.dumps([list(handler.started.values()), list(handler.ended.values())], default=str)
+    assert "[NAME]" in seen and "Jane Roe" not in seen and "448812" not in seen

@@ -185,6 +185,11 @@ def test_sign_in_ask_and_read_the_cited_passage(browser: object, server: Server)
     page.screenshot(path=str(ARTIFACTS / "chat-citation.png"), full_page=False)  # type: ignore[attr-defined]
     assert (ARTIFACTS / "chat-citation.png").stat().st_size > 10_000
 
+    # the chain's steps, shown by Chainlit's LangChain handler under "How this answer was found"
+    page.get_by_text("How this answer was found").last.click()  # type: ignore[attr-defined]
+    for name in ("condense", "retrieve", "decide", "answer", "verify"):
+        page.get_by_text(f"Used {name}", exact=True).last.wait_for(timeout=10_000)  # type: ignore[attr-defined]
+
 
 def test_the_answer_leads_with_its_verdict_and_quotes_nothing_unrelated(
     browser: object, server: Server

@@ -10,7 +10,7 @@ exactly as in the chat and the API (audited with the surface ``library``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,7 +22,9 @@ from langchain_core.runnables.config import get_callback_manager_for_config
 from pydantic import ConfigDict
 
 from assistant.retrieval.passages import ScoredPassage
-from assistant.service import AssistantService, Caller
+from assistant.service import AssistantService, Caller, Reply
+
+RUN_NAME = "hipaa-assistant"
 
 
 def as_document(passage: ScoredPassage) -> Document:
@@ -83,6 +85,45 @@ class CallbackTracer:
         run.on_chain_end(outputs)
 
 
+def _reply(
+    service: AssistantService,
+    caller: Caller,
+    question: str | dict[str, Any],
+    config: RunnableConfig,
+    doc_types: Sequence[str] | None = None,
+    on_token: Callable[[str], None] | None = None,
+) -> Reply:
+    history: list[str] = []
+    if isinstance(question, dict):  # ask passes earlier questions through the guard
+        history = [str(h) for h in question.get("history", ())]
+        question = str(question["question"])
+    return service.ask(
+        question,
+        caller,
+        history=history,
+        doc_types=doc_types,
+        on_token=on_token,
+        tracer=CallbackTracer(config),
+    )
+
+
+def reply_runnable(
+    service: AssistantService,
+    caller: Caller,
+    *,
+    doc_types: Sequence[str] | None = None,
+    on_token: Callable[[str], None] | None = None,
+) -> Runnable[Any, Reply]:
+    """The answer chain as a ``Runnable`` for one caller, giving the service's ``Reply`` (the
+    answer with its typed citations, and what the PHI guard did): what the chat runs, with its
+    own callback showing the steps. The input is as for ``answer_runnable``."""
+
+    def reply(question: str | dict[str, Any], config: RunnableConfig) -> Reply:
+        return _reply(service, caller, question, config, doc_types, on_token)
+
+    return RunnableLambda(reply, name=RUN_NAME)
+
+
 def answer_runnable(
     service: AssistantService, *, user: str, groups: Sequence[str] = ("staff",)
 ) -> Runnable[Any, dict[str, Any]]:
@@ -93,13 +134,6 @@ def answer_runnable(
     caller = Caller(user, frozenset(groups), "library")
 
     def answer(question: str | dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
-        tracer = CallbackTracer(config)
-        if isinstance(question, dict):  # ask passes earlier questions through the guard
-            history = [str(h) for h in question.get("history", ())]
-            text = str(question["question"])
-            reply = service.ask(text, caller, history=history, tracer=tracer)
-        else:
-            reply = service.ask(question, caller, tracer=tracer)
-        return reply.to_json()
+        return _reply(service, caller, question, config).to_json()
 
-    return RunnableLambda(answer, name="hipaa-assistant")
+    return RunnableLambda(answer, name=RUN_NAME)

@@ -13,6 +13,7 @@ from typing import Any
 import chainlit as cl
 from chainlit.input_widget import Switch
 from chainlit.types import ThreadDict
+from langchain_core.runnables import RunnableConfig
 from starlette.datastructures import Headers
 
 from assistant import doc_changes
@@ -20,11 +21,13 @@ from assistant.accounts import parse_groups
 from assistant.checks.request import CheckRequest, is_coverage_request, parse_check_request
 from assistant.documents import DOC_TYPE_NAMES, DOC_TYPES
 from assistant.errors import AssistantError
+from assistant.integrations.langchain import reply_runnable
 from assistant.service import Caller, InputError, Reply, clean_question
 from assistant.ui import doc_flow, pdf_page, render, state, stream
 from assistant.ui.api import build_router
 from assistant.ui.conversations import conversation_store
 from assistant.ui.data_layer import ChatDataLayer
+from assistant.ui.steps import ThreadSteps
 
 log = logging.getLogger("assistant.ui.app")  # Chainlit loads this file by path
 
@@ -205,10 +208,17 @@ def _types() -> list[str] | None:
     return list(types)
 
 
-async def _answer(text: str, caller: Caller, types: list[str] | None, msg: cl.Message) -> Reply:
-    """Runs the (blocking) core in a worker thread. A language model's tokens stream into
-    ``msg`` as they come; an extractive answer, ready at once, is not streamed: it is shown
-    whole, with its clickable citations."""
+async def _answer(
+    text: str,
+    caller: Caller,
+    types: list[str] | None,
+    msg: cl.Message,
+    steps: cl.LangchainCallbackHandler | None,
+) -> Reply:
+    """Runs the answer chain's ``Runnable`` (the blocking core) in a worker thread, with
+    Chainlit's LangChain handler showing its steps under the open step (``steps``). A language
+    model's tokens stream into ``msg`` as they come; an extractive answer, ready at once, is not
+    streamed: it is shown whole, with its clickable citations."""
     service = state.get().service
     streams = service.mode != "extractive"
     loop = asyncio.get_running_loop()
@@ -218,16 +228,12 @@ async def _answer(text: str, caller: Caller, types: list[str] | None, msg: cl.Me
         loop.call_soon_threadsafe(tokens.put_nowait, piece)
 
     history = list(cl.user_session.get("history") or [])
+    chain = reply_runnable(service, caller, doc_types=types, on_token=on_token if streams else None)
+    config = RunnableConfig(callbacks=[ThreadSteps(steps, loop)] if steps is not None else [])
 
     def run() -> Reply:
         try:
-            return service.ask(
-                text,
-                caller,
-                history=history,
-                doc_types=types,
-                on_token=on_token if streams else None,
-            )
+            return chain.invoke({"question": text, "history": history}, config)
         finally:
             loop.call_soon_threadsafe(tokens.put_nowait, None)
 
@@ -263,12 +269,15 @@ async def _on_message(message: cl.Message) -> None:
             # what the server keeps and searches is the redacted question: show it as such
             message.content = guard.text
             await message.update()
-        step = None
+        step = steps = None
         if not guard.blocked:
-            # shown (collapsed) above the answer; its content is filled in at the end
+            # shown (collapsed) above the answer, the chain's steps inside it; its content is
+            # filled in at the end
             async with cl.Step(name="How this answer was found", type="retrieval") as step:
                 step.output = "Searching the documents you may read..."
-        reply = await _answer(asked, caller, types, msg)  # block mode: BlockedError, audited
+                steps = cl.LangchainCallbackHandler()  # the chain's steps go under this one
+        # block mode: BlockedError, audited
+        reply = await _answer(asked, caller, types, msg, steps)
         answer = reply.answer
         history = list(cl.user_session.get("history") or [])
         # a follow-up is remembered as it was searched, so the next one builds on all of it
