@@ -58,7 +58,7 @@ docs: venv
 	$(BIN)/mkdocs build --strict
 
 lint: venv
-	$(BIN)/ruff check assistant ingest tests scripts benchmarks
+	$(BIN)/ruff check core assistant ingest tests scripts benchmarks
 	$(BIN)/mypy
 
 lock:

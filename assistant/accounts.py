@@ -28,14 +28,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import bcrypt
 
-from assistant.errors import AssistantError, ConfigError
+from core.errors import AssistantError, ConfigError
 
 if TYPE_CHECKING:
-    from assistant.database import Database
-    from assistant.settings import Settings
+    from core.database import Database
+    from core.settings import Settings
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
-GROUP_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 TOKEN_PREFIX = "hat_"
 MIN_PASSWORD = 8
 # A hash to check against when the user does not exist, so that a wrong name and a wrong password
@@ -86,19 +85,6 @@ def _token_hash(token: str) -> str:
 def _expired(token: dict[str, str], now: datetime) -> bool:
     expires = token.get("expires")
     return expires is not None and datetime.fromisoformat(expires) <= now
-
-
-def parse_groups(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    items = value.split(",") if isinstance(value, str) else list(value)
-    groups = sorted({g.strip().lower() for g in items if g.strip()})
-    bad = [g for g in groups if not GROUP_RE.match(g)]
-    if bad:
-        raise ConfigError(
-            f"invalid group name {bad[0]!r} (lower-case letters, digits, '-' and '_')"
-        )
-    if not groups:
-        raise ConfigError("give at least one group, e.g. --groups staff")
-    return tuple(groups)
 
 
 class UserRecords(Protocol):
@@ -235,7 +221,7 @@ class UsersTable:
 def user_store(settings: Settings) -> UserStore:
     """The configured users: in PostgreSQL when ``database.url`` is set, else the users file."""
     if settings.database.url is not None:
-        from assistant.database import Database
+        from core.database import Database
 
         return UserStore(UsersTable(Database.shared(settings.database)))
     return UserStore(settings.server.resolve_users_file(settings.paths.data_dir))

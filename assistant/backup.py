@@ -25,10 +25,10 @@ from pathlib import Path
 
 from assistant.audit import AuditTrail
 from assistant.audit.trail import VerifyResult
-from assistant.digests import sha256_file
-from assistant.errors import ConfigError, IndexBusyError
-from assistant.index.state import CURRENT, IndexState
-from assistant.settings import Settings
+from core.digests import sha256_file
+from core.errors import ConfigError, IndexBusyError
+from core.index.state import CURRENT, IndexState
+from core.settings import Settings
 
 MANIFEST = "manifest.json"
 ASIDE = ".before-restore"  # in a corpus or data folder: where files a restore replaced are kept

@@ -8,9 +8,9 @@ import logging
 import sys
 from pathlib import Path
 
-from assistant.errors import AssistantError
 from assistant.logging_setup import configure_logging
-from assistant.settings import Settings
+from core.errors import AssistantError
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.errors import AssistantError, DocumentError, NotAllowedError
-from assistant.index.reader import Index
-from assistant.settings import Settings
+from core.errors import AssistantError, DocumentError, NotAllowedError
+from core.index.reader import Index
+from core.settings import Settings
 
 
 class Caller(Protocol):

@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.embeddings import Embedder
-from assistant.errors import ConfigError
-from assistant.model_files import resolve_model_path
-from assistant.settings import EmbeddingSettings
+from core.embeddings import Embedder
+from core.errors import ConfigError
+from core.model_files import resolve_model_path
+from core.settings import EmbeddingSettings
 
 if TYPE_CHECKING:
-    from assistant.index.reader import Index
+    from core.index.reader import Index
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def with_query_copy(settings: EmbeddingSettings, embedder: Embedder) -> Embedder
     copy_settings = _copy_settings(settings)
     if copy_settings is None:
         return embedder
-    from assistant.onnx_embedder import OnnxEmbedder
+    from core.onnx_embedder import OnnxEmbedder
 
     copy = OnnxEmbedder(copy_settings)
     export = copy.export_file()
@@ -126,7 +126,7 @@ def prepare_query_copy(
     copy_settings = _copy_settings(settings)
     if copy_settings is None:
         return None
-    from assistant.onnx_embedder import OnnxEmbedder
+    from core.onnx_embedder import OnnxEmbedder
 
     copy = OnnxEmbedder(copy_settings)
     export = copy.export_file()

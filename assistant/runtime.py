@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from assistant.embeddings import Embedder, build_embedder
-from assistant.index.reader import Index
-from assistant.index.vector_store import ChromaStore, VectorStore
 from assistant.query_embedding import with_query_copy
-from assistant.settings import Settings
+from core.embeddings import Embedder, build_embedder
+from core.index.reader import Index
+from core.index.vector_store import ChromaStore, VectorStore
+from core.settings import Settings
 
 
 def open_store(settings: Settings, embedder: Embedder) -> VectorStore:

@@ -35,15 +35,15 @@ from assistant.checks.run import (
     readable_policies,
 )
 from assistant.doc_changes import DocumentChange
-from assistant.documents import DOC_TYPES
-from assistant.errors import AssistantError, NotAllowedError
-from assistant.index.reader import Index, Scope
-from assistant.index.shared import SharedGenerations, shared_index
-from assistant.index.state import CURRENT, IndexState
 from assistant.retrieval.confirmed import Confirmation, append_question, confirmed_file
 from assistant.retrieval.passages import ScoredPassage
 from assistant.safety import GuardResult, PhiGuard
-from assistant.settings import Settings
+from core.documents import DOC_TYPES
+from core.errors import AssistantError, NotAllowedError
+from core.index.reader import Index, Scope
+from core.index.shared import SharedGenerations, shared_index
+from core.index.state import CURRENT, IndexState
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.embeddings import Embedder, build_embedder
-from assistant.settings import EmbeddingSettings
+from core.embeddings import Embedder, build_embedder
+from core.settings import EmbeddingSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 SLICE = 50
@@ -97,8 +97,8 @@ def ceiling(passages: list[str]) -> Ceiling:
     """The fp32 ceiling for the bundled model on these passages."""
     from tokenizers import Tokenizer
 
-    from assistant.model_files import BUNDLED_MODEL, resolve_model_path
-    from assistant.onnx_embedder import read_layout
+    from core.model_files import BUNDLED_MODEL, resolve_model_path
+    from core.onnx_embedder import read_layout
 
     layout = read_layout(Path(resolve_model_path(BUNDLED_MODEL)[0]))
     config = json.loads((layout.transformer_dir / "config.json").read_text("utf-8"))

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from assistant.embeddings import SentenceTransformerEmbedder, register_embedder
-from assistant.settings import EmbeddingSettings
+from core.embeddings import SentenceTransformerEmbedder, register_embedder
+from core.settings import EmbeddingSettings
 
 PROVIDER = "latency-bench"
 

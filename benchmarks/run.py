@@ -62,14 +62,14 @@ def _pdf_pages(paths: list[Path]) -> int:
 
 
 def _settings(data: Path, corpus_dirs: list[Path]) -> Any:
-    from assistant.settings import PathSettings, Settings
+    from core.settings import PathSettings, Settings
 
     return Settings(paths=PathSettings(data_dir=data, corpus_dirs=corpus_dirs))
 
 
 def measure_ingest(settings: Any) -> dict[str, Any]:
-    from assistant.embeddings import build_embedder
     from assistant.runtime import open_store
+    from core.embeddings import build_embedder
     from ingest.pipeline import discover, run_ingest
 
     embedder = build_embedder(settings.embedding)
@@ -120,8 +120,8 @@ def measure_ingest(settings: Any) -> dict[str, Any]:
 
 def measure_ask(settings: Any, repeats: int) -> dict[str, Any]:
     from assistant.answering.build import build_chain
-    from assistant.index.reader import Scope
     from assistant.runtime import open_index
+    from core.index.reader import Scope
 
     index = open_index(settings)
     chain = build_chain(settings, index)
@@ -208,16 +208,14 @@ def measure_tutorial(settings: Any, workdir: Path) -> dict[str, Any]:
     from chromadb.config import Settings as ChromaClientSettings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from assistant.embeddings import build_embedder
-    from assistant.index.vector_store import _as_chroma_ef
+    from core.embeddings import build_embedder
+    from core.index.vector_store import _as_chroma_ef
 
     embedder = build_embedder(settings.embedding)
     embedder.embed_query("warm-up")
     t0 = time.perf_counter()
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
-    texts = [
-        chunk for _, text in _source_texts(settings) for chunk in splitter.split_text(text)
-    ]
+    texts = [chunk for _, text in _source_texts(settings) for chunk in splitter.split_text(text)]
     vectors = embedder.embed(texts)
     client = chromadb.PersistentClient(
         str(workdir / "tutorial-chroma"), ChromaClientSettings(anonymized_telemetry=False)
@@ -279,9 +277,9 @@ def run_latency_scale(
     questions the real model's (see benchmarks/latency_embedder.py)."""
     import resource
 
-    from assistant.embeddings import build_embedder
     from assistant.runtime import open_store
     from benchmarks.latency_embedder import PROVIDER, register
+    from core.embeddings import build_embedder
     from ingest.official import fetch
     from ingest.pipeline import run_ingest
 
@@ -321,7 +319,7 @@ from pathlib import Path
 from benchmarks.latency_embedder import PROVIDER, register
 from benchmarks.run import _questions, _settings
 from assistant.answering.build import build_chain
-from assistant.index.reader import Scope
+from core.index.reader import Scope
 from assistant.runtime import open_index
 register()
 settings = _settings(Path(sys.argv[1]), [Path(p) for p in json.loads(sys.argv[2])])

@@ -67,8 +67,10 @@ def vendor_of(title: str, opening: str) -> str:
     for text in (title, opening[:2000]):
         for m in _BETWEEN.finditer(text):
             first, first_role, second, second_role = m.groups()
-            if first_role and _VENDOR_ROLE.search(first_role) and not _ENTITY_ROLE.search(
+            if (
                 first_role
+                and _VENDOR_ROLE.search(first_role)
+                and not _ENTITY_ROLE.search(first_role)
             ):
                 return clean_party(first)
             if second_role is None or _VENDOR_ROLE.search(second_role):

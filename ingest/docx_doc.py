@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.errors import DocumentError
+from core.errors import DocumentError
 from ingest.clean_text import normalise
 from ingest.numbered import (
     Block,

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 from defusedxml import ElementTree as SafeET
 
-from assistant.errors import DocumentError
+from core.errors import DocumentError
 from ingest.designators import Designator, DesignatorStack
 from ingest.tree import Node, Para
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import yaml
 
-from assistant.accounts import parse_groups
-from assistant.errors import ConfigError, DocumentError
-from assistant.settings import Settings
+from core.errors import ConfigError, DocumentError
+from core.groups import parse_groups
+from core.settings import Settings
 from ingest.loaders import SourceFile, load
 
 SUFFIXES = (".pdf", ".docx", ".md")

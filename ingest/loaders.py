@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.documents import Chunk, SourceDocument
-from assistant.errors import DocumentError
-from assistant.settings import Settings
+from core.documents import Chunk, SourceDocument
+from core.errors import DocumentError
+from core.settings import Settings
 from ingest.clean_text import normalise
 from ingest.docx_doc import read_docx
 from ingest.ecfr import parse_ecfr_xml

@@ -6,7 +6,7 @@ import codecs
 import re
 from typing import Any
 
-from assistant.errors import DocumentError
+from core.errors import DocumentError
 from ingest.clean_text import normalise
 from ingest.metadata import load_meta_yaml
 from ingest.numbered import (

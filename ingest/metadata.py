@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from assistant.documents import DOC_TYPES, SourceDocument
-from assistant.errors import DocumentError
+from core.documents import DOC_TYPES, SourceDocument
+from core.errors import DocumentError
 from ingest.contracts import looks_like_baa, vendor_of
 
 log = logging.getLogger(__name__)

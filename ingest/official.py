@@ -11,9 +11,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.digests import sha256_file
-from assistant.errors import ConfigError
-from assistant.settings import Settings
+from core.digests import sha256_file
+from core.errors import ConfigError
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 FETCHED_FILE = "fetched.json"

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.errors import DocumentError
+from core.errors import DocumentError
 
 log = logging.getLogger(__name__)
 

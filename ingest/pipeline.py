@@ -19,14 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from assistant.documents import Chunk
-from assistant.embeddings import Embedder
-from assistant.errors import AssistantError, DocumentError, ModelMismatchError
-from assistant.index.embed_cache import EmbeddingCache
-from assistant.index.shared import shares_index
-from assistant.index.state import DocEntry, Generation, IndexState
-from assistant.index.vector_store import VectorStore
-from assistant.settings import Settings
+from core.documents import Chunk
+from core.embeddings import Embedder
+from core.errors import AssistantError, DocumentError, ModelMismatchError
+from core.index.embed_cache import EmbeddingCache
+from core.index.shared import shares_index
+from core.index.state import DocEntry, Generation, IndexState
+from core.index.vector_store import VectorStore
+from core.settings import Settings
 from ingest.loaders import CORPUS_SUFFIXES, PARSER_VERSION, SourceFile, load, read_bytes
 from ingest.official import fetched_records, load_manifest
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.errors import DocumentError
+from core.errors import DocumentError
 from ingest.designators import DesignatorStack, plain_leading_designators
 from ingest.pdf_text import (
     Line,

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from assistant.documents import Chunk, Span, make_chunk_id
+from core.documents import Chunk, Span, make_chunk_id
 
 
 @dataclass

@@ -33,9 +33,9 @@ from assistant.evaluation.profiles import (  # noqa: E402
     prepare_index,
     profile_settings,
 )
-from assistant.index.reader import Scope  # noqa: E402
 from assistant.runtime import open_index  # noqa: E402
-from assistant.settings import AnswerSettings, Settings  # noqa: E402
+from core.index.reader import Scope  # noqa: E402
+from core.settings import AnswerSettings, Settings  # noqa: E402
 
 NEVER = 1.1
 

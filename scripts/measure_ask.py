@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.answering.build import build_chain  # noqa: E402
-from assistant.index.reader import Scope  # noqa: E402
 from assistant.runtime import open_index  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from core.index.reader import Scope  # noqa: E402
+from core.settings import Settings  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:

@@ -26,7 +26,7 @@ from assistant.evaluation.leaks import find_leaks  # noqa: E402
 from assistant.evaluation.profiles import load_profiles, prepare_index, profile_settings  # noqa: E402
 from assistant.evaluation.runner import run_eval  # noqa: E402
 from assistant.runtime import open_index  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from core.settings import Settings  # noqa: E402
 
 
 def confirmations(calibration: Path, per_section: int | None) -> dict[str, list[str]]:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.safety.phi import Finding, PhiGuard  # noqa: E402
 from assistant.safety.phi_vocabulary import KINDS  # noqa: E402
-from assistant.settings import PhiSettings  # noqa: E402
+from core.settings import PhiSettings  # noqa: E402
 
 IDENTIFIERS = ROOT / "evals" / "phi" / "identifiers.yaml"
 CLEAN = ROOT / "evals" / "phi" / "clean.yaml"

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embeddings import build_embedder
-from assistant.index.reader import Index, Scope
 from assistant.retrieval.passages import ScoredPassage
 from assistant.retrieval.retriever import HybridRetriever
 from assistant.retrieval.vocabulary import Vocabulary
-from assistant.settings import RetrievalSettings, Settings
+from core.embeddings import build_embedder
+from core.index.reader import Index, Scope
+from core.settings import RetrievalSettings, Settings
 from tests import fakes
 from tests.postgres_cluster import fresh_database, throwaway_cluster
 

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from assistant.embeddings import register_embedder
-from assistant.index.lexical import tokenize
-from assistant.settings import EmbeddingSettings
+from core.embeddings import register_embedder
+from core.index.lexical import tokenize
+from core.settings import EmbeddingSettings
 
 FAKE_PROVIDER = "fake-hash"
 

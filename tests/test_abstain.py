@@ -13,10 +13,10 @@ from assistant.answering.abstain import (
 )
 from assistant.answering.answer_kinds import asked_kinds, unstated_kinds
 from assistant.answering.focus import Mentions
-from assistant.index.lexical import BM25
 from assistant.retrieval.query import QueryPlan
 from assistant.retrieval.retriever import Retrieval
-from assistant.settings import AnswerSettings
+from core.index.lexical import BM25
+from core.settings import AnswerSettings
 
 
 @pytest.mark.parametrize(

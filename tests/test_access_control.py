@@ -37,11 +37,11 @@ from assistant import cli
 from assistant.accounts import UserStore
 from assistant.answering import restricted
 from assistant.answering.build import build_chain
-from assistant.index.reader import Index
 from assistant.safety import PhiGuard
 from assistant.service import AssistantService, Caller
-from assistant.settings import Settings
 from assistant.ui.api import build_router
+from core.index.reader import Index
+from core.settings import Settings
 from tests.conftest import ROOT, index_org_corpus
 from tests.openai_stub import openai_stub
 
@@ -307,7 +307,7 @@ def test_positive_control_privacy_office_does_reach_the_baas(org: Org) -> None:
 def test_the_retrieval_boundary_holds_for_every_scope_combination(org: Org) -> None:
     """The one enforcement point: every read of the index (dense, lexical, locator) with a
     staff scope returns no BAA chunk, whatever filters are added."""
-    from assistant.index.reader import Scope
+    from core.index.reader import Scope
 
     index = org.index
     for f in FILTERS:
@@ -560,8 +560,8 @@ def test_attempt_count() -> None:
 def test_an_abstention_reveals_no_word_only_a_baa_contains(org: Org) -> None:
     """ "The documents never mention: X" must not tell staff whether a BAA mentions X: a word only
     restricted documents contain is as unknown to them as an invented one."""
-    from assistant.index.lexical import tokenize
-    from assistant.index.reader import Scope
+    from core.index.lexical import tokenize
+    from core.index.reader import Scope
 
     term = tokenize("Firewall")[0]
     lexical = org.index.lexical

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.accounts import UserStore, parse_groups
+from assistant.accounts import UserStore
 from assistant.cli import main
-from assistant.errors import ConfigError
+from core.errors import ConfigError
+from core.groups import parse_groups
 
 
 def _cli(data: Path, monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str = "") -> int:

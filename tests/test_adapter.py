@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.index.reader import Scope
 from assistant.retrieval import adapter as adapter_module
 from assistant.retrieval.adapter import QueryAdapter, adapter_key, fit_matrix, load_or_fit
 from assistant.retrieval.retriever import HybridRetriever, Retrieval
 from assistant.retrieval.vocabulary import Vocabulary
-from assistant.settings import RetrievalSettings
+from core.index.reader import Scope
+from core.settings import RetrievalSettings
 from tests.conftest import index_org_corpus
 
 
@@ -167,7 +167,7 @@ def test_on_the_real_index_the_fit_finds_held_out_passages_more_often(
     a fifth of the passages, it finds those passages for their own questions more often."""
     from assistant.answering.build import build_topics
     from assistant.runtime import open_index
-    from assistant.settings import Settings
+    from core.settings import Settings
 
     settings = Settings()
     settings.use_data_dir(real_index_dir)
@@ -209,7 +209,7 @@ def test_ingest_fits_the_adapter_and_the_chain_then_loads_it(
         raise AssertionError("fitted again at start-up")
 
     monkeypatch.setattr(adapter_module, "fit_matrix", no_fit)
-    from assistant.settings import Settings
+    from core.settings import Settings
 
     settings = Settings()
     settings.use_data_dir(data)

@@ -8,8 +8,8 @@ from langchain_core.messages import AIMessage
 
 from assistant.answering.build import build_chain
 from assistant.answering.chain import AnswerChain
-from assistant.index.reader import Index, Scope
-from assistant.settings import Settings
+from core.index.reader import Index, Scope
+from core.settings import Settings
 from tests.conftest import index_org_corpus
 from tests.openai_stub import openai_stub
 
@@ -164,8 +164,8 @@ def test_llm_failure_is_one_friendly_error(corpus: tuple) -> None:
 
 def test_build_chat_model_for_each_provider() -> None:
     from assistant.answering.llm import build_chat_model
-    from assistant.errors import ConfigError
-    from assistant.settings import LLMSettings
+    from core.errors import ConfigError
+    from core.settings import LLMSettings
 
     assert type(build_chat_model(LLMSettings(provider="ollama"))).__name__ == "ChatOllama"
     assert (

@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from assistant.accounts import UserStore
 from assistant.answering.build import build_chain
 from assistant.audit import AuditTrail
-from assistant.index.reader import Index
 from assistant.safety import PhiGuard
 from assistant.service import AssistantService
-from assistant.settings import Settings
 from assistant.ui.api import build_router
+from core.index.reader import Index
+from core.settings import Settings
 from tests.conftest import index_org_corpus
 
 BAA_QUESTION = "How quickly must Acme Scribe notify us of a breach under its BAA?"

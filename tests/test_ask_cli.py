@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from assistant import cli
-from assistant.embeddings import build_embedder
 from assistant.prompts import PROMPT_DIR, load_prompt
 from assistant.runtime import open_store
-from assistant.settings import Settings
+from core.embeddings import build_embedder
+from core.settings import Settings
 from ingest.pipeline import run_ingest
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -120,7 +120,7 @@ def test_prompts_render_as_snapshotted() -> None:
 
 
 def test_a_prompt_with_an_unknown_variable_fails_fast(tmp_path: Path) -> None:
-    from assistant.errors import ConfigError
+    from core.errors import ConfigError
 
     bad = (PROMPT_DIR / "answer.yaml").read_text().replace("{question}", "{questoin}")
     (tmp_path / "answer.yaml").write_text(bad)

@@ -22,7 +22,7 @@ from assistant import cli
 from assistant.answering.types import Answer, Citation
 from assistant.audit import AuditError, AuditEvent, AuditTrail, AuditTrailMissingError
 from assistant.audit.trail import GENESIS, Hasher
-from assistant.settings import Settings
+from core.settings import Settings
 from tests.conftest import make_settings
 
 

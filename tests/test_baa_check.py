@@ -17,10 +17,10 @@ from assistant.checks.figures import Duration, amounts, countries, durations
 from assistant.checks.request import parse_check_request
 from assistant.checks.run import contract
 from assistant.cli import main
-from assistant.documents import Chunk, SourceDocument
-from assistant.errors import ConfigError
-from assistant.settings import PROJECT_ROOT
 from assistant.ui import render
+from core.documents import Chunk, SourceDocument
+from core.errors import ConfigError
+from core.settings import PROJECT_ROOT
 from tests.conftest import index_org_corpus
 
 RULE = PROJECT_ROOT / "assistant" / "checks" / "baa_rule.yaml"

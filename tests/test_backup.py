@@ -17,13 +17,13 @@ from assistant.accounts import UserStore
 from assistant.audit import AuditTrail
 from assistant.backup import MANIFEST, back_up, restore
 from assistant.cli import main
-from assistant.digests import sha256_file
-from assistant.embeddings import build_embedder
-from assistant.errors import ConfigError
-from assistant.index.reader import Index
-from assistant.index.state import IndexState
 from assistant.runtime import open_store
-from assistant.settings import Settings
+from core.digests import sha256_file
+from core.embeddings import build_embedder
+from core.errors import ConfigError
+from core.index.reader import Index
+from core.index.state import IndexState
+from core.settings import Settings
 from ingest.pipeline import run_ingest
 from tests.conftest import search
 from tests.test_audit import event, tamper

@@ -29,14 +29,14 @@ from hypothesis import strategies as st
 
 from assistant.answering.build import build_chain
 from assistant.audit import AuditTrail
-from assistant.embeddings import build_embedder
-from assistant.errors import DocumentError
-from assistant.index.reader import Index
-from assistant.index.state import CURRENT, IndexState
 from assistant.runtime import open_store
 from assistant.safety import PhiGuard
 from assistant.service import AssistantService, Caller, InputError
-from assistant.settings import Settings
+from core.embeddings import build_embedder
+from core.errors import DocumentError
+from core.index.reader import Index
+from core.index.state import CURRENT, IndexState
+from core.settings import Settings
 from ingest.loaders import SourceFile, load, read_bytes
 from ingest.markdown_doc import decode_text
 from ingest.pdf_text import read_pdf
@@ -442,7 +442,7 @@ def test_the_deflate_bomb_stays_small_in_a_fresh_process(bad_dir: Path) -> None:
         "import resource, sys\n"
         "import pypdf\n"
         "from ingest.pdf_text import read_pdf\n"
-        "from assistant.errors import DocumentError\n"
+        "from core.errors import DocumentError\n"
         "data = open(sys.argv[1], 'rb').read()\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "try:\n"

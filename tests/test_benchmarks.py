@@ -13,8 +13,8 @@ from tests.conftest import make_settings
 
 
 def test_generated_policies_ingest_as_new_documents_with_new_text(tmp_path: Path) -> None:
-    from assistant.embeddings import build_embedder
     from assistant.runtime import open_store
+    from core.embeddings import build_embedder
 
     paths = generate(tmp_path / "gen", 10)
     assert [p.name for p in paths] == [f"GEN-{n:05d}.md" for n in range(1, 11)]
@@ -39,8 +39,8 @@ def test_memory_growth_compares_the_first_and_last_thirds() -> None:
 def test_the_latency_embedder_stands_in_for_passages_and_embeds_questions_for_real() -> None:
     import numpy as np
 
-    from assistant.settings import EmbeddingSettings
     from benchmarks.latency_embedder import LatencyEmbedder
+    from core.settings import EmbeddingSettings
 
     class Real:
         model_id = "sentence-transformers/all-MiniLM-L6-v2"
@@ -75,9 +75,9 @@ def test_the_fp32_ceiling_counts_the_models_own_arithmetic() -> None:
     from torch.utils.flop_counter import FlopCounterMode
     from transformers import AutoModel
 
-    from assistant.model_files import BUNDLED_MODEL, resolve_model_path
-    from assistant.onnx_embedder import read_layout
     from benchmarks.embedders import encoder_flops, gemm_gflops
+    from core.model_files import BUNDLED_MODEL, resolve_model_path
+    from core.onnx_embedder import read_layout
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     layout = read_layout(Path(resolve_model_path(BUNDLED_MODEL)[0]))

@@ -12,7 +12,7 @@ import yaml
 from assistant.checks.catalog import load_catalog
 from assistant.checks.coverage import load_specifications
 from assistant.evaluation.check_keys import KeySpec, load_key_specs, score_key
-from assistant.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 from ingest.loaders import SourceFile, load
 
 SPECS = load_key_specs()

@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.embeddings import build_embedder
-from assistant.index.reader import Index
 from assistant.runtime import open_store
-from assistant.settings import Settings
+from core.embeddings import build_embedder
+from core.index.reader import Index
+from core.settings import Settings
 from ingest.pipeline import run_ingest
 from tests.conftest import ALL
 
@@ -104,7 +104,7 @@ def test_the_auth_token_is_sent_and_a_refusal_is_one_clear_error(settings: Setti
     import http.server
     import threading
 
-    from assistant.errors import ConfigError
+    from core.errors import ConfigError
 
     seen: list[str] = []
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from assistant.answering.citations import markers, normalise_markers, renumber, verify
 from assistant.answering.types import Passage
-from assistant.documents import Chunk, Span
+from core.documents import Chunk, Span
 
 
 def _passage(n: int, text: str, locator: str = "45 CFR 164.410(b)") -> Passage:

@@ -10,7 +10,7 @@ import pytest
 from assistant.answering.build import build_chain
 from assistant.answering.chain import AnswerChain
 from assistant.answering.compare import NOT_STATED, focus, is_comparison
-from assistant.index.reader import Scope
+from core.index.reader import Scope
 from tests.conftest import index_org_corpus
 
 PRIVACY = Scope.for_groups(["privacy-office"])

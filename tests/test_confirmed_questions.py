@@ -13,14 +13,14 @@ from fastapi.testclient import TestClient
 from assistant import cli
 from assistant.accounts import UserStore
 from assistant.audit import AuditTrail
-from assistant.embeddings import build_embedder
-from assistant.errors import NotAllowedError
-from assistant.index.reader import Scope
 from assistant.retrieval.topics import load_topic_file
 from assistant.runtime import open_store
 from assistant.service import AssistantService, Caller, InputError
-from assistant.settings import Settings
 from assistant.ui.api import build_router
+from core.embeddings import build_embedder
+from core.errors import NotAllowedError
+from core.index.reader import Scope
+from core.settings import Settings
 from ingest.pipeline import run_ingest
 
 OFFICER = Caller("pat", frozenset({"privacy-office", "staff"}), "cli")

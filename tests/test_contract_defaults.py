@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from assistant import cli
-from assistant.embeddings import build_embedder
-from assistant.index.reader import Scope
 from assistant.runtime import open_store
 from assistant.service import AssistantService, Caller
-from assistant.settings import Settings
+from core.embeddings import build_embedder
+from core.index.reader import Scope
+from core.settings import Settings
 from ingest.contracts import clean_party, vendor_of
 from ingest.pipeline import run_ingest
 

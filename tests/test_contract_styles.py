@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from assistant import cli
-from assistant.embeddings import build_embedder
 from assistant.runtime import open_store
+from core.embeddings import build_embedder
 from ingest.loaders import Loaded, SourceFile, load
 from ingest.pipeline import run_ingest
 from tests.conftest import ROOT, make_settings

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
+from core.settings import Settings
 from ingest.loaders import SourceFile, load, read_bytes
 from ingest.pipeline import discover
 from tests.conftest import ROOT, make_settings

@@ -19,10 +19,10 @@ from assistant.checks.coverage import (
 )
 from assistant.checks.request import is_coverage_request
 from assistant.cli import main
-from assistant.documents import Chunk, SourceDocument
-from assistant.errors import ConfigError
-from assistant.settings import Settings
 from assistant.ui import render
+from core.documents import Chunk, SourceDocument
+from core.errors import ConfigError
+from core.settings import Settings
 from tests.conftest import index_org_corpus
 
 SPECS = {s.id: s for s in load_specifications(Settings().checks.security_catalog)}

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embeddings import build_embedder
-from assistant.index.reader import Index
 from assistant.runtime import open_store
-from assistant.settings import Settings
+from core.embeddings import build_embedder
+from core.index.reader import Index
+from core.settings import Settings
 from tests.conftest import ROOT, search
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-OWN = {"assistant", "ingest", "benchmarks", "scripts", "tests"}
+OWN = {"core", "assistant", "ingest", "benchmarks", "scripts", "tests"}
 
 
 def _canonical(name: str) -> str:
@@ -65,6 +65,7 @@ def test_every_imported_package_is_declared() -> None:
     assert _undeclared(ROOT / "assistant", runtime, skip=assessing) == {}
     assert _undeclared(assessing, evaluation) == {}
     assert _undeclared(ROOT / "ingest", runtime) == {}
+    assert _undeclared(ROOT / "core", runtime) == {}
     assert _undeclared(ROOT / "scripts", dev) == {}
     assert _undeclared(ROOT / "benchmarks", dev) == {}
 
@@ -90,7 +91,7 @@ def test_the_server_and_the_cli_do_not_import_the_eval_packages() -> None:
 
 def test_the_eval_without_its_packages_says_which_extra(monkeypatch) -> None:
     from assistant.commands import eval as eval_command
-    from assistant.errors import ConfigError
+    from core.errors import ConfigError
 
     monkeypatch.setattr(eval_command, "find_spec", lambda name: None if name == "ragas" else 1)
     with pytest.raises(ConfigError, match=r"missing: ragas\).*hipaa-assistant\[eval\]"):

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from assistant.audit import AuditTrail
-from assistant.errors import DocumentError, NotAllowedError
 from assistant.runtime import open_index, open_store
 from assistant.service import AssistantService, Caller
-from assistant.settings import Settings
+from core.errors import DocumentError, NotAllowedError
+from core.settings import Settings
 from ingest.library import safe_name
 from ingest.pipeline import run_ingest
 from tests.conftest import remote_work_policy
@@ -31,7 +31,7 @@ def _policy(extra: str = "") -> bytes:
 def service(settings: Settings) -> AssistantService:
     settings.audit.path = settings.paths.data_dir / "audit.sqlite"
     settings.chunking.min_words = 10
-    from assistant.embeddings import build_embedder
+    from core.embeddings import build_embedder
 
     emb = build_embedder(settings.embedding)
     assert run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False).ok
@@ -149,7 +149,7 @@ def test_an_ingest_by_another_process_is_picked_up_without_a_restart(
 def test_refresh_reads_the_pointer_only_when_it_changed_and_reloads_once(
     service: AssistantService, settings: Settings, tiny_corpus: Path, monkeypatch
 ) -> None:
-    from assistant.index.state import IndexState
+    from core.index.state import IndexState
 
     reads: list[int] = []
     real = IndexState.current_pointer

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from assistant.commands.eval import _depths
-from assistant.embeddings import build_embedder
 from assistant.evaluation.dataset import Item, load_dataset
 from assistant.evaluation.metrics import depth_scores
 from assistant.evaluation.runner import run_eval
 from assistant.evaluation.systems import Retrieved
-from assistant.index.reader import Index
 from assistant.retrieval.retriever import HybridRetriever, Retrieval
 from assistant.runtime import open_store
-from assistant.settings import Settings
+from core.embeddings import build_embedder
+from core.index.reader import Index
+from core.settings import Settings
 from ingest.pipeline import run_ingest
 
 EVAL = Path(__file__).parent / "data" / "eval"

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.embeddings import build_embedder
-from assistant.errors import ConfigError
 from assistant.evaluation.profiles import load_profiles, profile_settings
 from assistant.evaluation.suite import PLAIN, run_suite
 from assistant.runtime import open_store
-from assistant.settings import RETRIEVAL_STAGES, Settings
+from core.embeddings import build_embedder
+from core.errors import ConfigError
+from core.settings import RETRIEVAL_STAGES, Settings
 from ingest.pipeline import run_ingest
 from tests.conftest import DATA, ROOT
 

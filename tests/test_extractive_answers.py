@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.types import Passage
-from assistant.settings import AnswerSettings
+from core.settings import AnswerSettings
 
 
 def _passage(n: int, locator: str, text: str, doc_type: str = "rule") -> Passage:

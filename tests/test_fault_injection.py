@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embeddings import build_embedder
-from assistant.index.reader import Index
-from assistant.index.state import CURRENT
 from assistant.runtime import open_store
-from assistant.settings import Settings
+from core.embeddings import build_embedder
+from core.index.reader import Index
+from core.index.state import CURRENT
+from core.settings import Settings
 from ingest.pipeline import run_ingest
 from tests.conftest import ROOT, make_settings, search
 from tests.fakes import HashingEmbedder

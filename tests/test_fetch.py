@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
+from core.settings import Settings
 from ingest.official import FETCHED_FILE, fetch, load_manifest
 from tests.conftest import make_settings
 
@@ -125,8 +125,8 @@ def test_fetch_downloads_and_a_failure_is_one_line(
 def test_unreachable_host_fails_cleanly_and_ingest_still_works(
     tmp_path: Path, tiny_corpus: Path
 ) -> None:
-    from assistant.embeddings import build_embedder
     from assistant.runtime import open_store
+    from core.embeddings import build_embedder
     from ingest.pipeline import run_ingest
 
     settings = _settings(tmp_path, _manifest(tmp_path, "http://127.0.0.1:9"))

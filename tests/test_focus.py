@@ -6,9 +6,9 @@ import pytest
 
 from assistant.answering.abstain import Evidence, decide
 from assistant.answering.focus import Mentions, focus_of, uncovered
-from assistant.index.lexical import BM25
-from assistant.settings import AnswerSettings
-from assistant.words import word_list
+from core.index.lexical import BM25
+from core.settings import AnswerSettings
+from core.words import word_list
 
 GENERIC = word_list("generic")
 

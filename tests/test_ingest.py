@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embeddings import build_embedder
-from assistant.errors import ModelMismatchError
-from assistant.index.reader import Index
-from assistant.index.state import IndexState
 from assistant.runtime import open_store
-from assistant.settings import Settings
+from core.embeddings import build_embedder
+from core.errors import ModelMismatchError
+from core.index.reader import Index
+from core.index.state import IndexState
+from core.settings import Settings
 from ingest.pipeline import run_ingest
 from tests.conftest import ALL, ROOT, make_settings, search
 from tests.fakes import HashingEmbedder
@@ -192,8 +192,8 @@ def test_ingest_cli_summary_and_exit_code(
     assert "45 CFR 164.504(e)(2)(ii)(I) (books-and-records)" in out
     # the question index was embedded ahead of time: a server start finds it in the cache
     from assistant.answering.build import build_topics
-    from assistant.embeddings import build_embedder
-    from assistant.settings import Settings as FreshSettings
+    from core.embeddings import build_embedder
+    from core.settings import Settings as FreshSettings
 
     fresh = FreshSettings()
     fresh.use_data_dir(settings.paths.data_dir)

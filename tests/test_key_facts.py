@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import ConfigError
 from assistant.evaluation.key_facts import load_key_facts, stated
 from assistant.evaluation.runner import check_thresholds
+from core.errors import ConfigError
 
 
 def test_a_fact_is_stated_in_any_of_its_wordings_whatever_the_case_spacing_or_quotes() -> None:

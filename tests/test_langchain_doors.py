@@ -22,8 +22,8 @@ from langchain_core.runnables import RunnableConfig
 from assistant.integrations.langchain import HipaaRetriever, answer_runnable, reply_runnable
 from assistant.runtime import open_index, open_store
 from assistant.service import AssistantService, BlockedError, Caller, Reply
-from assistant.settings import Settings
 from assistant.ui.steps import ThreadSteps
+from core.settings import Settings
 from ingest.pipeline import run_ingest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def service(settings: Settings) -> AssistantService:
     settings.audit.path = settings.paths.data_dir / "audit.sqlite"
-    from assistant.embeddings import build_embedder
+    from core.embeddings import build_embedder
 
     emb = build_embedder(settings.embedding)
     assert run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False).ok

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("assistant", "ingest")
+PACKAGES = ("core", "ingest", "assistant")  # each imports only the ones before it
 
 
 def _modules(root: Path) -> dict[str, Path]:
@@ -86,6 +86,22 @@ def test_the_project_has_no_import_cycles() -> None:
     assert cycles(import_graph(ROOT)) == []
 
 
+def upward_packages(graph: dict[str, set[str]]) -> list[str]:
+    """Imports of a package that comes later in ``PACKAGES`` (``core`` imports neither of the
+    others; ``ingest`` only ``core``)."""
+    rank = {p: n for n, p in enumerate(PACKAGES)}
+    return sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        for target in targets
+        if rank[target.split(".")[0]] > rank[module.split(".")[0]]
+    )
+
+
+def test_core_stands_alone_and_ingest_stands_on_core_only() -> None:
+    assert upward_packages(import_graph(ROOT)) == []
+
+
 def test_a_cycle_hidden_in_a_function_is_found(tmp_path: Path) -> None:
     (tmp_path / "assistant").mkdir()
     (tmp_path / "ingest").mkdir()
@@ -96,9 +112,11 @@ def test_a_cycle_hidden_in_a_function_is_found(tmp_path: Path) -> None:
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from assistant.c import y\n"
     )
     (tmp_path / "assistant" / "__init__.py").write_text("")
+    (tmp_path / "core").mkdir()
     graph = import_graph(tmp_path)
     assert graph["ingest.d"] == {"assistant.c"}
     assert cycles(graph) == [["assistant.a", "assistant.b"]]
+    assert upward_packages(graph) == ["ingest.d imports assistant.c"]
 
 
 # -- the layers the README describes ("How the code is laid out") -------------------------------

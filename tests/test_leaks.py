@@ -8,7 +8,7 @@ import pytest
 from assistant.evaluation.dataset import Item
 from assistant.evaluation.leaks import find_leaks, profile_leaks
 from assistant.evaluation.profiles import load_profiles
-from assistant.settings import EmbeddingSettings, Settings
+from core.settings import EmbeddingSettings, Settings
 from tests import fakes
 
 
@@ -40,7 +40,7 @@ def test_no_eval_question_is_a_near_copy_of_its_question_index(name: str) -> Non
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n, p in load_profiles().items()])
 def test_no_eval_question_is_a_near_copy_by_meaning(name: str) -> None:
-    from assistant.embeddings import build_embedder
+    from core.embeddings import build_embedder
 
     settings = Settings()
     leaks = profile_leaks(settings, load_profiles()[name], build_embedder(settings.embedding))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.locators import inside, root
+from core.locators import inside, root
 
 
 @pytest.mark.parametrize(

@@ -31,12 +31,12 @@ from starlette.applications import Starlette
 from assistant.accounts import UserStore
 from assistant.answering.build import build_chain
 from assistant.audit import AuditTrail
-from assistant.index.reader import Index
 from assistant.integrations.mcp_server import HttpEndpoint, build_server, fixed_caller
 from assistant.runtime import open_store
 from assistant.safety import PhiGuard
 from assistant.service import AssistantService
-from assistant.settings import Settings
+from core.index.reader import Index
+from core.settings import Settings
 from ingest.pipeline import run_ingest
 from tests import fakes
 from tests.conftest import index_org_corpus, make_settings
@@ -296,7 +296,7 @@ LAUNCHER = (
 
 def test_stdio_the_command_serves_the_tools(tiny_corpus: Path, tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "data", [tiny_corpus])
-    from assistant.embeddings import build_embedder
+    from core.embeddings import build_embedder
 
     emb = build_embedder(settings.embedding)
     assert run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False).ok

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from assistant.commands.sources import sources_listing
-from assistant.embeddings import build_embedder
-from assistant.index.reader import Index
 from assistant.runtime import open_store
-from assistant.settings import Settings
+from core.embeddings import build_embedder
+from core.index.reader import Index
+from core.settings import Settings
 from ingest.official import fetch
 from ingest.pipeline import run_ingest
 from tests.conftest import ALL, ROOT, make_settings

@@ -113,9 +113,7 @@ def test_each_definition_numbers_its_own_paragraphs(ecfr_chunks: dict) -> None:
     assert "Unsecured" not in _span_text(d, '45 CFR 164.402 "Breach" (2)(iv)')
     assert "inadvertent disclosure" in _span_text(d, '45 CFR 164.402 "Breach" (1)(ii)')
     # definitions opened by a paragraph stay under it; the section then goes on
-    assert "claims history" in _span_text(
-        e, '45 CFR 164.504(a) "Summary health information" (1)'
-    )
+    assert "claims history" in _span_text(e, '45 CFR 164.504(a) "Summary health information" (1)')
     assert "[Reserved]" in _span_text(e, "45 CFR 164.504(b)")
     # no paragraph of a definitions section is cited as if the section were numbered
     locators = {loc for c in e + d for loc in (c.locator, *(s.locator for s in c.spans))}

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embeddings import build_embedder
-from assistant.errors import ModelMismatchError
-from assistant.onnx_embedder import OnnxEmbedder
 from assistant.runtime import open_store
-from assistant.settings import EmbeddingSettings, Settings
+from core.embeddings import build_embedder
+from core.errors import ModelMismatchError
+from core.onnx_embedder import OnnxEmbedder
+from core.settings import EmbeddingSettings, Settings
 from ingest.pipeline import run_ingest
 
 SENTENCES = [

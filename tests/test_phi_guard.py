@@ -14,11 +14,11 @@ from types import ModuleType
 
 import pytest
 
-from assistant.errors import ConfigError
 from assistant.safety import KINDS, Finding, GuardResult, PhiGuard
 from assistant.safety.phi_vocabulary import DEFAULT_PHI_VOCABULARY, PhiVocabulary
 from assistant.safety.placeholders import without_placeholders
-from assistant.settings import PhiSettings, Settings
+from core.errors import ConfigError
+from core.settings import PhiSettings, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -315,10 +315,10 @@ def test_placeholders_and_their_labels_are_not_searched_for(text: str, searched:
 
 
 def test_a_redacted_question_retrieves_what_the_plain_question_does(tmp_path: Path) -> None:
-    from assistant.index.reader import Scope
     from assistant.retrieval.retriever import HybridRetriever
     from assistant.retrieval.vocabulary import Vocabulary
-    from assistant.settings import RetrievalSettings
+    from core.index.reader import Scope
+    from core.settings import RetrievalSettings
     from tests.conftest import index_org_corpus
 
     _, index = index_org_corpus(tmp_path / "data")

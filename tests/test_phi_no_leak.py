@@ -32,11 +32,11 @@ from assistant import cli
 from assistant.accounts import UserStore
 from assistant.answering.build import build_chain
 from assistant.audit import AuditTrail
-from assistant.index.reader import Index
 from assistant.safety import PhiGuard
 from assistant.service import AssistantService, Caller
-from assistant.settings import Settings
 from assistant.ui.api import build_router
+from core.index.reader import Index
+from core.settings import Settings
 from tests.conftest import ROOT, index_org_corpus
 from tests.openai_stub import openai_stub
 

@@ -18,9 +18,9 @@ from assistant import cli
 from assistant.audit import AuditError, AuditEvent, open_trail
 from assistant.audit.postgres import PG_TRIGGERS, PostgresAuditTrail
 from assistant.audit.trail import COLUMNS
-from assistant.database import Database, migrate, migrations
-from assistant.errors import ConfigError
-from assistant.settings import DatabaseSettings, Settings
+from core.database import Database, migrate, migrations
+from core.errors import ConfigError
+from core.settings import DatabaseSettings, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,7 +83,7 @@ def test_migrations_run_once_however_often_servers_start(url: str) -> None:
 _MIGRATE = textwrap.dedent(
     """
     import psycopg
-    from assistant.database import migrate
+    from core.database import migrate
     with psycopg.connect({url!r}) as conn:
         print(migrate(conn))
     """
@@ -145,8 +145,8 @@ _WRITER = textwrap.dedent(
     """
     from assistant.audit import AuditEvent
     from assistant.audit.postgres import PostgresAuditTrail
-    from assistant.database import Database
-    from assistant.settings import DatabaseSettings
+    from core.database import Database
+    from core.settings import DatabaseSettings
     trail = PostgresAuditTrail(Database(DatabaseSettings(url={url!r})))
     for n in range(25):
         trail.record(AuditEvent(user={user!r}, groups=("staff",), surface="api",
@@ -399,8 +399,8 @@ def test_two_servers_editing_users_at_once_lose_nothing(url: str) -> None:
 _ADDER = textwrap.dedent(
     """
     from assistant.accounts import UserStore, UsersTable
-    from assistant.database import Database
-    from assistant.settings import DatabaseSettings
+    from core.database import Database
+    from core.settings import DatabaseSettings
     store = UserStore(UsersTable(Database(DatabaseSettings(url={url!r}))), bcrypt_rounds=4)
     for n in range(8):
         store.add(f"{prefix}{{n}}", "a long passphrase", ("staff",), replace=False)

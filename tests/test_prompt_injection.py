@@ -25,11 +25,11 @@ from assistant.answering.build import build_chain
 from assistant.answering.chain import NO_VALID_CITATION
 from assistant.answering.llm import format_sources
 from assistant.answering.types import Answer
-from assistant.embeddings import build_embedder
-from assistant.index.reader import Index, Scope
 from assistant.prompts import load_prompt
 from assistant.runtime import open_store
-from assistant.settings import Settings
+from core.embeddings import build_embedder
+from core.index.reader import Index, Scope
+from core.settings import Settings
 from tests.conftest import DATA, make_settings
 from tests.openai_stub import openai_stub
 

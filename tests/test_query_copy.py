@@ -17,7 +17,6 @@ import pytest
 
 from assistant import query_embedding
 from assistant.answering.build import prepare_after_ingest
-from assistant.embeddings import build_embedder
 from assistant.query_embedding import (
     AGREEMENT,
     CopyCheck,
@@ -27,7 +26,8 @@ from assistant.query_embedding import (
     with_query_copy,
 )
 from assistant.runtime import open_index
-from assistant.settings import EmbeddingSettings, Settings
+from core.embeddings import build_embedder
+from core.settings import EmbeddingSettings, Settings
 from tests.conftest import ROOT, make_settings
 
 QUESTIONS = (

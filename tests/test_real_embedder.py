@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embeddings import SentenceTransformerEmbedder, build_embedder
-from assistant.index.reader import Index
 from assistant.runtime import open_store
-from assistant.settings import EmbeddingSettings, Settings
+from core.embeddings import SentenceTransformerEmbedder, build_embedder
+from core.index.reader import Index
+from core.settings import EmbeddingSettings, Settings
 from ingest.pipeline import run_ingest
 from tests.conftest import ALL
 

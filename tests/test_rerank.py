@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from assistant.answering.build import build_chain
-from assistant.embeddings import build_embedder
-from assistant.index.reader import Index, Scope
 from assistant.retrieval.rerank import CrossEncoderReranker
 from assistant.runtime import open_store
-from assistant.settings import Settings
+from core.embeddings import build_embedder
+from core.index.reader import Index, Scope
+from core.settings import Settings
 from ingest.pipeline import run_ingest
 
 

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.index.lexical import BM25, tokenize
-from assistant.index.reader import Index, Scope
 from assistant.retrieval.query import analyze
 from assistant.runtime import open_store
-from assistant.settings import Settings
+from core.index.lexical import BM25, tokenize
+from core.index.reader import Index, Scope
+from core.settings import Settings
 from tests.conftest import index_org_corpus
 
 WORDS = [
@@ -197,7 +197,7 @@ def test_bm25_scores_are_the_same_in_every_process() -> None:
 
     code = (
         "import random\n"
-        "from assistant.index.lexical import BM25\n"
+        "from core.index.lexical import BM25\n"
         "rng = random.Random(7)\n"
         "words = [f'w{i}' for i in range(300)]\n"
         "texts = [' '.join(rng.choice(words) for _ in range(60)) for _ in range(400)]\n"
@@ -218,7 +218,7 @@ def test_bm25_scores_are_the_same_in_every_process() -> None:
 def test_a_vendor_is_named_by_a_distinctive_word_of_its_name(org_index: Index) -> None:
     from assistant.retrieval.retriever import HybridRetriever
     from assistant.retrieval.vocabulary import Vocabulary
-    from assistant.settings import RetrievalSettings
+    from core.settings import RetrievalSettings
 
     retriever = HybridRetriever(org_index, RetrievalSettings(), Vocabulary.load())
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from assistant.index.reader import Index, Scope
 from assistant.retrieval.boosts import CitedRule, NamedDocument, SectionDemotion
 from assistant.retrieval.ordering import named_locator_hits, with_quotas
 from assistant.retrieval.query import QueryPlan
@@ -16,7 +15,8 @@ from assistant.retrieval.rankers import Dense, Lexical, RuleDense, VocabularyBri
 from assistant.retrieval.retriever import HybridRetriever
 from assistant.retrieval.stages import Contribution, Query, combine, read_only, rrf_units
 from assistant.retrieval.vocabulary import Vocabulary
-from assistant.settings import RETRIEVAL_STAGES, RetrievalSettings
+from core.index.reader import Index, Scope
+from core.settings import RETRIEVAL_STAGES, RetrievalSettings
 from tests.conftest import index_org_corpus
 
 ALL = Scope.unrestricted()

@@ -161,8 +161,8 @@ def test_a_page_of_another_origin_cannot_open_the_chat_websocket() -> None:
 def test_the_chat_config_has_the_configured_origins_and_transports(tmp_path: Path) -> None:
     import tomllib
 
-    from assistant.settings import Settings
     from assistant.ui import app_root
+    from core.settings import Settings
 
     settings = Settings()
     settings.paths.data_dir = tmp_path

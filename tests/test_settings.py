@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from assistant.settings import Settings
+from core.settings import Settings
 
 
 def test_defaults_work_offline() -> None:

@@ -1,4 +1,4 @@
-"""One index for every server (``assistant/index/shared.py``): with a database and a Chroma
+"""One index for every server (``core/index/shared.py``): with a database and a Chroma
 server, an ingest on one machine publishes its generation; a server with an empty data folder of
 its own answers from it and follows the next one without a restart; one ingest at a time."""
 
@@ -14,14 +14,14 @@ import pytest
 
 from assistant.commands.ingest import cmd_ingest
 from assistant.commands.questions import cmd_questions
-from assistant.database import Database
-from assistant.embeddings import build_embedder
-from assistant.errors import IndexBusyError
-from assistant.index.shared import SharedGenerations, shared_index
-from assistant.index.state import IndexState
 from assistant.runtime import open_store
 from assistant.service import AssistantService, Caller
-from assistant.settings import DatabaseSettings, Settings
+from core.database import Database
+from core.embeddings import build_embedder
+from core.errors import IndexBusyError
+from core.index.shared import SharedGenerations, shared_index
+from core.index.state import IndexState
+from core.settings import DatabaseSettings, Settings
 from tests.conftest import make_settings
 from tests.test_chroma_server import chroma_server  # noqa: F401 (a fixture)
 

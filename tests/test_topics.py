@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.errors import ConfigError
-from assistant.index.embed_cache import EmbeddingCache
-from assistant.index.reader import Scope
 from assistant.retrieval.retriever import HybridRetriever
 from assistant.retrieval.topics import DEFAULT_TOPICS_DIR, Topic, TopicIndex, load_topics
 from assistant.retrieval.vocabulary import Vocabulary
-from assistant.settings import EmbeddingSettings, RetrievalSettings
+from core.errors import ConfigError
+from core.index.embed_cache import EmbeddingCache
+from core.index.reader import Scope
+from core.settings import EmbeddingSettings, RetrievalSettings
 from tests import fakes
 from tests.conftest import index_org_corpus
 
@@ -156,7 +156,7 @@ def test_the_passage_a_staff_question_matches_is_retrieved(tmp_path: Path) -> No
 @pytest.mark.slow
 def test_every_bundled_entry_points_at_an_indexed_rule_paragraph(real_index_dir: Path) -> None:
     from assistant.runtime import open_index
-    from assistant.settings import Settings
+    from core.settings import Settings
 
     settings = Settings()
     settings.use_data_dir(real_index_dir)
@@ -208,7 +208,7 @@ def test_every_bundled_organisation_question_points_at_its_documents_section(
     real_index_dir: Path,
 ) -> None:
     from assistant.runtime import open_index
-    from assistant.settings import PROJECT_ROOT, Settings
+    from core.settings import PROJECT_ROOT, Settings
 
     folder = PROJECT_ROOT / "corpus" / "questions"
     topics = load_topics(folder)

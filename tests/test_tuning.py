@@ -8,9 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.index.reader import Scope
-from assistant.model_files import BUNDLED_MODEL as BUNDLED
-from assistant.model_files import resolve_model_path
 from assistant.retrieval.retriever import HybridRetriever, Retrieval
 from assistant.retrieval.tuning import (
     TrainingPlan,
@@ -24,7 +21,10 @@ from assistant.retrieval.tuning import (
     tuned_key,
 )
 from assistant.retrieval.vocabulary import Vocabulary
-from assistant.settings import RetrievalSettings, Settings
+from core.index.reader import Scope
+from core.model_files import BUNDLED_MODEL as BUNDLED
+from core.model_files import resolve_model_path
+from core.settings import RetrievalSettings, Settings
 from tests.conftest import index_org_corpus
 
 PASSAGES = [
@@ -205,8 +205,8 @@ def test_train_trains_once_for_the_index_and_the_chain_ranks_with_it(
 
     from assistant.answering.build import build_chain
     from assistant.commands.train import cmd_train
-    from assistant.embeddings import build_embedder
     from assistant.runtime import open_index, open_store
+    from core.embeddings import build_embedder
     from ingest.pipeline import run_ingest
     from tests.conftest import make_settings
 

@@ -28,10 +28,10 @@ import pytest
 from assistant.accounts import UsersTable, UserStore
 from assistant.audit import AuditRecord
 from assistant.audit.postgres import PostgresAuditTrail
-from assistant.database import Database
-from assistant.settings import DatabaseSettings
 from benchmarks.load_api import run_load
 from benchmarks.server import Running, serving
+from core.database import Database
+from core.settings import DatabaseSettings
 from tests.conftest import ROOT
 from tests.postgres_cluster import throwaway_cluster
 from tests.test_chroma_server import running_chroma

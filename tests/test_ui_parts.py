@@ -19,9 +19,9 @@ from chainlit.user import User
 from assistant.answering.types import Answer, Citation, Passage
 from assistant.cli import main
 from assistant.commands.feedback import FIELDS
-from assistant.documents import SourceDocument
 from assistant.ui import app_root, render, stream
 from assistant.ui.data_layer import ChatDataLayer
+from core.documents import SourceDocument
 from tests.conftest import make_settings
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from assistant.errors import DocumentError
-from assistant.settings import Settings
+from core.errors import DocumentError
+from core.settings import Settings
 from ingest.docx_doc import paragraph_text, read_docx
 from ingest.loaders import SourceFile, load
 from ingest.numbered import Heading, Paragraph, build_tree
@@ -384,7 +384,7 @@ def test_a_plain_numbered_list_stays_in_its_section(tmp_path: Path) -> None:
 
 def test_markdown_with_inline_html_is_quoted_as_plain_text(tmp_path: Path) -> None:
     md = (
-        "# Northstar BAA\n\n## 1 Breach\n\nThe <span class=\"keyterms_link\">Provider</span>"
+        '# Northstar BAA\n\n## 1 Breach\n\nThe <span class="keyterms_link">Provider</span>'
         " shall&nbsp;notify the Covered Entity within five\u00a0(5) business days of discovery"
         " of any breach of unsecured PHI, and the noti\u00adfication names the members.\n"
     )

@@ -1,4 +1,4 @@
-"""The word lists are data (assistant/words.yaml): each one the code reads is there, each one
+"""The word lists are data (core/words.yaml): each one the code reads is there, each one
 there is read, and none holds a word twice (a repeated word is a sign of a list edited blind)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.words import WORDS_FILE, word_list
+from core.words import WORDS_FILE, word_list
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,7 +18,7 @@ def _read_by_code() -> set[str]:
     calls = re.compile(r"""word_list\(\s*["']([a-z_]+)["']\s*\)""")
     return {
         name
-        for folder in ("assistant", "ingest")
+        for folder in ("core", "ingest", "assistant")
         for path in (ROOT / folder).rglob("*.py")
         for name in calls.findall(path.read_text(encoding="utf-8"))
     }
@@ -41,7 +41,7 @@ def test_an_unknown_list_is_a_clear_error() -> None:
 
 def test_the_organisations_own_name_is_generic_from_its_terms_file(tmp_path: Path) -> None:
     from assistant.checks.run import name_words, organisation_of
-    from assistant.settings import Settings
+    from core.settings import Settings
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

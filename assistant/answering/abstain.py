@@ -40,11 +40,11 @@ from dataclasses import dataclass
 from assistant.answering.answer_kinds import unstated_kinds
 from assistant.answering.focus import Mentions, gaps, listed
 from assistant.answering.text import content_terms
-from assistant.index.lexical import BM25, tokenize
 from assistant.retrieval.retriever import Retrieval
 from assistant.safety.placeholders import PLACEHOLDER
-from assistant.settings import AnswerSettings
-from assistant.words import word_list
+from core.index.lexical import BM25, tokenize
+from core.settings import AnswerSettings
+from core.words import word_list
 
 
 @dataclass(frozen=True)

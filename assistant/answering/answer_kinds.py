@@ -17,7 +17,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from assistant.answering.text import content_terms, sentences, stem5
-from assistant.words import word_list
+from core.words import word_list
 
 
 @dataclass(frozen=True)

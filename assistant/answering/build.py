@@ -16,11 +16,6 @@ from assistant.answering.extractive import ExtractiveAnswerer, idf_lookup
 from assistant.answering.follow_up import HeuristicCondenser
 from assistant.answering.llm import LLMAnswerer, LLMCondenser, build_chat_model
 from assistant.checks.run import name_words, organisation_of
-from assistant.embeddings import Embedder
-from assistant.index.embed_cache import EmbeddingCache
-from assistant.index.reader import Index
-from assistant.index.shared import shared_index
-from assistant.model_files import resolve_model_path
 from assistant.retrieval.adapter import QueryAdapter, adapter_key, load_or_fit
 from assistant.retrieval.rerank import CrossEncoderReranker, Reranker
 from assistant.retrieval.retriever import HybridRetriever
@@ -37,8 +32,13 @@ from assistant.retrieval.tuning import (
     tuned_key,
 )
 from assistant.retrieval.vocabulary import Vocabulary
-from assistant.settings import Settings
-from assistant.words import word_list
+from core.embeddings import Embedder
+from core.index.embed_cache import EmbeddingCache
+from core.index.reader import Index
+from core.index.shared import shared_index
+from core.model_files import resolve_model_path
+from core.settings import Settings
+from core.words import word_list
 
 log = logging.getLogger(__name__)
 

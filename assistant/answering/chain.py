@@ -18,11 +18,11 @@ from assistant.answering.extractive import quote_of
 from assistant.answering.focus import Mentions, listed
 from assistant.answering.trace import NO_TRACE, Tracer
 from assistant.answering.types import Answer, Passage
-from assistant.documents import Chunk
-from assistant.index.reader import Scope
 from assistant.retrieval.retriever import HybridRetriever
-from assistant.settings import AnswerSettings
-from assistant.words import word_list
+from core.documents import Chunk
+from core.index.reader import Scope
+from core.settings import AnswerSettings
+from core.words import word_list
 
 log = logging.getLogger(__name__)
 

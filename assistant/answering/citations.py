@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from assistant.answering.text import overlap, sentences
 from assistant.answering.types import Citation, Passage
-from assistant.documents import Chunk
+from core.documents import Chunk
 
 _GROUP = re.compile(r"\[(\s*\d{1,3}\s*(?:[,;]\s*\d{1,3}\s*)+)\]")
 MARKER = re.compile(r"\[(\d{1,3})\]")

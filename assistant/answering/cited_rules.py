@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.index.reader import Index, Scope
 from assistant.retrieval.passages import ScoredPassage
 from assistant.retrieval.query import find_cfr_locators
+from core.index.reader import Index, Scope
 
 _OWN_KINDS = ("policy", "baa")
 

@@ -16,10 +16,10 @@ from assistant.answering.extractive import ASKS_TIME, Candidate, ExtractiveAnswe
 from assistant.answering.text import content_terms
 from assistant.answering.types import Passage
 from assistant.checks.figures import time_limits
-from assistant.documents import Chunk
-from assistant.index.reader import Scope
 from assistant.retrieval.retriever import HybridRetriever
-from assistant.words import word_list
+from core.documents import Chunk
+from core.index.reader import Scope
+from core.words import word_list
 
 _CONTRACTS = r"(?:vendors|business\s+associates|BAAs|contracts|agreements|suppliers)"
 # "compare ... across our vendors": detects a comparison, but spans its topic too

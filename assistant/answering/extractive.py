@@ -12,10 +12,10 @@ from assistant.answering.answer_kinds import asked_kinds
 from assistant.answering.asked_parts import asked_parts
 from assistant.answering.text import Sentence, content_terms, sentences, stem5
 from assistant.answering.types import Passage
-from assistant.documents import DOC_TYPE_NAMES, Chunk
-from assistant.locators import inside
 from assistant.retrieval.query import find_cfr_locators
-from assistant.settings import AnswerSettings
+from core.documents import DOC_TYPE_NAMES, Chunk
+from core.locators import inside
+from core.settings import AnswerSettings
 
 _GROUP_ORDER = ("baa", "policy", "rule", "guidance")
 _OWN_KINDS = frozenset({"baa", "policy"})  # the organisation's own documents, written section by

@@ -23,8 +23,8 @@ from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from assistant.index.lexical import BM25, tokenize
-from assistant.words import word_list
+from core.index.lexical import BM25, tokenize
+from core.words import word_list
 
 _WORD = r"[A-Za-z0-9][\w'’-]*"
 _DET = r"(?:(?:the|our|a|an|any|their|its|this|that|your|[A-Z][\w-]*'s)\s+)?"

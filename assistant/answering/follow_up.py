@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.answering.text import content_terms
-from assistant.words import word_list
+from core.words import word_list
 
 # "what about (for) X", "how about X", "and for X", "and X?", "same for X", "also for X"
 _POINTING = re.compile(

@@ -9,10 +9,10 @@ from typing import Any
 
 from assistant.answering.follow_up import HeuristicCondenser
 from assistant.answering.types import Passage
-from assistant.documents import Chunk
-from assistant.errors import AssistantError, ConfigError
 from assistant.prompts import Prompt, load_prompt
-from assistant.settings import LLMSettings
+from core.documents import Chunk
+from core.errors import AssistantError, ConfigError
+from core.settings import LLMSettings
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from assistant.index.reader import Index, Scope
+from core.index.reader import Index, Scope
 
 # A question about the contracts in general words, with or without a vendor's name.
 CONTRACT_WORDS = re.compile(

@@ -31,13 +31,13 @@ from assistant.audit.trail import (
     time_window,
     utcnow,
 )
-from assistant.database import Database
-from assistant.errors import ConfigError
+from core.database import Database
+from core.errors import ConfigError
 
 if TYPE_CHECKING:
     from psycopg import Connection
 
-    from assistant.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from assistant.audit.postgres import PostgresAuditTrail
 from assistant.audit.trail import AuditTrail, Trail
 
 if TYPE_CHECKING:
-    from assistant.settings import Settings
+    from core.settings import Settings
 
 
 def open_trail(settings: Settings) -> Trail:

@@ -43,11 +43,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 from assistant.audit.export import write_records
-from assistant.errors import AssistantError
+from core.errors import AssistantError
 
 if TYPE_CHECKING:
     from assistant.answering.types import Answer
-    from assistant.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

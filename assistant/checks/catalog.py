@@ -15,7 +15,7 @@ from typing import Any, Literal, cast
 import yaml
 
 from assistant.checks.figures import Duration, country_name
-from assistant.errors import ConfigError
+from core.errors import ConfigError
 
 CheckKind = Literal["presence", "deadline", "notice", "prohibition", "location", "amount"]
 CHECK_KINDS: tuple[str, ...] = (

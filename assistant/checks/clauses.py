@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from assistant.documents import Chunk
+from core.documents import Chunk
 
 # Where a sentence ends: after . ; ? ! before a capital or an opening bracket, or at a line break
 # that is not a wrapped line (a PDF keeps its line breaks inside sentences).

@@ -19,8 +19,8 @@ from typing import Any, Literal
 import yaml
 
 from assistant.checks.clauses import Sentence, sentences
-from assistant.documents import Chunk, SourceDocument
-from assistant.errors import ConfigError
+from core.documents import Chunk, SourceDocument
+from core.errors import ConfigError
 
 CoverageStatus = Literal["covered", "partial", "gap", "alternative documented"]
 COVERAGE_STATUSES: tuple[CoverageStatus, ...] = (

@@ -12,12 +12,12 @@ from assistant.checks.baa import Contract, Row, check_contract
 from assistant.checks.catalog import ApprovedException, Catalog, Requirement, load_catalog
 from assistant.checks.clauses import Sentence, sentences
 from assistant.checks.coverage import Policy, policy
-from assistant.documents import Chunk, SourceDocument
-from assistant.errors import ConfigError, IndexMissingError, NotAllowedError
-from assistant.index.reader import Scope
-from assistant.index.state import Generation, IndexState
-from assistant.settings import Settings
-from assistant.words import word_list
+from core.documents import Chunk, SourceDocument
+from core.errors import ConfigError, IndexMissingError, NotAllowedError
+from core.index.reader import Scope
+from core.index.state import Generation, IndexState
+from core.settings import Settings
+from core.words import word_list
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from assistant.answering.types import Answer
-from assistant.documents import DOC_TYPES
-from assistant.errors import AssistantError, ConfigError
-from assistant.index.reader import Scope
 from assistant.service import AssistantService, Caller
-from assistant.settings import Settings
+from core.documents import DOC_TYPES
+from core.errors import AssistantError, ConfigError
+from core.index.reader import Scope
+from core.settings import Settings
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

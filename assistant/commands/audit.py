@@ -13,10 +13,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.errors import ConfigError
+from core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from assistant.settings import Settings
+    from core.settings import Settings
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -13,7 +13,7 @@ from assistant.checks.run import (
     load_catalogs,
     readable_contracts,
 )
-from assistant.settings import Settings
+from core.settings import Settings
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from assistant.settings import Settings
+from core.settings import Settings
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

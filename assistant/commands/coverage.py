@@ -8,8 +8,8 @@ import argparse
 from assistant.checks.coverage import check_coverage, load_specifications
 from assistant.checks.report import FORMATS, render_coverage
 from assistant.checks.run import caller_scope, live_generation, readable_policies
-from assistant.errors import NotAllowedError
-from assistant.settings import Settings
+from core.errors import NotAllowedError
+from core.settings import Settings
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -7,11 +7,11 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import ConfigError
 from assistant.evaluation.metrics import DEPTHS
 from assistant.evaluation.runner import run_eval
 from assistant.runtime import open_index
-from assistant.settings import PROJECT_ROOT, Settings
+from core.errors import ConfigError
+from core.settings import PROJECT_ROOT, Settings
 
 EVALS = PROJECT_ROOT / "evals"
 
@@ -82,8 +82,8 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     judge = None
     if args.judge:
         from assistant.answering.llm import build_chat_model
-        from assistant.embeddings import build_embedder
         from assistant.evaluation.metrics import JudgeMetrics
+        from core.embeddings import build_embedder
 
         judge = JudgeMetrics(build_chat_model(settings.llm), build_embedder(settings.embedding))
     if args.dataset is not None:

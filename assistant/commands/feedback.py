@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from assistant.errors import ConfigError
-from assistant.settings import Settings
 from assistant.ui.conversations import conversation_store
+from core.errors import ConfigError
+from core.settings import Settings
 
 FIELDS = [
     "created_at",

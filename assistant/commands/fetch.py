@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import argparse
 
-from assistant.settings import Settings
+from core.settings import Settings
 from ingest.official import fetch
 
 

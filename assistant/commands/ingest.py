@@ -5,12 +5,12 @@ from contextlib import nullcontext
 
 from assistant.answering.build import prepare_after_ingest
 from assistant.checks.run import changed_contracts, check_all, load_catalogs
-from assistant.embeddings import Embedder, build_embedder
-from assistant.errors import ConfigError
-from assistant.index.shared import shared_index
-from assistant.index.state import IndexState
 from assistant.runtime import open_store
-from assistant.settings import Settings
+from core.embeddings import Embedder, build_embedder
+from core.errors import ConfigError
+from core.index.shared import shared_index
+from core.index.state import IndexState
+from core.settings import Settings
 from ingest.pipeline import IngestReport, run_ingest
 
 

@@ -15,7 +15,7 @@ import sys
 import anyio
 
 from assistant.commands.ask import os_user
-from assistant.settings import Settings
+from core.settings import Settings
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

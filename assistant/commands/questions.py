@@ -6,12 +6,12 @@ from __future__ import annotations
 import argparse
 
 from assistant.accounts import user_store
-from assistant.errors import ConfigError
-from assistant.index.shared import shared_index
 from assistant.retrieval.confirmed import confirmed_file
 from assistant.retrieval.suggest import review_file, take_from_review
 from assistant.retrieval.topics import load_topic_file
-from assistant.settings import Settings
+from core.errors import ConfigError
+from core.index.shared import shared_index
+from core.settings import Settings
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

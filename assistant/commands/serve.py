@@ -7,8 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
-from assistant.errors import ConfigError
-from assistant.settings import Settings
+from core.errors import ConfigError
+from core.settings import Settings
 
 APP = Path(__file__).resolve().parent.parent / "ui" / "app.py"
 
@@ -62,8 +62,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     failures, wait = settings.server.sign_in_failures, settings.server.sign_in_wait
     log = None
     if settings.database.url is not None:  # every server counts the same failures
-        from assistant.database import Database
         from assistant.ui.server_guard import DatabaseLog
+        from core.database import Database
 
         log = DatabaseLog(Database.shared(settings.database))
     app.add_middleware(

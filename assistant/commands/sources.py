@@ -3,8 +3,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from assistant.index.state import IndexState
-from assistant.settings import Settings
+from core.index.state import IndexState
+from core.settings import Settings
 from ingest.official import fetched_records, load_manifest
 
 

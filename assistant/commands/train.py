@@ -8,7 +8,7 @@ import argparse
 import sys
 import time
 
-from assistant.settings import Settings
+from core.settings import Settings
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -17,9 +17,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.answering.build import build_topics, build_tuned
-    from assistant.embeddings import build_embedder
-    from assistant.errors import ConfigError
     from assistant.runtime import open_index
+    from core.embeddings import build_embedder
+    from core.errors import ConfigError
 
     retrieval = settings.retrieval.model_copy(update={"query_tuning": True})
     tuned_settings = settings.model_copy(update={"retrieval": retrieval})

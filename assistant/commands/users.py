@@ -6,9 +6,10 @@ import argparse
 import getpass
 import sys
 
-from assistant.accounts import parse_groups, user_store
-from assistant.errors import ConfigError
-from assistant.settings import Settings
+from assistant.accounts import user_store
+from core.errors import ConfigError
+from core.groups import parse_groups
+from core.settings import Settings
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

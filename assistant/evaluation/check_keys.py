@@ -19,8 +19,8 @@ import yaml
 from assistant.checks.baa import STATUSES
 from assistant.checks.coverage import COVERAGE_STATUSES, check_coverage, load_specifications, policy
 from assistant.checks.run import check_all, contract, load_catalogs
-from assistant.errors import ConfigError
-from assistant.settings import PROJECT_ROOT, Settings
+from core.errors import ConfigError
+from core.settings import PROJECT_ROOT, Settings
 
 KEYS_FILE = PROJECT_ROOT / "evals" / "check-keys.yaml"
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from assistant.answering.chain import AnswerChain
 from assistant.evaluation.dataset import load_entries
-from assistant.index.reader import Scope
-from assistant.locators import inside
-from assistant.settings import PROJECT_ROOT
+from core.index.reader import Scope
+from core.locators import inside
+from core.settings import PROJECT_ROOT
 
 QUESTIONS_FILE = PROJECT_ROOT / "evals" / "comparisons" / "questions.yaml"
 PROFILE_OF = {"lakemont": "lakemont", "saguaro": "saguaro"}  # organisation -> eval profile

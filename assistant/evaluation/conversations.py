@@ -16,8 +16,8 @@ from typing import Any
 from assistant.answering.chain import AnswerChain
 from assistant.evaluation.dataset import load_entries
 from assistant.evaluation.matching import matched_gold
-from assistant.index.reader import Scope
-from assistant.settings import PROJECT_ROOT
+from core.index.reader import Scope
+from core.settings import PROJECT_ROOT
 
 CONVERSATIONS_FILE = PROJECT_ROOT / "evals" / "conversations" / "questions.yaml"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from assistant.errors import ConfigError
+from core.errors import ConfigError
 
 GROUPS = ("rule", "policy", "baa", "multi", "unanswerable")
 ANSWER_GROUPS = GROUPS[:-1]  # the answerable ones

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.errors import ConfigError
+from core.errors import ConfigError
 
 Facts = dict[str, list[tuple[str, ...]]]  # question id -> facts, each a tuple of alternatives
 

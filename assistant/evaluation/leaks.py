@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.embeddings import Embedder
 from assistant.evaluation.dataset import Item
 from assistant.evaluation.profiles import Profile
 from assistant.retrieval.topics import load_topics
-from assistant.settings import Settings
+from core.embeddings import Embedder
+from core.settings import Settings
 
 WORD_RATIO = 85.0  # rapidfuzz token_set_ratio, 0-100
 MEANING_COSINE = 0.9

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from assistant.locators import inside
+from core.locators import inside
 
 
 def matches(passage_locators: Iterable[str], gold: str) -> bool:

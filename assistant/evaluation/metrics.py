@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from assistant.answering.types import Answer
-from assistant.embeddings import Embedder
 from assistant.evaluation.dataset import Item
 from assistant.evaluation.matching import matched_gold
 from assistant.evaluation.systems import Retrieved
+from core.embeddings import Embedder
 
 
 def _no_tracking() -> None:

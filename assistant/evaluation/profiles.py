@@ -16,8 +16,8 @@ from pathlib import Path
 
 import yaml
 
-from assistant.errors import ConfigError
-from assistant.settings import PROJECT_ROOT, Settings
+from core.errors import ConfigError
+from core.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +130,8 @@ def prepare_index(base: Settings, settings: Settings, profile: Profile) -> None:
     if not profile.own_index:
         return
     from assistant.answering.build import prepare_after_ingest
-    from assistant.embeddings import build_embedder
     from assistant.runtime import open_store
+    from core.embeddings import build_embedder
     from ingest.official import fetch
     from ingest.pipeline import run_ingest
 

@@ -15,7 +15,6 @@ import yaml
 
 from assistant.answering.build import build_chain
 from assistant.answering.chain import AnswerChain
-from assistant.errors import ConfigError
 from assistant.evaluation import metrics as m
 from assistant.evaluation.dataset import ANSWER_GROUPS, GROUPS, Item, load_dataset
 from assistant.evaluation.key_facts import load_key_facts, stated
@@ -29,9 +28,10 @@ from assistant.evaluation.systems import (
     TutorialPipeline,
     source_kind,
 )
-from assistant.index.embed_cache import EmbeddingCache
-from assistant.index.reader import Index, Scope
-from assistant.settings import Settings
+from core.errors import ConfigError
+from core.index.embed_cache import EmbeddingCache
+from core.index.reader import Index, Scope
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

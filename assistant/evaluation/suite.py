@@ -33,9 +33,9 @@ from assistant.evaluation.profiles import Profile, prepare_index, profile_settin
 from assistant.evaluation.runner import EvalResult, run_eval
 from assistant.evaluation.suite_report import ABLATION_GROUPS, write_suite_report
 from assistant.evaluation.systems import Retrieved, source_kind
-from assistant.index.reader import Index, Scope
 from assistant.runtime import open_index
-from assistant.settings import RETRIEVAL_STAGES, Settings
+from core.index.reader import Index, Scope
+from core.settings import RETRIEVAL_STAGES, Settings
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from assistant.embeddings import Embedder
-from assistant.index.embed_cache import EmbeddingCache
-from assistant.index.reader import Index, Scope
 from assistant.retrieval.retriever import HybridRetriever
-from assistant.settings import RETRIEVAL_STAGES, RetrievalSettings
+from core.embeddings import Embedder
+from core.index.embed_cache import EmbeddingCache
+from core.index.reader import Index, Scope
+from core.settings import RETRIEVAL_STAGES, RetrievalSettings
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class TutorialPipeline:
                 self.doc_of.append(doc_id)
         vectors = _cached_embed(embedder, cache, [i.text for i in self.items])
         client = chromadb.EphemeralClient(ChromaClientSettings(anonymized_telemetry=False))
-        from assistant.index.vector_store import _as_chroma_ef
+        from core.index.vector_store import _as_chroma_ef
 
         name = "tutorial_baseline"
         if name in [c.name if hasattr(c, "name") else c for c in client.list_collections()]:

@@ -30,10 +30,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.accounts import Account, TokenError, UserStore
-from assistant.documents import Chunk, DocType, SourceDocument
-from assistant.errors import AssistantError
 from assistant.retrieval.passages import ScoredPassage
 from assistant.service import AssistantService, BlockedError, Caller, InputError, make_scope
+from core.documents import Chunk, DocType, SourceDocument
+from core.errors import AssistantError
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from assistant.errors import ConfigError
+from core.errors import ConfigError
 
 PROMPT_DIR = Path(__file__).parent
 

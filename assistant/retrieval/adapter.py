@@ -93,8 +93,10 @@ def fit_matrix(
         grad = dq.T @ x + 2.0 * strength * (w - eye) / d
         first = beta1 * first + (1 - beta1) * grad
         second = beta2 * second + (1 - beta2) * grad * grad
-        w -= learning_rate * (first / (1 - beta1**step)) / (
-            np.sqrt(second / (1 - beta2**step)) + eps
+        w -= (
+            learning_rate
+            * (first / (1 - beta1**step))
+            / (np.sqrt(second / (1 - beta2**step)) + eps)
         )
     return w.astype(np.float32)
 

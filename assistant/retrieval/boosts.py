@@ -13,11 +13,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from assistant.index.reader import Index
 from assistant.retrieval.query import find_cfr_locators
 from assistant.retrieval.stages import Contribution, Query, StageKind
-from assistant.settings import RetrievalSettings
-from assistant.words import word_list
+from core.index.reader import Index
+from core.settings import RetrievalSettings
+from core.words import word_list
 
 
 @dataclass(frozen=True)

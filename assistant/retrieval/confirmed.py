@@ -19,9 +19,9 @@ from pathlib import Path
 
 import yaml
 
-from assistant.errors import ConfigError
 from assistant.retrieval.topics import load_topic_file
-from assistant.settings import Settings
+from core.errors import ConfigError
+from core.settings import Settings
 
 CONFIRMED_FILE = "confirmed.yaml"
 _HEADER = (

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assistant.index.reader import Index
 from assistant.retrieval.stages import Query
-from assistant.settings import RetrievalSettings
+from core.index.reader import Index
+from core.settings import RetrievalSettings
 
 
 def named_locator_hits(index: Index, query: Query, settings: RetrievalSettings) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.documents import Chunk, SourceDocument
+from core.documents import Chunk, SourceDocument
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from assistant.index.reader import Index, Scope
 from assistant.retrieval.stages import Contribution, Query, StageKind, rrf_units
 from assistant.retrieval.topics import TopicIndex
-from assistant.settings import RetrievalSettings
+from core.index.reader import Index, Scope
+from core.settings import RetrievalSettings
 
 
 @dataclass(frozen=True)

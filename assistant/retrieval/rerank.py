@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.errors import ConfigError
 from assistant.retrieval.passages import ScoredPassage
+from core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

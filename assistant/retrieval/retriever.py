@@ -11,7 +11,6 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.index.reader import Index, Scope
 from assistant.retrieval.adapter import QueryAdapter
 from assistant.retrieval.boosts import CitedRule, NamedDocument, SectionDemotion
 from assistant.retrieval.ordering import (
@@ -44,7 +43,8 @@ from assistant.retrieval.vendors import (
 )
 from assistant.retrieval.vocabulary import Vocabulary
 from assistant.safety.placeholders import without_placeholders
-from assistant.settings import RetrievalSettings
+from core.index.reader import Index, Scope
+from core.settings import RetrievalSettings
 
 log = logging.getLogger(__name__)
 

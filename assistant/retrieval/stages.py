@@ -23,8 +23,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from assistant.index.reader import Scope
 from assistant.retrieval.query import QueryPlan
+from core.index.reader import Scope
 
 StageKind = Literal["rank", "boost", "factor"]
 

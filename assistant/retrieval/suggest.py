@@ -14,12 +14,12 @@ from typing import Any
 
 import yaml
 
-from assistant.errors import AssistantError, ConfigError
-from assistant.index.reader import Index
 from assistant.prompts import load_prompt
 from assistant.retrieval.confirmed import confirmed_file
 from assistant.retrieval.topics import load_topic_file
-from assistant.settings import Settings
+from core.errors import AssistantError, ConfigError
+from core.index.reader import Index
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from typing import NamedTuple
 import numpy as np
 import yaml
 
-from assistant.embeddings import Embedder
-from assistant.errors import ConfigError
-from assistant.index.embed_cache import EmbeddingCache
-from assistant.index.lexical import BM25
+from core.embeddings import Embedder
+from core.errors import ConfigError
+from core.index.embed_cache import EmbeddingCache
+from core.index.lexical import BM25
 
 log = logging.getLogger(__name__)
 

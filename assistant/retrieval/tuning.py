@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.embeddings import Embedder
-from assistant.settings import EmbeddingSettings
+from core.embeddings import Embedder
+from core.settings import EmbeddingSettings
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ def tuned_encoder(folder: Path, embedding: EmbeddingSettings) -> TunedEncoder | 
     trained = read_trained(folder)
     if trained is None:
         return None
-    from assistant.onnx_embedder import OnnxEmbedder
+    from core.onnx_embedder import OnnxEmbedder
 
     settings = embedding.model_copy(
         update={

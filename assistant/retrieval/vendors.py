@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from assistant.index.lexical import tokenize
-from assistant.words import word_list
+from core.index.lexical import tokenize
+from core.words import word_list
 
 # "the <what it does> vendor": up to three words before a word for a supplier.
 _DESCRIBED = re.compile(

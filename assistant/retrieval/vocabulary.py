@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.errors import ConfigError
+from core.errors import ConfigError
 
 DEFAULT_VOCABULARY = Path(__file__).with_name("vocabulary.yaml")
 

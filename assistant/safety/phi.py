@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from assistant.safety.phi_detectors import Candidate, Detector
 from assistant.safety.phi_vocabulary import KINDS, PhiVocabulary
-from assistant.settings import PhiSettings
+from core.settings import PhiSettings
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from assistant.errors import ConfigError
+from core.errors import ConfigError
 
 DEFAULT_PHI_VOCABULARY = Path(__file__).with_name("phi_vocabulary.yaml")
 

@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.accounts import Account, TokenError, UserStore
 from assistant.doc_changes import DocumentChange, refusal
-from assistant.errors import AssistantError, DocumentError, NotAllowedError
 from assistant.service import AssistantService, BlockedError, Caller, InputError
+from core.errors import AssistantError, DocumentError, NotAllowedError
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,7 @@ from langchain_core.runnables import RunnableConfig
 from starlette.datastructures import Headers
 
 from assistant import doc_changes
-from assistant.accounts import parse_groups
 from assistant.checks.request import CheckRequest, is_coverage_request, parse_check_request
-from assistant.documents import DOC_TYPE_NAMES, DOC_TYPES
-from assistant.errors import AssistantError
 from assistant.integrations.langchain import reply_runnable
 from assistant.service import Caller, InputError, Reply, clean_question
 from assistant.ui import doc_flow, pdf_page, render, state, stream
@@ -28,6 +25,9 @@ from assistant.ui.api import build_router
 from assistant.ui.conversations import conversation_store
 from assistant.ui.data_layer import ChatDataLayer
 from assistant.ui.steps import ThreadSteps
+from core.documents import DOC_TYPE_NAMES, DOC_TYPES
+from core.errors import AssistantError
+from core.groups import parse_groups
 
 log = logging.getLogger("assistant.ui.app")  # Chainlit loads this file by path
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from assistant.errors import ConfigError
-from assistant.settings import Settings
+from core.errors import ConfigError
+from core.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 CONFIG_TEMPLATE = HERE / "chainlit.toml"

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from assistant.database import Database
-    from assistant.settings import Settings
+    from core.database import Database
+    from core.settings import Settings
 
 USER_TYPES = {"user_message"}
 
@@ -64,7 +64,7 @@ def conversation_store(settings: Settings) -> ConversationStore:
     """The configured store: PostgreSQL when ``database.url`` is set, else the SQLite file
     (``server.ui_database``)."""
     if settings.database.url is not None:
-        from assistant.database import Database
+        from core.database import Database
 
         return ConversationStore(database=Database.shared(settings.database))
     return ConversationStore(settings.server.resolve_ui_database(settings.paths.data_dir))

@@ -13,9 +13,9 @@ from collections.abc import Callable
 import chainlit as cl
 
 from assistant.doc_changes import DocumentChange
-from assistant.errors import AssistantError
 from assistant.service import Caller
 from assistant.ui import state
+from core.errors import AssistantError
 
 log = logging.getLogger("assistant.ui.doc_flow")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from assistant.answering.types import Answer, Citation, Passage
 from assistant.checks.baa import STATUSES, Row
 from assistant.checks.coverage import CoverageRow
-from assistant.documents import DOC_TYPE_NAMES, SourceDocument
+from core.documents import DOC_TYPE_NAMES, SourceDocument
 
 
 @dataclass(frozen=True)

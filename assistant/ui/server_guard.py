@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from starlette.requests import Request
 
 if TYPE_CHECKING:
-    from assistant.database import Database
+    from core.database import Database
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ import threading
 from dataclasses import dataclass
 
 from assistant.accounts import UserStore, user_store
-from assistant.errors import AssistantError
 from assistant.service import AssistantService
-from assistant.settings import Settings
+from core.errors import AssistantError
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -37,9 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import ConfigError
-from assistant.model_files import resolve_model_path
-from assistant.settings import EmbeddingSettings
+from core.errors import ConfigError
+from core.model_files import resolve_model_path
+from core.settings import EmbeddingSettings
 
 log = logging.getLogger(__name__)
 

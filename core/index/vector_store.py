@@ -9,9 +9,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from assistant.embeddings import Embedder
-from assistant.errors import ConfigError
-from assistant.settings import ChromaSettings, PathSettings
+from core.embeddings import Embedder
+from core.errors import ConfigError
+from core.settings import ChromaSettings, PathSettings
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.documents import Chunk, SourceDocument
-from assistant.errors import IndexBusyError
+from core.documents import Chunk, SourceDocument
+from core.errors import IndexBusyError
 
 CURRENT = "CURRENT.json"
 GENERATION_FILES = ("chunks.jsonl", "documents.json")  # a generation's folder, whole

@@ -10,7 +10,7 @@ from collections.abc import Set as AbstractSet
 
 import numpy as np
 
-from assistant.words import word_list
+from core.words import word_list
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*")
 

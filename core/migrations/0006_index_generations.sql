@@ -1,4 +1,4 @@
--- The index every server reads (assistant/index/shared.py), when database.url is set and Chroma
+-- The index every server reads (core/index/shared.py), when database.url is set and Chroma
 -- runs as a server: each generation's files (chunk texts, documents, the query adapter) and which
 -- generation is live. An ingest on any machine publishes its generation and switches `live` in
 -- one transaction; servers follow it within seconds. Vectors stay in the Chroma server.

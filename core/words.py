@@ -1,4 +1,4 @@
-"""Word lists the code reads as data (``assistant/words.yaml``): which words BM25 skips, which
+"""Word lists the code reads as data (``core/words.yaml``): which words BM25 skips, which
 carry no topic, which end the phrase a question asks about. Read once, on first use."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def _lists() -> dict[str, frozenset[str]]:
 
 
 def word_list(name: str) -> frozenset[str]:
-    """The list ``name`` of ``assistant/words.yaml``, as a set."""
+    """The list ``name`` of ``core/words.yaml``, as a set."""
     try:
         return _lists()[name]
     except KeyError:

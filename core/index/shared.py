@@ -28,12 +28,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.errors import IndexBusyError
-from assistant.index.state import GENERATION_FILES, IndexState
+from core.errors import IndexBusyError
+from core.index.state import GENERATION_FILES, IndexState
 
 if TYPE_CHECKING:
-    from assistant.database import Database
-    from assistant.settings import Settings
+    from core.database import Database
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def shared_index(settings: Settings) -> SharedGenerations | None:
     """The shared generations, or ``None`` for the embedded default."""
     if not shares_index(settings):
         return None
-    from assistant.database import Database
+    from core.database import Database
 
     return SharedGenerations(Database.shared(settings.database))
 

@@ -15,9 +15,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from assistant.errors import ConfigError
-from assistant.model_files import resolve_model_path
-from assistant.settings import EmbeddingSettings
+from core.errors import ConfigError
+from core.model_files import resolve_model_path
+from core.settings import EmbeddingSettings
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def register_embedder(name: str, factory: EmbedderFactory) -> None:
 
 
 def _onnx_embedder(settings: EmbeddingSettings) -> Embedder:
-    from assistant.onnx_embedder import OnnxEmbedder  # onnxruntime loads only when chosen
+    from core.onnx_embedder import OnnxEmbedder  # onnxruntime loads only when chosen
 
     return OnnxEmbedder(settings)
 

@@ -1,5 +1,5 @@
 """PostgreSQL, when ``database.url`` is set: one connection pool per process, and the project's
-versioned schema migrations (``assistant/migrations/NNNN_name.sql``, applied in order, each once,
+versioned schema migrations (``core/migrations/NNNN_name.sql``, applied in order, each once,
 one server at a time). Without a URL nothing here is used: SQLite files stay the default."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from assistant.errors import ConfigError
+from core.errors import ConfigError
 
 if TYPE_CHECKING:
     from psycopg import Connection
     from psycopg_pool import ConnectionPool
 
-    from assistant.settings import DatabaseSettings
+    from core.settings import DatabaseSettings
 
 log = logging.getLogger(__name__)
 

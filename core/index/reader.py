@@ -10,14 +10,14 @@ from typing import Any
 
 import numpy as np
 
-from assistant.documents import Chunk, SourceDocument
-from assistant.embeddings import Embedder
-from assistant.errors import IndexMissingError, ModelMismatchError
-from assistant.index.lexical import BM25
-from assistant.index.state import DocEntry, Generation, IndexState
-from assistant.index.vector_store import VectorStore
-from assistant.locators import inside, root
-from assistant.settings import Settings
+from core.documents import Chunk, SourceDocument
+from core.embeddings import Embedder
+from core.errors import IndexMissingError, ModelMismatchError
+from core.index.lexical import BM25
+from core.index.state import DocEntry, Generation, IndexState
+from core.index.vector_store import VectorStore
+from core.locators import inside, root
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
