@@ -209,7 +209,7 @@ def measure_tutorial(settings: Any, workdir: Path) -> dict[str, Any]:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     from core.embeddings import build_embedder
-    from core.index.vector_store import _as_chroma_ef
+    from core.index.vector_store import as_chroma_ef
 
     embedder = build_embedder(settings.embedding)
     embedder.embed_query("warm-up")
@@ -223,7 +223,7 @@ def measure_tutorial(settings: Any, workdir: Path) -> dict[str, Any]:
     collection = client.create_collection(
         "tutorial",
         configuration={"hnsw": {"space": "cosine"}},
-        embedding_function=_as_chroma_ef(embedder),
+        embedding_function=as_chroma_ef(embedder),
     )
     for i in range(0, len(texts), 1000):
         collection.add(

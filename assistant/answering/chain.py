@@ -18,7 +18,7 @@ from assistant.answering.extractive import quote_of
 from assistant.answering.focus import Mentions, listed
 from assistant.answering.trace import NO_TRACE, Tracer
 from assistant.answering.types import Answer, Passage
-from assistant.retrieval.retriever import HybridRetriever
+from assistant.retrieval.retriever import Retriever
 from core.documents import Chunk
 from core.index.reader import Scope
 from core.settings import AnswerSettings
@@ -58,7 +58,7 @@ class Condenser(Protocol):
 class AnswerChain:
     def __init__(
         self,
-        retriever: HybridRetriever,
+        retriever: Retriever,
         answerer: Answerer,
         condenser: Condenser,
         settings: AnswerSettings,

@@ -16,7 +16,7 @@ from assistant.answering.extractive import ASKS_TIME, Candidate, ExtractiveAnswe
 from assistant.answering.text import content_terms
 from assistant.answering.types import Passage
 from assistant.checks.figures import time_limits
-from assistant.retrieval.retriever import HybridRetriever
+from assistant.retrieval.retriever import Retriever
 from core.documents import Chunk
 from core.index.reader import Scope
 from core.words import word_list
@@ -115,7 +115,7 @@ class Comparer:
 
     def __init__(
         self,
-        retriever: HybridRetriever,
+        retriever: Retriever,
         quoter: ExtractiveAnswerer,
         min_hit: float,
         relative: float = 0.5,

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from assistant.retrieval.retriever import HybridRetriever
+from assistant.retrieval.retriever import HybridRetriever, Retriever
 from core.embeddings import Embedder
 from core.index.embed_cache import EmbeddingCache
 from core.index.reader import Index, Scope
@@ -47,7 +47,7 @@ def _from_chunk(chunk: Any, kind: str = "") -> Retrieved:
 class ProjectSystem:
     name = "hipaa-assistant (hybrid)"
 
-    def __init__(self, retriever: HybridRetriever) -> None:
+    def __init__(self, retriever: Retriever) -> None:
         self.retriever = retriever
 
     def retrieve(self, question: str, scope: Scope, k: int) -> list[Retrieved]:
@@ -136,7 +136,7 @@ class TutorialPipeline:
                 self.doc_of.append(doc_id)
         vectors = _cached_embed(embedder, cache, [i.text for i in self.items])
         client = chromadb.EphemeralClient(ChromaClientSettings(anonymized_telemetry=False))
-        from core.index.vector_store import _as_chroma_ef
+        from core.index.vector_store import as_chroma_ef
 
         name = "tutorial_baseline"
         if name in [c.name if hasattr(c, "name") else c for c in client.list_collections()]:
@@ -144,7 +144,7 @@ class TutorialPipeline:
         self.collection = client.create_collection(
             name,
             configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=_as_chroma_ef(embedder),
+            embedding_function=as_chroma_ef(embedder),
         )
         for i in range(0, len(self.items), 1000):
             part = self.items[i : i + 1000]

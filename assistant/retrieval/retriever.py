@@ -65,7 +65,15 @@ class Retrieval:
 
 
 class Retriever(Protocol):
+    """What the answering layer asks of retrieval: the index it searches (who may read what,
+    its words), a ranking for a question, and one more question-index entry."""
+
+    @property
+    def index(self) -> Index: ...
+
     def retrieve(self, question: str, scope: Scope, k: int | None = None) -> Retrieval: ...
+
+    def add_question(self, locator: str, question: str) -> bool: ...
 
 
 class HybridRetriever:

@@ -82,7 +82,10 @@ class _ChromaEmbeddingFunction:
         return ["cosine"]
 
 
-def _as_chroma_ef(embedder: Embedder) -> Any:
+def as_chroma_ef(embedder: Embedder) -> Any:
+    """The embedder as Chroma's embedding function (Chroma's own default downloads a model), for
+    any code that opens a Chroma collection itself: the store, the eval's plain baseline, the
+    benchmarks."""
     from chromadb.api.types import EmbeddingFunction
 
     class _EF(_ChromaEmbeddingFunction, EmbeddingFunction):  # type: ignore[misc]
@@ -124,7 +127,7 @@ class ChromaStore:
             raise ConfigError(
                 f"cannot open the Chroma store at {where} ({type(exc).__name__})"
             ) from exc
-        self._ef = _as_chroma_ef(embedder)
+        self._ef = as_chroma_ef(embedder)
         self._collections: dict[str, Any] = {}
         # Chroma cannot rebuild our embedding function from its stored config (by design: it is
         # always passed in) and warns about it on every read; only that warning is silenced.
