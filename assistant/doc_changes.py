@@ -81,8 +81,8 @@ def _require(settings: Settings, caller: Caller) -> None:
 
 
 def _reindex(service: Service, progress: Progress) -> Any:
-    from assistant.answering.build import prepare_after_ingest
-    from assistant.runtime import open_store
+    from assistant.runtime.build import prepare_after_ingest
+    from assistant.runtime.stores import open_store
     from ingest.pipeline import run_ingest
 
     settings, embedder = service.settings, service.index.embedder

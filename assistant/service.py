@@ -152,8 +152,8 @@ class AssistantService:
 
     @classmethod
     def build(cls, settings: Settings, index: Index | None = None) -> AssistantService:
-        from assistant.answering.build import build_chain
-        from assistant.runtime import one_blas_thread_per_question, open_index
+        from assistant.runtime.build import build_chain
+        from assistant.runtime.stores import one_blas_thread_per_question, open_index
 
         one_blas_thread_per_question()
         shared = shared_index(settings)
@@ -406,8 +406,8 @@ class AssistantService:
             self._swap_chain()
 
     def _swap_chain(self) -> None:
-        from assistant.answering.build import build_chain
-        from assistant.runtime import open_index
+        from assistant.runtime.build import build_chain
+        from assistant.runtime.stores import open_index
 
         index = open_index(self.settings, self.index.embedder)
         model = getattr(self.chain.answerer, "model", None)

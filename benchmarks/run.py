@@ -68,7 +68,7 @@ def _settings(data: Path, corpus_dirs: list[Path]) -> Any:
 
 
 def measure_ingest(settings: Any) -> dict[str, Any]:
-    from assistant.runtime import open_store
+    from assistant.runtime.stores import open_store
     from core.embeddings import build_embedder
     from ingest.pipeline import discover, run_ingest
 
@@ -84,8 +84,8 @@ def measure_ingest(settings: Any) -> dict[str, Any]:
         if not rep.noop:
             # as the ingest command does: the question index is embedded (once: cached after
             # that) and the query adapter fitted for the new index generation
-            from assistant.answering.build import build_adapter, build_topics
-            from assistant.runtime import open_index
+            from assistant.runtime.build import build_adapter, build_topics
+            from assistant.runtime.stores import open_index
 
             t1 = time.perf_counter()
             topics = build_topics(settings, embedder)
@@ -119,8 +119,8 @@ def measure_ingest(settings: Any) -> dict[str, Any]:
 
 
 def measure_ask(settings: Any, repeats: int) -> dict[str, Any]:
-    from assistant.answering.build import build_chain
-    from assistant.runtime import open_index
+    from assistant.runtime.build import build_chain
+    from assistant.runtime.stores import open_index
     from core.index.reader import Scope
 
     index = open_index(settings)
@@ -277,7 +277,7 @@ def run_latency_scale(
     questions the real model's (see benchmarks/latency_embedder.py)."""
     import resource
 
-    from assistant.runtime import open_store
+    from assistant.runtime.stores import open_store
     from benchmarks.latency_embedder import PROVIDER, register
     from core.embeddings import build_embedder
     from ingest.official import fetch
@@ -318,9 +318,9 @@ import json, sys
 from pathlib import Path
 from benchmarks.latency_embedder import PROVIDER, register
 from benchmarks.run import _questions, _settings
-from assistant.answering.build import build_chain
+from assistant.runtime.build import build_chain
 from core.index.reader import Scope
-from assistant.runtime import open_index
+from assistant.runtime.stores import open_index
 register()
 settings = _settings(Path(sys.argv[1]), [Path(p) for p in json.loads(sys.argv[2])])
 settings.embedding.provider = PROVIDER

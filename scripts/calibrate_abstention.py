@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.answering.abstain import Evidence, decide, measure  # noqa: E402
-from assistant.answering.build import build_chain  # noqa: E402
 from assistant.evaluation.dataset import load_dataset  # noqa: E402
 from assistant.evaluation.profiles import (  # noqa: E402
     Profile,
@@ -33,7 +32,8 @@ from assistant.evaluation.profiles import (  # noqa: E402
     prepare_index,
     profile_settings,
 )
-from assistant.runtime import open_index  # noqa: E402
+from assistant.runtime.build import build_chain  # noqa: E402
+from assistant.runtime.stores import open_index  # noqa: E402
 from core.index.reader import Scope  # noqa: E402
 from core.settings import AnswerSettings, Settings  # noqa: E402
 

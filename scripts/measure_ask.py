@@ -21,8 +21,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answering.build import build_chain  # noqa: E402
-from assistant.runtime import open_index  # noqa: E402
+from assistant.runtime.build import build_chain  # noqa: E402
+from assistant.runtime.stores import open_index  # noqa: E402
 from core.index.reader import Scope  # noqa: E402
 from core.settings import Settings  # noqa: E402
 

@@ -25,7 +25,7 @@ from assistant.evaluation.dataset import load_dataset  # noqa: E402
 from assistant.evaluation.leaks import find_leaks  # noqa: E402
 from assistant.evaluation.profiles import load_profiles, prepare_index, profile_settings  # noqa: E402
 from assistant.evaluation.runner import run_eval  # noqa: E402
-from assistant.runtime import open_index  # noqa: E402
+from assistant.runtime.stores import open_index  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
 

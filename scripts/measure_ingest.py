@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.runtime import open_store  # noqa: E402
+from assistant.runtime.stores import open_store  # noqa: E402
 from core.embeddings import build_embedder  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from ingest.official import fetch  # noqa: E402

@@ -27,13 +27,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answering.build import build_topics, training_plan, training_set  # noqa: E402
 from assistant.retrieval.adapter import QueryAdapter, fit_matrix  # noqa: E402
 from assistant.retrieval.retriever import HybridRetriever  # noqa: E402
 from assistant.retrieval.topics import TopicIndex, embed_asks  # noqa: E402
 from assistant.retrieval.tuning import train_query_model, tuned_encoder  # noqa: E402
 from assistant.retrieval.vocabulary import Vocabulary  # noqa: E402
-from assistant.runtime import open_index  # noqa: E402
+from assistant.runtime.build import build_topics, training_plan, training_set  # noqa: E402
+from assistant.runtime.stores import open_index  # noqa: E402
 from core.index.embed_cache import EmbeddingCache  # noqa: E402
 from core.index.reader import Scope  # noqa: E402
 from core.model_files import resolve_model_path  # noqa: E402

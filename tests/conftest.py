@@ -131,7 +131,7 @@ def remote_work_policy(doc_id: str, extra: str = "") -> bytes:
 
 def index_org_corpus(data_dir: Path) -> tuple[Settings, Index]:
     """The bundled organisation corpus (policies and BAAs), indexed with the fake embedder."""
-    from assistant.runtime import open_store
+    from assistant.runtime.stores import open_store
     from ingest.pipeline import run_ingest
 
     settings = make_settings(data_dir, [ROOT / "corpus"])
@@ -165,8 +165,8 @@ def real_index_dir(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     two-minute ingest while working on the slow tests."""
     if PREBUILT:
         return PREBUILT
-    from assistant.answering.build import prepare_after_ingest
-    from assistant.runtime import open_store
+    from assistant.runtime.build import prepare_after_ingest
+    from assistant.runtime.stores import open_store
     from ingest.official import fetch
     from ingest.pipeline import run_ingest
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from core.embeddings import register_embedder
-from core.index.lexical import tokenize
+from core.lexical import tokenize
 from core.settings import EmbeddingSettings
 
 FAKE_PROVIDER = "fake-hash"

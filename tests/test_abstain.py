@@ -15,7 +15,7 @@ from assistant.answering.answer_kinds import asked_kinds, unstated_kinds
 from assistant.answering.focus import Mentions
 from assistant.retrieval.query import QueryPlan
 from assistant.retrieval.retriever import Retrieval
-from core.index.lexical import BM25
+from core.lexical import BM25
 from core.settings import AnswerSettings
 
 

@@ -36,7 +36,7 @@ from fastapi.testclient import TestClient
 from assistant import cli
 from assistant.accounts import UserStore
 from assistant.answering import restricted
-from assistant.answering.build import build_chain
+from assistant.runtime.build import build_chain
 from assistant.safety import PhiGuard
 from assistant.service import AssistantService, Caller
 from assistant.ui.api import build_router
@@ -560,8 +560,8 @@ def test_attempt_count() -> None:
 def test_an_abstention_reveals_no_word_only_a_baa_contains(org: Org) -> None:
     """ "The documents never mention: X" must not tell staff whether a BAA mentions X: a word only
     restricted documents contain is as unknown to them as an invented one."""
-    from core.index.lexical import tokenize
     from core.index.reader import Scope
+    from core.lexical import tokenize
 
     term = tokenize("Firewall")[0]
     lexical = org.index.lexical

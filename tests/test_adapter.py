@@ -165,8 +165,8 @@ def test_on_the_real_index_the_fit_finds_held_out_passages_more_often(
 ) -> None:
     """The claim the adapter rests on, measured on the bundled question index: fitted without
     a fifth of the passages, it finds those passages for their own questions more often."""
-    from assistant.answering.build import build_topics
-    from assistant.runtime import open_index
+    from assistant.runtime.build import build_topics
+    from assistant.runtime.stores import open_index
     from core.settings import Settings
 
     settings = Settings()
@@ -193,8 +193,8 @@ def test_ingest_fits_the_adapter_and_the_chain_then_loads_it(
     """The organisation's question files (corpus/questions) give the pairs; ingest fits ahead
     of time, so building the chain (a server start) only reads the file."""
     from assistant import cli
-    from assistant.answering.build import build_chain
-    from assistant.runtime import open_index
+    from assistant.runtime.build import build_chain
+    from assistant.runtime.stores import open_index
     from tests.conftest import ROOT
 
     monkeypatch.setenv("HIPAA_ASSISTANT_EMBEDDING__PROVIDER", "fake-hash")

@@ -6,8 +6,8 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from assistant.answering.build import build_chain
 from assistant.answering.chain import AnswerChain
+from assistant.runtime.build import build_chain
 from core.index.reader import Index, Scope
 from core.settings import Settings
 from tests.conftest import index_org_corpus

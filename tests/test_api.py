@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from assistant.accounts import UserStore
-from assistant.answering.build import build_chain
 from assistant.audit import AuditTrail
+from assistant.runtime.build import build_chain
 from assistant.safety import PhiGuard
 from assistant.service import AssistantService
 from assistant.ui.api import build_router
@@ -218,7 +218,7 @@ def test_baa_check_is_for_those_who_may_read_the_contracts(api: Api) -> None:
 
 def test_questions_answered_in_parallel_keep_numpy_to_one_thread_each(api: Api) -> None:
     """The service was built by the fixture: numpy's BLAS runs one thread per product, so
-    concurrent questions do not oversubscribe the cores (assistant/runtime.py)."""
+    concurrent questions do not oversubscribe the cores (assistant/runtime/stores.py)."""
     from threadpoolctl import threadpool_info
 
     blas = [p for p in threadpool_info() if p["user_api"] == "blas"]

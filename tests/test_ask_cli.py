@@ -12,7 +12,7 @@ import pytest
 
 from assistant import cli
 from assistant.prompts import PROMPT_DIR, load_prompt
-from assistant.runtime import open_store
+from assistant.runtime.stores import open_store
 from core.embeddings import build_embedder
 from core.settings import Settings
 from ingest.pipeline import run_ingest

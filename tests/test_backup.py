@@ -17,7 +17,7 @@ from assistant.accounts import UserStore
 from assistant.audit import AuditTrail
 from assistant.backup import MANIFEST, back_up, restore
 from assistant.cli import main
-from assistant.runtime import open_store
+from assistant.runtime.stores import open_store
 from core.digests import sha256_file
 from core.embeddings import build_embedder
 from core.errors import ConfigError

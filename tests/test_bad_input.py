@@ -27,9 +27,9 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from assistant.answering.build import build_chain
 from assistant.audit import AuditTrail
-from assistant.runtime import open_store
+from assistant.runtime.build import build_chain
+from assistant.runtime.stores import open_store
 from assistant.safety import PhiGuard
 from assistant.service import AssistantService, Caller, InputError
 from core.embeddings import build_embedder

@@ -13,7 +13,7 @@ from tests.conftest import make_settings
 
 
 def test_generated_policies_ingest_as_new_documents_with_new_text(tmp_path: Path) -> None:
-    from assistant.runtime import open_store
+    from assistant.runtime.stores import open_store
     from core.embeddings import build_embedder
 
     paths = generate(tmp_path / "gen", 10)

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.runtime import open_store
+from assistant.runtime.stores import open_store
 from core.embeddings import build_embedder
 from core.index.reader import Index
 from core.settings import Settings

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from assistant.answering.build import build_chain
 from assistant.answering.chain import AnswerChain
 from assistant.answering.compare import NOT_STATED, focus, is_comparison
+from assistant.runtime.build import build_chain
 from core.index.reader import Scope
 from tests.conftest import index_org_corpus
 

@@ -14,7 +14,7 @@ from assistant import cli
 from assistant.accounts import UserStore
 from assistant.audit import AuditTrail
 from assistant.retrieval.topics import load_topic_file
-from assistant.runtime import open_store
+from assistant.runtime.stores import open_store
 from assistant.service import AssistantService, Caller, InputError
 from assistant.ui.api import build_router
 from core.embeddings import build_embedder

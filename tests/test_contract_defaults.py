@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant import cli
-from assistant.runtime import open_store
+from assistant.runtime.stores import open_store
 from assistant.service import AssistantService, Caller
 from core.embeddings import build_embedder
 from core.index.reader import Scope

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from assistant import cli
-from assistant.runtime import open_store
+from assistant.runtime.stores import open_store
 from core.embeddings import build_embedder
 from ingest.loaders import Loaded, SourceFile, load
 from ingest.pipeline import run_ingest

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.audit import AuditTrail
-from assistant.runtime import open_index, open_store
+from assistant.runtime.stores import open_index, open_store
 from assistant.service import AssistantService, Caller
 from core.errors import DocumentError, NotAllowedError
 from core.settings import Settings

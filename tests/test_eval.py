@@ -14,7 +14,7 @@ from assistant.evaluation.metrics import depth_scores
 from assistant.evaluation.runner import run_eval
 from assistant.evaluation.systems import Retrieved
 from assistant.retrieval.retriever import HybridRetriever, Retrieval
-from assistant.runtime import open_store
+from assistant.runtime.stores import open_store
 from core.embeddings import build_embedder
 from core.index.reader import Index
 from core.settings import Settings

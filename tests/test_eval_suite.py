@@ -12,7 +12,7 @@ import yaml
 
 from assistant.evaluation.profiles import load_profiles, profile_settings
 from assistant.evaluation.suite import PLAIN, run_suite
-from assistant.runtime import open_store
+from assistant.runtime.stores import open_store
 from core.embeddings import build_embedder
 from core.errors import ConfigError
 from core.settings import RETRIEVAL_STAGES, Settings

@@ -125,7 +125,7 @@ def test_fetch_downloads_and_a_failure_is_one_line(
 def test_unreachable_host_fails_cleanly_and_ingest_still_works(
     tmp_path: Path, tiny_corpus: Path
 ) -> None:
-    from assistant.runtime import open_store
+    from assistant.runtime.stores import open_store
     from core.embeddings import build_embedder
     from ingest.pipeline import run_ingest
 

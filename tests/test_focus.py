@@ -6,7 +6,7 @@ import pytest
 
 from assistant.answering.abstain import Evidence, decide
 from assistant.answering.focus import Mentions, focus_of, uncovered
-from core.index.lexical import BM25
+from core.lexical import BM25
 from core.settings import AnswerSettings
 from core.words import word_list
 

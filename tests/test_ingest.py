@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.runtime import open_store
+from assistant.runtime.stores import open_store
 from core.embeddings import build_embedder
 from core.errors import ModelMismatchError
 from core.index.reader import Index
@@ -191,7 +191,7 @@ def test_ingest_cli_summary_and_exit_code(
     assert "BAA Zephyr" in out and "to review" in out
     assert "45 CFR 164.504(e)(2)(ii)(I) (books-and-records)" in out
     # the question index was embedded ahead of time: a server start finds it in the cache
-    from assistant.answering.build import build_topics
+    from assistant.runtime.build import build_topics
     from core.embeddings import build_embedder
     from core.settings import Settings as FreshSettings
 

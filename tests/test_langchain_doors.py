@@ -20,7 +20,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import RunnableConfig
 
 from assistant.integrations.langchain import HipaaRetriever, answer_runnable, reply_runnable
-from assistant.runtime import open_index, open_store
+from assistant.runtime.stores import open_index, open_store
 from assistant.service import AssistantService, BlockedError, Caller, Reply
 from assistant.ui.steps import ThreadSteps
 from core.settings import Settings

@@ -29,10 +29,10 @@ from mcp.types import CallToolResult, TextContent
 from starlette.applications import Starlette
 
 from assistant.accounts import UserStore
-from assistant.answering.build import build_chain
 from assistant.audit import AuditTrail
 from assistant.integrations.mcp_server import HttpEndpoint, build_server, fixed_caller
-from assistant.runtime import open_store
+from assistant.runtime.build import build_chain
+from assistant.runtime.stores import open_store
 from assistant.safety import PhiGuard
 from assistant.service import AssistantService
 from core.index.reader import Index

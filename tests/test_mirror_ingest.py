@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.commands.sources import sources_listing
-from assistant.runtime import open_store
+from assistant.runtime.stores import open_store
 from core.embeddings import build_embedder
 from core.index.reader import Index
 from core.settings import Settings

@@ -30,8 +30,8 @@ from fastapi.testclient import TestClient
 
 from assistant import cli
 from assistant.accounts import UserStore
-from assistant.answering.build import build_chain
 from assistant.audit import AuditTrail
+from assistant.runtime.build import build_chain
 from assistant.safety import PhiGuard
 from assistant.service import AssistantService, Caller
 from assistant.ui.api import build_router

@@ -21,12 +21,12 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from assistant.answering.build import build_chain
 from assistant.answering.chain import NO_VALID_CITATION
 from assistant.answering.llm import format_sources
 from assistant.answering.types import Answer
 from assistant.prompts import load_prompt
-from assistant.runtime import open_store
+from assistant.runtime.build import build_chain
+from assistant.runtime.stores import open_store
 from core.embeddings import build_embedder
 from core.index.reader import Index, Scope
 from core.settings import Settings

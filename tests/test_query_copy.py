@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from assistant import query_embedding
-from assistant.answering.build import prepare_after_ingest
 from assistant.query_embedding import (
     AGREEMENT,
     CopyCheck,
@@ -25,7 +24,8 @@ from assistant.query_embedding import (
     read_check,
     with_query_copy,
 )
-from assistant.runtime import open_index
+from assistant.runtime.build import prepare_after_ingest
+from assistant.runtime.stores import open_index
 from core.embeddings import build_embedder
 from core.settings import EmbeddingSettings, Settings
 from tests.conftest import ROOT, make_settings

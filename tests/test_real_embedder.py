@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.runtime import open_store
+from assistant.runtime.stores import open_store
 from core.embeddings import SentenceTransformerEmbedder, build_embedder
 from core.index.reader import Index
 from core.settings import EmbeddingSettings, Settings

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering.build import build_chain
 from assistant.retrieval.rerank import CrossEncoderReranker
-from assistant.runtime import open_store
+from assistant.runtime.build import build_chain
+from assistant.runtime.stores import open_store
 from core.embeddings import build_embedder
 from core.index.reader import Index, Scope
 from core.settings import Settings

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from assistant.retrieval.query import analyze
-from assistant.runtime import open_store
-from core.index.lexical import BM25, tokenize
+from assistant.runtime.stores import open_store
 from core.index.reader import Index, Scope
+from core.lexical import BM25, tokenize
 from core.settings import Settings
 from tests.conftest import index_org_corpus
 
@@ -197,7 +197,7 @@ def test_bm25_scores_are_the_same_in_every_process() -> None:
 
     code = (
         "import random\n"
-        "from core.index.lexical import BM25\n"
+        "from core.lexical import BM25\n"
         "rng = random.Random(7)\n"
         "words = [f'w{i}' for i in range(300)]\n"
         "texts = [' '.join(rng.choice(words) for _ in range(60)) for _ in range(400)]\n"

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.commands.ingest import cmd_ingest
 from assistant.commands.questions import cmd_questions
-from assistant.runtime import open_store
+from assistant.runtime.stores import open_store
 from assistant.service import AssistantService, Caller
 from core.database import Database
 from core.embeddings import build_embedder

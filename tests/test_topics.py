@@ -155,7 +155,7 @@ def test_the_passage_a_staff_question_matches_is_retrieved(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_every_bundled_entry_points_at_an_indexed_rule_paragraph(real_index_dir: Path) -> None:
-    from assistant.runtime import open_index
+    from assistant.runtime.stores import open_index
     from core.settings import Settings
 
     settings = Settings()
@@ -175,8 +175,8 @@ def test_every_bundled_entry_points_at_an_indexed_rule_paragraph(real_index_dir:
 def test_the_organisations_question_files_are_read_from_beside_its_documents(
     tmp_path: Path,
 ) -> None:
-    from assistant.answering.build import build_topics, topic_folders
-    from assistant.runtime import open_store
+    from assistant.runtime.build import build_topics, topic_folders
+    from assistant.runtime.stores import open_store
     from ingest.pipeline import run_ingest
     from tests.conftest import make_settings
 
@@ -207,7 +207,7 @@ def test_the_organisations_question_files_are_read_from_beside_its_documents(
 def test_every_bundled_organisation_question_points_at_its_documents_section(
     real_index_dir: Path,
 ) -> None:
-    from assistant.runtime import open_index
+    from assistant.runtime.stores import open_index
     from core.settings import PROJECT_ROOT, Settings
 
     folder = PROJECT_ROOT / "corpus" / "questions"

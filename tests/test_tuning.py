@@ -129,7 +129,7 @@ def test_the_trained_ranking_adds_one_first_place_and_leaves_the_similarities(
 def test_a_server_never_trains_and_ranks_without_an_encoder_until_one_exists(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from assistant.answering.build import build_topics, build_tuned
+    from assistant.runtime.build import build_topics, build_tuned
 
     settings, index = index_org_corpus(tmp_path / "data")
     settings.retrieval.query_tuning = True
@@ -203,9 +203,9 @@ def test_train_trains_once_for_the_index_and_the_chain_ranks_with_it(
     the data folder, a second run finds it, and the chain built after it ranks with it."""
     import argparse
 
-    from assistant.answering.build import build_chain
     from assistant.commands.train import cmd_train
-    from assistant.runtime import open_index, open_store
+    from assistant.runtime.build import build_chain
+    from assistant.runtime.stores import open_index, open_store
     from core.embeddings import build_embedder
     from ingest.pipeline import run_ingest
     from tests.conftest import make_settings

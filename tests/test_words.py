@@ -59,7 +59,7 @@ def test_the_organisations_own_name_is_generic_from_its_terms_file(tmp_path: Pat
 
 
 def test_the_chain_and_its_comparisons_read_the_organisations_name(tmp_path: Path) -> None:
-    from assistant.answering.build import build_chain
+    from assistant.runtime.build import build_chain
     from tests.conftest import index_org_corpus
 
     settings, index = index_org_corpus(tmp_path / "data")  # the bundled corpus: Lakemont

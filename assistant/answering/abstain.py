@@ -42,7 +42,7 @@ from assistant.answering.focus import Mentions, gaps, listed
 from assistant.answering.text import content_terms
 from assistant.retrieval.retriever import Retrieval
 from assistant.safety.placeholders import PLACEHOLDER
-from core.index.lexical import BM25, tokenize
+from core.lexical import BM25, tokenize
 from core.settings import AnswerSettings
 from core.words import word_list
 

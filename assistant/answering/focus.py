@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from core.index.lexical import BM25, tokenize
+from core.lexical import BM25, tokenize
 from core.words import word_list
 
 _WORD = r"[A-Za-z0-9][\w'’-]*"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.index.lexical import tokenize
+from core.lexical import tokenize
 
 # A sentence ends at . ; ? ! followed by space and a capital, a digit or an opening bracket —
 # but not after the usual legal abbreviations.

@@ -9,7 +9,7 @@ from typing import Any
 
 from assistant.evaluation.metrics import DEPTHS
 from assistant.evaluation.runner import run_eval
-from assistant.runtime import open_index
+from assistant.runtime.stores import open_index
 from core.errors import ConfigError
 from core.settings import PROJECT_ROOT, Settings
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 import argparse
 from contextlib import nullcontext
 
-from assistant.answering.build import prepare_after_ingest
 from assistant.checks.run import changed_contracts, check_all, load_catalogs
-from assistant.runtime import open_store
+from assistant.runtime.build import prepare_after_ingest
+from assistant.runtime.stores import open_store
 from core.embeddings import Embedder, build_embedder
 from core.errors import ConfigError
 from core.index.shared import shared_index
@@ -91,7 +91,7 @@ def print_contract_gaps(settings: Settings, report: IngestReport) -> None:
 def _suggest(settings: Settings, embedder: Embedder, count: int) -> None:
     from assistant.answering.llm import build_chat_model
     from assistant.retrieval.suggest import review_file, suggest, write_review
-    from assistant.runtime import open_index
+    from assistant.runtime.stores import open_index
     from assistant.safety import PhiGuard
 
     guard = PhiGuard(settings.phi)

@@ -16,8 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
-    from assistant.answering.build import build_topics, build_tuned
-    from assistant.runtime import open_index
+    from assistant.runtime.build import build_topics, build_tuned
+    from assistant.runtime.stores import open_index
     from core.embeddings import build_embedder
     from core.errors import ConfigError
 

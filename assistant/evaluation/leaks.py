@@ -78,9 +78,9 @@ def profile_leaks(
     settings: Settings, profile: Profile, embedder: Embedder | None = None
 ) -> list[Leak]:
     """Near copies between a profile's golden questions and the question index it reads."""
-    from assistant.answering.build import topic_folders
     from assistant.evaluation.dataset import load_dataset
     from assistant.evaluation.profiles import profile_settings
+    from assistant.runtime.build import topic_folders
 
     folders = topic_folders(profile_settings(settings, profile))
     return find_leaks(load_dataset(profile.dataset), index_questions(folders), embedder)

@@ -129,8 +129,8 @@ def prepare_index(base: Settings, settings: Settings, profile: Profile) -> None:
     Raises ``ConfigError`` when its ingest fails."""
     if not profile.own_index:
         return
-    from assistant.answering.build import prepare_after_ingest
-    from assistant.runtime import open_store
+    from assistant.runtime.build import prepare_after_ingest
+    from assistant.runtime.stores import open_store
     from core.embeddings import build_embedder
     from ingest.official import fetch
     from ingest.pipeline import run_ingest

@@ -13,7 +13,6 @@ from typing import Any
 
 import yaml
 
-from assistant.answering.build import build_chain
 from assistant.answering.chain import AnswerChain
 from assistant.evaluation import metrics as m
 from assistant.evaluation.dataset import ANSWER_GROUPS, GROUPS, Item, load_dataset
@@ -28,6 +27,7 @@ from assistant.evaluation.systems import (
     TutorialPipeline,
     source_kind,
 )
+from assistant.runtime.build import build_chain
 from core.errors import ConfigError
 from core.index.embed_cache import EmbeddingCache
 from core.index.reader import Index, Scope

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.answering.build import build_chain, build_topics, build_tuned
 from assistant.evaluation import metrics as m
 from assistant.evaluation.check_keys import KeyScore, load_key_specs, score_key
 from assistant.evaluation.comparisons import (
@@ -33,7 +32,8 @@ from assistant.evaluation.profiles import Profile, prepare_index, profile_settin
 from assistant.evaluation.runner import EvalResult, run_eval
 from assistant.evaluation.suite_report import ABLATION_GROUPS, write_suite_report
 from assistant.evaluation.systems import Retrieved, source_kind
-from assistant.runtime import open_index
+from assistant.runtime.build import build_chain, build_topics, build_tuned
+from assistant.runtime.stores import open_index
 from core.index.reader import Index, Scope
 from core.settings import RETRIEVAL_STAGES, Settings
 

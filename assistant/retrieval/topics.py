@@ -22,7 +22,7 @@ import yaml
 from core.embeddings import Embedder
 from core.errors import ConfigError
 from core.index.embed_cache import EmbeddingCache
-from core.index.lexical import BM25
+from core.lexical import BM25
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from core.index.lexical import tokenize
+from core.lexical import tokenize
 from core.words import word_list
 
 # "the <what it does> vendor": up to three words before a word for a supplier.

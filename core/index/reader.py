@@ -13,9 +13,9 @@ import numpy as np
 from core.documents import Chunk, SourceDocument
 from core.embeddings import Embedder
 from core.errors import IndexMissingError, ModelMismatchError
-from core.index.lexical import BM25
 from core.index.state import DocEntry, Generation, IndexState
 from core.index.vector_store import VectorStore
+from core.lexical import BM25
 from core.locators import inside, root
 from core.settings import Settings
 

@@ -195,7 +195,7 @@ def prepare_after_ingest(settings: Settings, embedder: Embedder, fit_adapter: bo
     generation fit the query adapter, and check the questions' ONNX copy of the embedder (so a
     start does none of it, and asking loads no torch)."""
     from assistant.query_embedding import prepare_query_copy
-    from assistant.runtime import open_index
+    from assistant.runtime.stores import open_index
 
     topics = build_topics(settings, embedder)
     index = cache(lambda: open_index(settings, embedder))  # opened once, if at all

@@ -1,4 +1,6 @@
-"""BM25 over the same chunks as the vector collection (built in memory from the generation)."""
+"""Words and their weight: ``tokenize`` (the one tokenizer every word-based signal uses) and
+BM25. The index keeps one over its passages (built in memory from the generation); retrieval and
+the answers use the same scoring on their own texts, without reaching into the index."""
 
 from __future__ import annotations
 
