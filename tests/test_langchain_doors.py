@@ -22,7 +22,7 @@ from langchain_core.runnables import RunnableConfig
 from assistant.integrations.langchain import HipaaRetriever, answer_runnable, reply_runnable
 from assistant.runtime.stores import open_index, open_store
 from assistant.service import AssistantService, BlockedError, Caller, Reply
-from assistant.ui.steps import ThreadSteps
+from assistant.ui.steps import ThreadSteps, step_labels
 from core.settings import Settings
 from ingest.pipeline import run_ingest
 
@@ -162,7 +162,8 @@ def test_the_chat_runs_the_runnable_and_shows_its_steps_on_its_own_loop(
     reply = asyncio.run(chat())
     assert not reply.answer.abstained and reply.answer.citations
     names = [name for name, _, _ in handler.started.values()]
-    assert names == ["condense", "retrieve", "decide", "answer", "verify"]
+    steps = ["condense", "retrieve", "decide", "answer", "verify"]
+    assert names == [step_labels()[s] for s in steps]  # by the chat's names for them
     # the top run (the question as typed, the whole reply) is held back: the steps hang under
     # the step the handler was made in
     assert all(parent is None for _, parent, _ in handler.started.values())
@@ -170,3 +171,10 @@ def test_the_chat_runs_the_runnable_and_shows_its_steps_on_its_own_loop(
     assert handler.threads == {threading.get_ident()}  # the loop's thread, not the worker
     seen = json.dumps([list(handler.started.values()), list(handler.ended.values())], default=str)
     assert "[NAME]" in seen and "Jane Roe" not in seen and "448812" not in seen
+
+
+def test_every_step_of_the_chain_has_a_name_in_the_chat() -> None:
+    chain = (ROOT / "assistant" / "answering" / "chain.py").read_text(encoding="utf-8")
+    steps = set(re.findall(r"tracer\.step\(\s*\"([a-z_]+)\"", chain))
+    assert {"condense", "retrieve", "decide", "compare", "answer", "verify"} <= steps
+    assert steps == set(step_labels()), "assistant/ui/steps.yaml names every step, and only those"

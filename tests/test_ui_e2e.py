@@ -18,6 +18,7 @@ import pytest
 from assistant.accounts import UserStore
 from assistant.audit import AuditTrail
 from assistant.ui.conversations import ConversationStore
+from assistant.ui.steps import step_labels
 from benchmarks.server import ServerFailed, serving
 from tests.conftest import ROOT, remote_work_policy
 
@@ -188,7 +189,8 @@ def test_sign_in_ask_and_read_the_cited_passage(browser: object, server: Server)
     # the chain's steps, shown by Chainlit's LangChain handler under "How this answer was found"
     page.get_by_text("How this answer was found").last.click()  # type: ignore[attr-defined]
     for name in ("condense", "retrieve", "decide", "answer", "verify"):
-        page.get_by_text(f"Used {name}", exact=True).last.wait_for(timeout=10_000)  # type: ignore[attr-defined]
+        shown = f"Used {step_labels()[name]}"
+        page.get_by_text(shown, exact=True).last.wait_for(timeout=10_000)  # type: ignore[attr-defined]
 
 
 def test_the_answer_leads_with_its_verdict_and_quotes_nothing_unrelated(

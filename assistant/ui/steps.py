@@ -14,17 +14,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from functools import cache
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import yaml
 from langchain_core.callbacks import AsyncCallbackHandler, BaseCallbackHandler
 
 SEND_TIMEOUT_S = 10.0
+LABELS_FILE = Path(__file__).with_name("steps.yaml")
+
+
+@cache
+def step_labels() -> dict[str, str]:
+    """The chat's name for each step of the chain (``steps.yaml``)."""
+    labels = yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8")) or {}
+    return {str(k): str(v) for k, v in labels.items()}
 
 
 class ThreadSteps(BaseCallbackHandler):
-    """Chain events from a worker thread, forwarded to ``handler`` on ``loop``; the top run
-    (the question as typed, the whole reply) kept back."""
+    """Chain events from a worker thread, forwarded to ``handler`` on ``loop`` with the chat's
+    names for the steps; the top run (the question as typed, the whole reply) kept back."""
 
     def __init__(self, handler: AsyncCallbackHandler, loop: asyncio.AbstractEventLoop) -> None:
         self.handler = handler
@@ -50,12 +61,14 @@ class ThreadSteps(BaseCallbackHandler):
         if parent_run_id is None:
             self.top.add(run_id)
             return
+        name = kwargs.pop("name", None)
         self._send(
             self.handler.on_chain_start(
                 serialized or {},
                 inputs,
                 run_id=run_id,
                 parent_run_id=self._parent(parent_run_id),
+                name=step_labels().get(name, name) if name else name,
                 **kwargs,
             )
         )
