@@ -18,6 +18,11 @@ from core.locators import inside
 from core.settings import AnswerSettings
 
 _GROUP_ORDER = ("baa", "policy", "rule", "guidance")
+# How much a sentence's share of the vocabulary bridge's words counts beside its share of the
+# question's own: the bridge's words for "how fast" ("business days", "discovery") are in many
+# sentences that do not answer. 0.35 before; 0.15 measured on development questions only
+# (CHANGELOG.md, 2026-12-06).
+BRIDGE_WEIGHT = 0.15
 _OWN_KINDS = frozenset({"baa", "policy"})  # the organisation's own documents, written section by
 # section on one subject each (the rule's paragraphs and the guidance range wider)
 _NORMATIVE = re.compile(
@@ -82,7 +87,7 @@ class ExtractiveAnswerer:
         prior = 1.0 / (1.0 + 0.5 * rank)
         normative = 0.1 if _NORMATIVE.search(sent) else 0.0
         length = 0.0 if 8 <= len(sent.split()) <= 80 else -0.15
-        return hit + 0.35 * bridge + 0.3 * prior + normative + length, hit
+        return hit + BRIDGE_WEIGHT * bridge + 0.3 * prior + normative + length, hit
 
     def distinctive(self, question: str, filler: frozenset[str] = frozenset()) -> set[str]:
         """The question's words that the documents contain, leaving out ``filler`` ("anyone",
