@@ -150,6 +150,7 @@ RETRIEVAL_WEIGHTS: dict[str, float] = {
     "tuned_dense": 3.0,
     "rule_dense": 0.5,
     "rule_lexical": 0.5,
+    "named_contract": 1.0,
     "question_index": 2.0,
     "named_document": 1.0,
     "vocabulary_bridge": 1.0,
@@ -217,6 +218,13 @@ class RetrievalSettings(_Group):
     )
     rule_candidates: int = Field(
         default=5, ge=1, description="Candidates of the rankings over the rule text alone."
+    )
+    named_contract_candidates: int = Field(
+        default=5,
+        ge=1,
+        description="Clauses of a contract the question names that the named_contract stage "
+        "ranks, by meaning and by words, among that contract's own clauses (5 on development "
+        "questions; 10 and 20 gained less).",
     )
     cited_rule_from_top: int = Field(
         default=5, ge=0, description="How many top passages are followed to the rules they cite."

@@ -74,6 +74,26 @@ def test_named_document_boosts_only_candidates_of_the_named_vendor(org: Index) -
     assert nothing.scores == {}
 
 
+def test_named_contract_ranks_the_named_vendors_clauses_among_themselves(org: Index) -> None:
+    from assistant.retrieval.rankers import NamedContract
+
+    s = RetrievalSettings(named_contract_candidates=3)
+    question = "How fast must Clarion tell us about a breach?"
+    plan = QueryPlan(question, vendors=["Clarion AI"])
+    out = NamedContract(org, s).run(_query(org, question, plan), {})
+    assert 0 < len(out.scores) <= 6  # three by meaning, three by words, some both
+    for cid in out.scores:
+        assert org.document(org.by_id[cid].doc_id).vendor == "Clarion AI"
+    # by meaning and by words over the contract alone: the same rankings, kept to its clauses
+    contract = Scope(None, frozenset({"baa"}), frozenset({"Clarion AI"}))
+    best = org.dense(question, 1, contract)[0].chunk.chunk_id
+    assert out.scores[best] >= 1 / 61
+    # no vendor named, or a scope without contracts: nothing
+    assert NamedContract(org, s).run(_query(org, question), {}).scores == {}
+    policies = Scope(None, frozenset({"policy"}))
+    assert NamedContract(org, s).run(_query(org, question, plan, policies), {}).scores == {}
+
+
 def test_cited_rule_follows_the_citations_of_leading_policy_passages(org: Index) -> None:
     citing = next(
         c

@@ -8,6 +8,9 @@
   question index (``tuning.py``);
 - ``rule_dense`` / ``rule_lexical``: the same over the rule text alone, so the rule's own wording
   gets a fair place beside policies that restate it in staff words;
+- ``named_contract``: the contract of a vendor the question names, its clauses ranked by meaning
+  and by words among themselves (the rankings over everything find few of one contract's clauses,
+  and a boost alone leaves the ones they found in their order);
 - ``question_index``: passages whose plain-language questions come closest to this one;
 - ``vocabulary_bridge``: rule paragraphs the staff-words bridge links to the question's words.
 """
@@ -137,6 +140,32 @@ class RuleLexical:
             scores=rrf_units([h.chunk.chunk_id for h in hits], self.settings.rrf_k),
             lexical={h.chunk.chunk_id: h.score for h in hits},
         )
+
+
+@dataclass(frozen=True)
+class NamedContract:
+    index: Index
+    settings: RetrievalSettings
+    name: str = "named_contract"
+    kind: StageKind = "rank"
+
+    def run(self, query: Query, fused: Mapping[str, float]) -> Contribution:
+        vendors = query.plan.vendors
+        if not vendors or (
+            query.scope.doc_types is not None and "baa" not in query.scope.doc_types
+        ):
+            return Contribution(scores={})
+        scope = Scope(query.scope.groups, frozenset({"baa"}), frozenset(vendors))
+        n = self.settings.named_contract_candidates
+        by_meaning = self.index.dense(query.text, n, scope, query.vector)
+        by_words = self.index.lexical_search(query.plan.lexical_query, n, scope)
+        scores: dict[str, float] = {}
+        for hits in (by_meaning, by_words):
+            for cid, value in rrf_units(
+                [h.chunk.chunk_id for h in hits], self.settings.rrf_k
+            ).items():
+                scores[cid] = scores.get(cid, 0.0) + value
+        return Contribution(scores=scores)
 
 
 @dataclass(frozen=True)

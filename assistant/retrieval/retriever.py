@@ -25,6 +25,7 @@ from assistant.retrieval.rankers import (
     AdaptedDense,
     Dense,
     Lexical,
+    NamedContract,
     QuestionIndex,
     RuleDense,
     RuleLexical,
@@ -252,6 +253,7 @@ def build_stages(
         TunedDense(index, settings),
         RuleDense(index, settings),
         RuleLexical(index, settings),
+        NamedContract(index, settings),
     ]
     if topics is not None:
         stages.append(QuestionIndex(index, settings, topics))
