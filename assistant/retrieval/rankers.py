@@ -98,10 +98,12 @@ class TunedDense:
         return Contribution(scores=rrf_units([h.chunk.chunk_id for h in hits], self.settings.rrf_k))
 
 
-def _rule_scope(scope: Scope) -> Scope | None:
-    if scope.doc_types is not None and "rule" not in scope.doc_types:
+def _kind_scope(scope: Scope, kind: str, vendors: frozenset[str] | None = None) -> Scope | None:
+    """The caller's scope kept to one kind of document (and, given, to those vendors); ``None``
+    when the scope leaves that kind out."""
+    if scope.doc_types is not None and kind not in scope.doc_types:
         return None
-    return Scope(scope.groups, frozenset({"rule"}), scope.vendors)
+    return Scope(scope.groups, frozenset({kind}), scope.vendors if vendors is None else vendors)
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class RuleDense:
     kind: StageKind = "rank"
 
     def run(self, query: Query, fused: Mapping[str, float]) -> Contribution:
-        scope = _rule_scope(query.scope)
+        scope = _kind_scope(query.scope, "rule")
         if scope is None:
             return Contribution(scores={})
         vector = query.vector if query.adapted is None else query.adapted
@@ -130,7 +132,7 @@ class RuleLexical:
     kind: StageKind = "rank"
 
     def run(self, query: Query, fused: Mapping[str, float]) -> Contribution:
-        scope = _rule_scope(query.scope)
+        scope = _kind_scope(query.scope, "rule")
         if scope is None:
             return Contribution(scores={})
         hits = self.index.lexical_search(
@@ -151,11 +153,9 @@ class NamedContract:
 
     def run(self, query: Query, fused: Mapping[str, float]) -> Contribution:
         vendors = query.plan.vendors
-        if not vendors or (
-            query.scope.doc_types is not None and "baa" not in query.scope.doc_types
-        ):
+        scope = _kind_scope(query.scope, "baa", frozenset(vendors)) if vendors else None
+        if scope is None:
             return Contribution(scores={})
-        scope = Scope(query.scope.groups, frozenset({"baa"}), frozenset(vendors))
         n = self.settings.named_contract_candidates
         by_meaning = self.index.dense(query.text, n, scope, query.vector)
         by_words = self.index.lexical_search(query.plan.lexical_query, n, scope)
