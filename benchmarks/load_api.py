@@ -121,6 +121,7 @@ async def _client(
     questions: list[str],
     stop_at: float,
     result: LoadResult,
+    stop: threading.Event,
 ) -> None:
     rng = random.Random(n)
     order = questions[:]
@@ -130,7 +131,7 @@ async def _client(
     mine = [urls[(n + i) % len(urls)] for i in range(len(urls))]
     async with httpx.AsyncClient(timeout=120, headers=headers) as http:
         i = 0
-        while time.monotonic() < stop_at:
+        while time.monotonic() < stop_at and not stop.is_set():
             question = order[i % len(order)]
             i += 1
             t0 = time.perf_counter()
@@ -161,10 +162,12 @@ def run_load(
     clients: int = 50,
     seconds: float = 60,
     during: Callable[[float], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> LoadResult:
-    """Runs the load and samples the servers' memory (summed) once a second; returns when done.
-    ``during(elapsed_s)`` is called once a second on the sampling thread (e.g. to stop a
-    server part-way)."""
+    """Runs the load and samples the servers' memory (summed) once a second; returns when done:
+    after ``seconds``, or sooner when ``stop`` is set. ``during(elapsed_s)`` is called once a
+    second on the sampling thread (e.g. to stop a server part-way)."""
+    stop = stop or threading.Event()
     urls = [urls] if isinstance(urls, str) else urls
     pid_list = [] if pids is None else [pids] if isinstance(pids, int) else pids
     result = LoadResult(clients=clients, seconds=seconds, servers=len(urls))
@@ -189,7 +192,7 @@ def run_load(
     async def main() -> None:
         stop_at = time.monotonic() + seconds
         await asyncio.gather(
-            *(_client(n, urls, tokens, questions, stop_at, result) for n in range(clients))
+            *(_client(n, urls, tokens, questions, stop_at, result, stop) for n in range(clients))
         )
 
     t0 = time.monotonic()
