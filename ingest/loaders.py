@@ -25,7 +25,7 @@ from ingest.regulation_pdf import parse_regulation_pdf
 from ingest.tree import Node, chunk_tree
 
 # Bump when parsing or chunking changes, so unchanged files are re-parsed once.
-PARSER_VERSION = "11"
+PARSER_VERSION = "13"
 CORPUS_SUFFIXES = {".md", ".markdown", ".txt", ".pdf", ".docx", ".docm", ".html", ".htm"}
 MAX_FILE_BYTES = 32 * 1024 * 1024  # the default of settings.ingest.max_file_mb
 

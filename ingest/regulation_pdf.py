@@ -105,20 +105,37 @@ def parse_regulation_pdf(pdf: PdfText, *, title_prefix: str = "45 CFR") -> list[
     return nodes
 
 
+# The Federal Register source note printed after a section's last paragraph ("[65 FR 82798, Dec.
+# 28, 2000, as amended at 67 FR 53266, Aug. 14, 2002]"): its history, not its text. Left in, it is
+# read as the last sentence of the section's last definition or paragraph and quoted. The next
+# subpart's heading and its AUTHORITY and SOURCE notes, when they run on after it, go with it.
+_SOURCE_NOTE = re.compile(r"\s*\[\d+ FR \d[^\]]*\](?:\s+Subpart\s+[A-Z]\b.*)?\s*$")
+
+
+def _without_source_notes(paragraphs: list[Para]) -> list[Para]:
+    kept = []
+    for para in paragraphs:
+        text = _SOURCE_NOTE.sub("", para.text)
+        if text.strip():
+            kept.append(Para(text, para.page) if text != para.text else para)
+    return kept
+
+
 def _section_node(sec: _RawSection, prefix: str) -> Node:
+    paragraphs = _without_source_notes(sec.paragraphs)
     base = f"{prefix} {sec.number}"
     title = sec.title.rstrip(".")
     node = Node(locator=base, label=f"§ {sec.number} {title}")
     if "definition" in title.lower():
         # Definitions carry their own (1), (i) ... inside each term: not paragraph designators.
         # Each term is a part of its own: 45 CFR 160.103 "Business associate".
-        _definitions(node, sec.paragraphs)
+        _definitions(node, paragraphs)
         return node
     stack = DesignatorStack()
     by_citation: dict[str, Node] = {}
     current = node
-    parsed = [plain_leading_designators(p.text) for p in sec.paragraphs]
-    for i, para in enumerate(sec.paragraphs):
+    parsed = [plain_leading_designators(p.text) for p in paragraphs]
+    for i, para in enumerate(paragraphs):
         desigs, _owner = parsed[i]
         if not desigs:
             current.paras.append(para)

@@ -130,6 +130,31 @@ def test_a_cited_paragraph_is_not_quoted_unless_a_quoted_sentence_cites_it() -> 
     assert "5 business days" in answer and "[2]" not in answer
 
 
+def test_a_cited_paragraph_without_the_questions_words_is_not_quoted() -> None:
+    clause = _passage(
+        1,
+        "Meridian BAA §5.3",
+        "Its annotation vendor is not a Subcontractor under 45 CFR 160.103, but the contract "
+        "shall require deletion of images when annotation work ends.",
+        doc_type="baa",
+    )
+    definition = _follows(
+        2,
+        '45 CFR 160.103 "Subcontractor"',
+        "Subcontractor means a person to whom a business associate delegates a function, "
+        "activity, or service.",
+    )
+    question = "Can our radiology vendor keep our images after the contract ends?"
+    answer = _answers(question, [clause, definition], sentences=4)
+    assert "deletion of images" in answer
+    assert "[2]" not in answer and "Subcontractor means" not in answer
+    # asked about what the cited paragraph says, it is quoted beside the clause
+    answer = _answers(
+        "Is the annotation vendor a subcontractor of our images?", [clause, definition], 4
+    )
+    assert "Subcontractor means" in answer and "[2]" in answer
+
+
 def test_a_weak_quote_that_says_an_asked_part_does_not_open_the_answer() -> None:
     question = (
         "Can the clinic send scanned consent forms to the archive vendor by email, and what "

@@ -43,3 +43,30 @@ def test_a_section_without_terms_keeps_its_text() -> None:
     node = _node("Reserved for definitions the Secretary may adopt later, none yet.")
     assert node.children == []
     assert node.paras[0].text.startswith("Reserved")
+
+
+def test_the_federal_register_source_note_is_not_part_of_the_text() -> None:
+    node = _node(
+        "The following definitions apply to this subchapter: Workforce means employees, "
+        "volunteers and trainees. [65 FR 82798, Dec. 28, 2000, as amended at 78 FR 5687, "
+        "Jan. 25, 2013]",
+        "[78 FR 5696, Jan. 25, 2013]",
+    )
+    (workforce,) = node.children
+    assert [p.text for p in workforce.paras] == [
+        "Workforce means employees, volunteers and trainees."
+    ]
+    sec = _RawSection(
+        "164.530",
+        "Administrative requirements.",
+        9,
+        [Para("(a) Keep it. [68 FR 1, Jan. 2, 2003]", 9)],
+    )
+    assert _section_node(sec, "45 CFR").children[0].paras[0].text == "(a) Keep it."
+    run_on = "(b) Comply. [78 FR 5693, Jan. 25, 2013] Subpart B [Reserved] Subpart C—Security "
+    run_on += "Standards AUTHORITY: 42 U.S.C. 1320d-2. SOURCE: 68 FR 8376, Feb. 20, 2003."
+    sec = _RawSection("164.106", "Relationship to other parts.", 9, [Para(run_on, 9)])
+    assert _section_node(sec, "45 CFR").children[0].paras[0].text == "(b) Comply."
+    # a bracket that is not a source note stays: "[Reserved]", "[the Secretary]"
+    sec = _RawSection("164.105", "Organizational requirements.", 9, [Para("(c) [Reserved]", 9)])
+    assert _section_node(sec, "45 CFR").children[0].paras[0].text == "(c) [Reserved]"

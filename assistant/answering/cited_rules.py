@@ -11,10 +11,13 @@ one only when a sentence it quotes cites it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+from assistant.answering.text import sentences
 from assistant.retrieval.passages import ScoredPassage
 from assistant.retrieval.query import find_cfr_locators
+from core.documents import Chunk
 from core.index.reader import Index, Scope
 
 _OWN_KINDS = ("policy", "baa")
@@ -30,12 +33,33 @@ def followed(
     for p in passages:
         if p.document.doc_type not in _OWN_KINDS:
             continue
-        for locator in find_cfr_locators(p.chunk.text):
-            for chunk in index.find_locator(locator, scope)[:1]:
-                if chunk.chunk_id in have:
+        for sentence in sentences(p.chunk.text):
+            for locator in find_cfr_locators(sentence.text):
+                chunk = cited_part(index.find_locator(locator, scope), sentence.text)
+                if chunk is None or chunk.chunk_id in have:
                     continue
                 have.add(chunk.chunk_id)
                 out.append(ScoredPassage(chunk, index.document(chunk.doc_id), 0.0, None, None))
                 if len(out) >= limit:
                     return out
     return out
+
+
+def cited_part(parts: Sequence[Chunk], citing: str) -> Chunk | None:
+    """The passage of a cited section that the citing sentence means: a section cut into one
+    passage per defined term (45 CFR 160.103) is cited for the term the sentence names, or its
+    plural ("it is not a Subcontractor under 45 CFR 160.103"); otherwise the section's first
+    passage, its opening."""
+    lowered = citing.lower()
+
+    def names(chunk: Chunk) -> bool:
+        return any(
+            re.search(rf"\b{re.escape(m.group(1).lower())}s?\b", lowered)
+            for loc in (chunk.locator, *(span.locator for span in chunk.spans))
+            for m in _DEFINED.finditer(loc)
+        )
+
+    return next((c for c in parts if names(c)), parts[0] if parts else None)
+
+
+_DEFINED = re.compile(r'"([^"]+)"')  # a defined term in a locator: 45 CFR 160.103 "Subcontractor"

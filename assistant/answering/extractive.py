@@ -211,7 +211,7 @@ class ExtractiveAnswerer:
             opening = max(
                 strong, key=lambda c: (sum(p.says(c.sentence.text) for p in parts), c.score)
             )
-        _follow_citations(chosen, ranked, chunks, opening, self.settings.max_sentences)
+        _follow_citations(chosen, ranked, chunks, opening, self.settings.max_sentences, q_stems)
         text = _compose(chosen, chunks, opening)
         if on_token is not None:
             for piece in re.split(r"(\s+)", text):
@@ -226,13 +226,17 @@ def _follow_citations(
     chunks: dict[str, Chunk],
     opening: Candidate,
     limit: int,
+    q_stems: set[str],
 ) -> None:
     """When the opening quote's passage has a quoted policy or BAA sentence that cites a
     paragraph of the rule ("... (45 CFR 164.308(a)(3)(ii)(C))"), the rule is quoted from that
     paragraph: its best sentence replaces the rule quotes chosen only for sharing words with the
     question (not the opening quote, nor a paragraph the question names). Another passage's
     citation is not followed: a breach-notice section quoted for its deadline beside a
-    records-request question would push out the rule on records requests."""
+    records-request question would push out the rule on records requests. Nor is a sentence
+    with none of the question's words (``q_stems``): a contract clause's passing "not a
+    Subcontractor under 45 CFR 160.103" does not put a definition in place of the rule on
+    returning PHI when the contract ends."""
     cites = [
         cited
         for o in chosen
@@ -247,7 +251,13 @@ def _follow_citations(
         here = chunk.locator_at(c.sentence.start) if chunk else c.passage.locator
         return any(inside(here, cited) for cited in cites)
 
-    following = [c for c in ranked if c.passage.doc_type == "rule" and cited_here(c)]
+    following = [
+        c
+        for c in ranked
+        if c.passage.doc_type == "rule"
+        and cited_here(c)
+        and stem5(content_terms(c.sentence.text)) & q_stems
+    ]
     if not following or any(c in chosen for c in following):
         return
     for o in [o for o in chosen if o.passage.doc_type == "rule" and o is not opening]:
