@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from assistant.answering.answer_kinds import asked_kinds
 from assistant.answering.asked_parts import asked_parts
+from assistant.answering.definitions import defined_term, defines
 from assistant.answering.text import Sentence, content_terms, sentences, stem5
 from assistant.answering.types import Passage
 from assistant.retrieval.query import find_cfr_locators
@@ -23,6 +24,9 @@ _GROUP_ORDER = ("baa", "policy", "rule", "guidance")
 # sentences that do not answer. 0.35 before; 0.15 measured on development questions only
 # (CHANGELOG.md, 2026-12-06).
 BRIDGE_WEIGHT = 0.15
+# What a sentence that defines the term a question asks about ("What is a business associate?")
+# gains: more than a first place in retrieval and a long sentence's penalty together (0.35).
+DEFINITION_BONUS = 0.5
 _OWN_KINDS = frozenset({"baa", "policy"})  # the organisation's own documents, written section by
 # section on one subject each (the rule's paragraphs and the guidance range wider)
 _NORMATIVE = re.compile(
@@ -107,6 +111,7 @@ class ExtractiveAnswerer:
         x_terms = content_terms(" ".join(expansion)) - q_terms
         asked = list(asked_locators)
         when = bool(ASKS_TIME.search(question))
+        term = defined_term(question)  # "What is a business associate?": its definition
         retrieved = [p for p in passages if not p.follows]
         used = retrieved[: self.settings.max_passages_used] + [p for p in passages if p.follows]
         candidates: list[Candidate] = []
@@ -123,6 +128,8 @@ class ExtractiveAnswerer:
                 shared = _shared(q_terms, x_terms, content_terms(sent.text))
                 if when and _DURATION.search(sent.text):
                     score += 0.15  # "How fast ...?" is answered by a sentence with a time limit
+                if term and defines(term, sent.text):
+                    score += DEFINITION_BONUS
                 if _LIST_ITEM.match(sent.text) and _after_lead_in(passage.text, sent.start):
                     score -= 0.1  # a list item reads better quoted with its lead-in
                 named = False
