@@ -76,3 +76,16 @@ def test_citations_are_numbered_in_the_order_the_answer_cites_them() -> None:
     # cited passages first, in that order, then the others; each keeps its text
     assert [p.n for p in renumbered] == [1, 2, 3, 4, 5]
     assert [p.text for p in renumbered] == [passages[i].text for i in (2, 4, 0, 1, 3)]
+
+
+def test_a_quotation_across_line_breaks_is_the_quote_not_the_locators_term() -> None:
+    text = (
+        "Protected health information means individually identifiable health information:\n"
+        "(1) Except as provided in paragraph (2) of this definition, that is:\n"
+        "(i) Transmitted by electronic media;"
+    )
+    locator = '45 CFR 160.103 "Protected health information"'
+    passage = _passage(1, text, locator)
+    said = " ".join(text.split())  # the answer quotes the sentence on one line
+    _, citations, _ = verify(f"- {locator}: \u201c{said}\u201d [1]", [passage], {})
+    assert citations[0].quote == text  # the passage's own text, verbatim

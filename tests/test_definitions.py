@@ -19,6 +19,8 @@ from core.settings import AnswerSettings
         ("What does minimum necessary mean?", "minimum necessary"),
         ("What does HIPAA mean by payment?", "payment"),
         ("Define limited data set.", "limited data set"),
+        ("What does PHI stand for?", "phi"),
+        ("What counts as a breach?", "breach"),
         ("Can I text a patient?", None),
         ("What is the deadline to notify patients after a breach of their records?", None),
     ],
@@ -34,6 +36,12 @@ def test_a_sentence_defines_a_term_by_opening_with_it_or_saying_it_means() -> No
     assert defines("business associate", "Under this rule a business associate means a person.")
     assert not defines("business associate", "A business associate must report a breach.")
     assert not defines("use", "Users: anyone with an account.")
+    assert defines("hhs", "HHS stands for the Department of Health and Human Services.")
+    # a longer term that ends with the one asked does not define it
+    assert not defines(
+        "protected health information",
+        "Electronic protected health information means information that comes within (1)(i).",
+    )
 
 
 def _passage(n: int, locator: str, text: str) -> Passage:

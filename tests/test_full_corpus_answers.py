@@ -68,6 +68,17 @@ def test_the_rule_quoted_is_the_one_the_policy_cites(
     assert len(result["passages"]) == 6
 
 
+def test_an_abbreviation_asked_about_is_answered_by_the_definition_of_its_words(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the rule defines "protected health information", never "PHI"; the policies spell it out
+    result = ask(data_dir, capsys, "What is PHI?")
+    assert result["standalone_question"] == "What is protected health information (PHI)?"
+    first = result["citations"][0]
+    assert first["locator"] == '45 CFR 160.103 "Protected health information"', result["answer"]
+    assert first["quote"].startswith("Protected health information means")
+
+
 def test_named_paragraph_is_quoted_from_that_paragraph(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
+from assistant.answering.abbreviations import Abbreviations
 from assistant.answering.abstain import decide, measure
 from assistant.answering.citations import markers, renumber, verify
 from assistant.answering.cited_rules import followed
@@ -74,6 +75,7 @@ class AnswerChain:
         self.comparer = comparer
         self.generic = word_list("generic") if generic is None else generic
         self._mentions: tuple[object, Mentions] | None = None
+        self._abbreviations: tuple[object, Abbreviations] | None = None
 
     def mentions(self) -> Mentions:
         """The phrase lookup over the index's passages (built on first use, per index)."""
@@ -82,6 +84,13 @@ class AnswerChain:
             texts = [c.embed_text for c in index.chunks]
             self._mentions = (index, Mentions(index.lexical, texts))
         return self._mentions[1]
+
+    def abbreviations(self) -> Abbreviations:
+        """The abbreviations the index's passages spell out (read on first use, per index)."""
+        index = self.retriever.index
+        if self._abbreviations is None or self._abbreviations[0] is not index:
+            self._abbreviations = (index, Abbreviations.from_texts(c.text for c in index.chunks))
+        return self._abbreviations[1]
 
     def ask(
         self,
@@ -95,8 +104,13 @@ class AnswerChain:
     ) -> Answer:
         """``tracer``: records each step (``assistant.answering.trace``)."""
         t0 = time.perf_counter()
+        # what the caller may read at all (their groups, not their filters) decides which words
+        # count as known: a word only restricted documents contain is not revealed
+        readable = self.retriever.index.allowed_rows(Scope(scope.groups))
         with tracer.step("condense", {"question": question, "history": list(history)}) as out:
             standalone = self.condenser.condense(question, history)
+            # "What is PHI?" is asked as "What is protected health information (PHI)?"
+            standalone = self.abbreviations().spelled_out(standalone, readable)
             out["standalone_question"] = standalone
         t1 = time.perf_counter()
         with tracer.step("retrieve", {"question": standalone, "k": k}) as out:
@@ -108,9 +122,6 @@ class AnswerChain:
         passages = [Passage.of(n, p) for n, p in enumerate(retrieval.passages, start=1)]
         timings = {"condense_ms": (t1 - t0) * 1000, **retrieval.timings}
         with tracer.step("decide", {"question": standalone}) as out:
-            # what the caller may read at all (their groups, not their filters) decides which
-            # words count as known: a word only restricted documents contain is not revealed
-            readable = self.retriever.index.allowed_rows(Scope(scope.groups))
             evidence = measure(
                 retrieval,
                 self.retriever.index.lexical,

@@ -60,18 +60,30 @@ def _claims(text: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-_QUOTED = re.compile(r"\u201c(.+?)\u201d|\"(.{20,}?)\"")
+# a quotation in curly quotes first: the straight ones may be a locator's defined term
+# ('45 CFR 160.103 "Protected health information": “Protected health information means ...”')
+_QUOTED = (re.compile(r"\u201c(.+?)\u201d"), re.compile(r"\"(.{20,}?)\""))
+
+
+def _find(quoted: str, text: str) -> tuple[int, int] | None:
+    """Where ``quoted`` is in ``text`` (start, end), its line breaks quoted as spaces."""
+    at = text.find(quoted)
+    if at >= 0:
+        return at, at + len(quoted)
+    spaced = re.search(r"\s+".join(map(re.escape, quoted.split())), text) if quoted else None
+    return spaced.span() if spaced else None
 
 
 def best_quote(claim: str, passage: Passage, chunk: Chunk | None) -> tuple[str, str]:
     """The passage text that supports ``claim`` — the claim's own quotation when it is verbatim in
     the passage, else the passage sentence sharing most words with it — and its most specific
     locator."""
-    for m in _QUOTED.finditer(claim):
-        quoted = (m.group(1) or m.group(2)).strip()
-        at = passage.text.find(quoted)
-        if len(quoted) > 15 and at >= 0:
-            return quoted, chunk.locator_at(at) if chunk is not None else passage.locator
+    for m in (m for pattern in _QUOTED for m in pattern.finditer(claim)):
+        quoted = m.group(1).strip()
+        span = _find(quoted, passage.text) if len(quoted) > 15 else None
+        if span is not None:  # the passage's own text, line breaks and all
+            quote = passage.text[span[0] : span[1]]
+            return quote, chunk.locator_at(span[0]) if chunk is not None else passage.locator
     candidates = sentences(passage.text)
     if not candidates:
         return passage.text[:300], passage.locator

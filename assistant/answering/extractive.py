@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from assistant.answering.answer_kinds import asked_kinds
 from assistant.answering.asked_parts import asked_parts
-from assistant.answering.definitions import defined_term, defines
+from assistant.answering.definitions import defined_terms, defines
 from assistant.answering.text import Sentence, content_terms, sentences, stem5
 from assistant.answering.types import Passage
 from assistant.retrieval.query import find_cfr_locators
@@ -111,7 +111,7 @@ class ExtractiveAnswerer:
         x_terms = content_terms(" ".join(expansion)) - q_terms
         asked = list(asked_locators)
         when = bool(ASKS_TIME.search(question))
-        term = defined_term(question)  # "What is a business associate?": its definition
+        terms = defined_terms(question)  # "What is a business associate?": its definition
         retrieved = [p for p in passages if not p.follows]
         used = retrieved[: self.settings.max_passages_used] + [p for p in passages if p.follows]
         candidates: list[Candidate] = []
@@ -128,7 +128,7 @@ class ExtractiveAnswerer:
                 shared = _shared(q_terms, x_terms, content_terms(sent.text))
                 if when and _DURATION.search(sent.text):
                     score += 0.15  # "How fast ...?" is answered by a sentence with a time limit
-                if term and defines(term, sent.text):
+                if any(defines(term, sent.text) for term in terms):
                     score += DEFINITION_BONUS
                 if _LIST_ITEM.match(sent.text) and _after_lead_in(passage.text, sent.start):
                     score -= 0.1  # a list item reads better quoted with its lead-in
