@@ -197,3 +197,20 @@ def test_what_no_document_mentions_is_named_first(corpus: tuple) -> None:
     first = apart.text.splitlines()[0]
     assert first.startswith("None of the documents you can read mentions \u201cpatient access")
     assert first.endswith("in those words. The closest passages:")
+
+
+def test_a_short_question_asking_what_a_defined_term_means_is_not_a_follow_up(
+    corpus: tuple,
+) -> None:
+    settings, index = corpus
+    chain = build_chain(settings, index)
+    history = ["Can I paste a discharge summary into a public chatbot?"]
+    # complete, however short: the policies spell PHI out and define "minimum necessary"
+    answer = chain.ask("What is PHI?", STAFF, history=history)
+    assert answer.standalone_question == "What is protected health information (PHI)?"
+    answer = chain.ask("What is minimum necessary?", STAFF, history=history)
+    assert answer.standalone_question == "What is minimum necessary?"
+    # these lean on the question before
+    for fragment in ("What does that mean?", "What is the deadline?", "How fast?"):
+        searched = chain.ask(fragment, STAFF, history=history).standalone_question
+        assert searched.startswith(history[0].rstrip("?")), fragment

@@ -126,3 +126,15 @@ def test_a_prompt_with_an_unknown_variable_fails_fast(tmp_path: Path) -> None:
     (tmp_path / "answer.yaml").write_text(bad)
     with pytest.raises(ConfigError, match="questoin"):
         load_prompt("answer", tmp_path)
+
+
+def test_a_question_searched_as_something_else_says_so_first() -> None:
+    from assistant.answering.types import Answer
+    from assistant.commands.ask import render_text
+
+    asked = Answer("What is PHI?", "HIPAA rule: ...", [], [], "extractive", False)
+    assert not render_text(asked).startswith("Searched for")
+    asked.standalone_question = "What is protected health information (PHI)?"
+    assert render_text(asked).startswith(
+        "Searched for: What is protected health information (PHI)?\n\nHIPAA rule: ..."
+    )

@@ -424,6 +424,9 @@ def test_the_sign_in_page_names_the_product_and_asks_for_a_username(
     footer = page.locator(".watermark").first  # type: ignore[attr-defined]
     assert "Extractive mode" in footer.inner_text() and "Not legal advice" in footer.inner_text()
     assert "Extractive mode" in text
+    # a question searched as something else says so in the message itself
+    text = _ask(page, "What is PHI?")
+    assert "Searched for: What is protected health information (PHI)?" in text
 
 
 def test_no_panel_opens_by_itself_and_a_click_opens_that_citation_only(

@@ -9,6 +9,7 @@ import csv
 import hashlib
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,10 @@ def test_a_citation_opens_its_passage_with_locator_title_version_and_page(tmp_pa
 
     body = render.answer_markdown(answer, "I removed a name.", parts)
     assert body.startswith("> I removed a name.")
+    # asked "How fast?", searched as the follow-up it completes: said in the message itself
+    assert "*Searched for: How fast must Acme report?*" in body
+    same = replace(answer, standalone_question=answer.question)
+    assert "Searched for" not in render.answer_markdown(same, "", parts)
     assert "- [1] Acme Scribe BAA §4.3" in body and "[1] PDF p. 3" in body
     assert "Extractive mode" in body
     step = render.retrieval_markdown(answer)

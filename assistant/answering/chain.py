@@ -15,17 +15,24 @@ from assistant.answering.abstain import decide, measure
 from assistant.answering.citations import markers, renumber, verify
 from assistant.answering.cited_rules import followed
 from assistant.answering.compare import Comparer, Comparison, is_comparison
+from assistant.answering.definitions import defined_term, defines
 from assistant.answering.extractive import quote_of
 from assistant.answering.focus import Mentions, listed
+from assistant.answering.text import sentences
 from assistant.answering.trace import NO_TRACE, Tracer
 from assistant.answering.types import Answer, Passage
 from assistant.retrieval.retriever import Retriever
 from core.documents import Chunk
 from core.index.reader import Scope
+from core.lexical import tokenize
 from core.settings import AnswerSettings
 from core.words import word_list
 
 log = logging.getLogger(__name__)
+
+# "What is it?", "What does that mean?": the term asked about is the previous question's
+_POINTING_BACK = frozenset({"it", "that", "this", "they", "them", "those", "these", "one"})
+_DEFINITION_SCAN = 300  # passages holding the term's words read for a definition, at most
 
 ABSTAIN_TEXT = (
     "The documents I can search do not answer this. They cover the HIPAA rules (45 CFR Parts 160 "
@@ -92,6 +99,25 @@ class AnswerChain:
             self._abbreviations = (index, Abbreviations.from_texts(c.text for c in index.chunks))
         return self._abbreviations[1]
 
+    def _stands_alone(self, question: str, readable: frozenset[int]) -> bool:
+        """Whether ``question`` asks what a term means that the documents the caller may read
+        spell out or define ("What is PHI?", "What is minimum necessary?"): a new question,
+        however short, not a follow-up of the one before."""
+        term = defined_term(question)
+        if term is None or term in _POINTING_BACK:
+            return False
+        if self.abbreviations().spelled_out(question, readable) != question:
+            return True
+        index = self.retriever.index
+        rows: frozenset[int] | None = None
+        for token in set(tokenize(term)):
+            found = index.lexical.rows(token)
+            rows = found if rows is None else rows & found
+        candidates = sorted((rows or frozenset()) & readable)[:_DEFINITION_SCAN]
+        return any(
+            defines(term, s.text) for row in candidates for s in sentences(index.chunks[row].text)
+        )
+
     def ask(
         self,
         question: str,
@@ -108,7 +134,8 @@ class AnswerChain:
         # count as known: a word only restricted documents contain is not revealed
         readable = self.retriever.index.allowed_rows(Scope(scope.groups))
         with tracer.step("condense", {"question": question, "history": list(history)}) as out:
-            standalone = self.condenser.condense(question, history)
+            alone = bool(history) and self._stands_alone(question, readable)
+            standalone = question if alone else self.condenser.condense(question, history)
             # "What is PHI?" is asked as "What is protected health information (PHI)?"
             standalone = self.abbreviations().spelled_out(standalone, readable)
             out["standalone_question"] = standalone

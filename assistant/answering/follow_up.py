@@ -6,7 +6,9 @@ A question is a follow-up when it cannot stand alone:
 - it refers back with a pronoun ("Does *that* apply to contractors?", "Do *they* need one?") and
   has few words of its own. "Is it OK to ...", "it is ..." and "that" inside a clause ("a laptop
   that was stolen") do not point back.
-Anything else is a new question and is searched as written, however recent the last one.
+Anything else is a new question and is searched as written, however recent the last one. So is a
+short question asking what a term means that the documents spell out or define ("What is PHI?",
+"What is minimum necessary?"): the answer chain checks that against the index before condensing.
 
 "What about X?" after a question about one of the organisation's vendors, X naming another,
 asks the same of X: "How fast must Acme report a breach?" then "How about Clarion?" is searched as

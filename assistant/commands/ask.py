@@ -55,7 +55,10 @@ def scope_from_args(settings: Settings, args: argparse.Namespace) -> Scope:
 
 
 def render_text(answer: Answer, *, with_answer: bool = True) -> str:
-    lines = [answer.text, ""] if with_answer else []
+    lines = []
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        lines += [f"Searched for: {answer.standalone_question}", ""]
+    lines += [answer.text, ""] if with_answer else []
     if answer.citations:
         lines.append("Sources:")
         for c in answer.citations:

@@ -98,6 +98,8 @@ def answer_markdown(answer: Answer, notice: str, elements: list[SideText | SideP
     parts = []
     if notice:
         parts.append(f"> {notice}")
+    if searched_as(answer):  # a follow-up completed, an abbreviation spelled out
+        parts.append(f"*Searched for: {_escape(answer.standalone_question)}*")
     parts.append(answer.text)
     if answer.citations:
         pdfs = {e.name.split(" ", 1)[0]: e.name for e in elements if isinstance(e, SidePdf)}
@@ -114,11 +116,16 @@ def answer_markdown(answer: Answer, notice: str, elements: list[SideText | SideP
     return "\n\n".join(parts)
 
 
+def searched_as(answer: Answer) -> bool:
+    """Whether the question was searched as something else than it was asked."""
+    return bool(answer.standalone_question) and answer.standalone_question != answer.question
+
+
 def retrieval_markdown(answer: Answer) -> str:
     """The collapsible 'how this answer was found' step: the query as searched, the passages and
     their scores, timings."""
     lines = []
-    if answer.standalone_question and answer.standalone_question != answer.question:
+    if searched_as(answer):
         lines.append(f"**Searched for:** {answer.standalone_question}")
     lines += [
         "",
