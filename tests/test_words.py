@@ -86,3 +86,20 @@ def test_the_parts_a_question_asks_for_are_read_in_order() -> None:
     assert not parts["time"].says("It is reviewed by the Privacy Office.")
     assert parts["money"].says("The first request in any 12-month period is free.")
     assert parts["who"].says("The Chief Privacy Officer decides.")
+
+
+def test_a_number_is_asked_for_and_stated_as_a_figure_not_as_a_citation() -> None:
+    from assistant.answering.asked_parts import asked_parts
+
+    assert [p.name for p in asked_parts("What is the minimum retention period?")] == ["number"]
+    # "minimum necessary" is a standard, not a figure
+    assert asked_parts("What is the minimum necessary rule?") == []
+    number = asked_parts("How many characters must a password have?")[0]
+    assert number.says("Passwords have at least 12 characters (45 CFR 164.308(a)(5)(ii)(D)).")
+    assert number.says("within ten (10) days")
+    assert not number.says(
+        "(2) Minimum necessary does not apply. This requirement does not apply to: (i) "
+        "Disclosures under 45 CFR 164.502(a)(1), Parts 160 and 164 or § 164.530."
+    )
+    time = asked_parts("How fast?")[0]
+    assert time.says("Notice is given within ten (10) Business Days after discovery.")

@@ -25,8 +25,20 @@ class AskedPart:
     stated: re.Pattern[str]
 
     def says(self, sentence: str) -> bool:
-        """Whether ``sentence`` says something of this kind (a time, an amount, ...)."""
-        return bool(self.stated.search(sentence))
+        """Whether ``sentence`` says something of this kind (a time, an amount, ...); the
+        numbers of citations and paragraph designators ("45 CFR 164.502(b)", "(2)", "paragraph
+        (a)(1)(i)") are not figures."""
+        return bool(self.stated.search(_REFERENCES.sub(" ", sentence)))
+
+
+# "45 CFR 164.502(b)(2)", "§ 164.530", "(2)", "(iv)", "(A)": where a sentence points, not a figure
+_REFERENCES = re.compile(
+    r"\b\d+\s*C\.?F\.?R\.?(?:\s*Parts?\s*\d+)?"  # "45 CFR", "45 CFR Part 164"
+    r"|\bParts?\s+\d+(?:\s*(?:,|and|or)\s*\d+)*"  # "Parts 160 and 164"
+    r"|\b1[6-9]\d\.\d+(?:\s?\([a-zA-Z0-9]{1,4}\))*"  # "164.502(a)(1)"
+    r"|§+\s*[\d.]+"
+    r"|\((?:\d{1,2}|[ivxl]{1,5}|[a-zA-Z])\)"  # "(2)", "(iv)", "(A)"
+)
 
 
 @cache
