@@ -99,7 +99,8 @@ def answer_markdown(answer: Answer, notice: str, elements: list[SideText | SideP
     if notice:
         parts.append(f"> {notice}")
     if searched_as(answer):  # a follow-up completed, an abbreviation spelled out
-        parts.append(f"*Searched for: {_escape(answer.standalone_question)}*")
+        searched = " ".join(answer.standalone_question.split())  # one line, however typed
+        parts.append(f"*Searched for: {_escape(searched)}*")
     parts.append(answer.text)
     if answer.citations:
         pdfs = {e.name.split(" ", 1)[0]: e.name for e in elements if isinstance(e, SidePdf)}
