@@ -99,23 +99,17 @@ class AnswerChain:
             self._abbreviations = (index, Abbreviations.from_texts(c.text for c in index.chunks))
         return self._abbreviations[1]
 
-    def _stands_alone(self, question: str, readable: frozenset[int]) -> bool:
-        """Whether ``question`` asks what a term means that the documents the caller may read
-        spell out or define ("What is PHI?", "What is minimum necessary?"): a new question,
-        however short, not a follow-up of the one before."""
+    def _defined(self, question: str, readable: frozenset[int]) -> bool:
+        """Whether ``question`` asks what a term means that a document the caller may read
+        defines ("What is minimum necessary?"): a new question, however short."""
         term = defined_term(question)
         if term is None or term in _POINTING_BACK:
             return False
-        if self.abbreviations().spelled_out(question, readable) != question:
-            return True
-        index = self.retriever.index
-        rows: frozenset[int] | None = None
-        for token in set(tokenize(term)):
-            found = index.lexical.rows(token)
-            rows = found if rows is None else rows & found
-        candidates = sorted((rows or frozenset()) & readable)[:_DEFINITION_SCAN]
+        rows = self.mentions().rows_with(tokenize(term)) & readable
         return any(
-            defines(term, s.text) for row in candidates for s in sentences(index.chunks[row].text)
+            defines(term, s.text)
+            for row in sorted(rows)[:_DEFINITION_SCAN]
+            for s in sentences(self.retriever.index.chunks[row].text)
         )
 
     def ask(
@@ -134,10 +128,12 @@ class AnswerChain:
         # count as known: a word only restricted documents contain is not revealed
         readable = self.retriever.index.allowed_rows(Scope(scope.groups))
         with tracer.step("condense", {"question": question, "history": list(history)}) as out:
-            alone = bool(history) and self._stands_alone(question, readable)
-            standalone = question if alone else self.condenser.condense(question, history)
-            # "What is PHI?" is asked as "What is protected health information (PHI)?"
-            standalone = self.abbreviations().spelled_out(standalone, readable)
+            # "What is PHI?" is asked as "What is protected health information (PHI)?", and is a
+            # new question however short, as is one asking what a defined term means
+            standalone = self.abbreviations().spelled_out(question, readable)
+            if history and standalone == question and not self._defined(question, readable):
+                condensed = self.condenser.condense(question, history)
+                standalone = self.abbreviations().spelled_out(condensed, readable)
             out["standalone_question"] = standalone
         t1 = time.perf_counter()
         with tracer.step("retrieve", {"question": standalone, "k": k}) as out:

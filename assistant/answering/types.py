@@ -119,6 +119,12 @@ class Answer:
     # what the question asks about that no document the caller may read mentions (focus.py)
     uncovered_terms: list[str] = field(default_factory=list)
 
+    @property
+    def searched_as(self) -> bool:
+        """Whether the question was searched as something else than it was asked (a follow-up
+        completed, an abbreviation spelled out)."""
+        return bool(self.standalone_question) and self.standalone_question != self.question
+
     def to_json(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,

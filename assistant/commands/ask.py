@@ -56,7 +56,7 @@ def scope_from_args(settings: Settings, args: argparse.Namespace) -> Scope:
 
 def render_text(answer: Answer, *, with_answer: bool = True) -> str:
     lines = []
-    if answer.standalone_question and answer.standalone_question != answer.question:
+    if answer.searched_as:
         lines += [f"Searched for: {answer.standalone_question}", ""]
     lines += [answer.text, ""] if with_answer else []
     if answer.citations:

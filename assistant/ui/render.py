@@ -98,7 +98,7 @@ def answer_markdown(answer: Answer, notice: str, elements: list[SideText | SideP
     parts = []
     if notice:
         parts.append(f"> {notice}")
-    if searched_as(answer):  # a follow-up completed, an abbreviation spelled out
+    if answer.searched_as:
         searched = " ".join(answer.standalone_question.split())  # one line, however typed
         parts.append(f"*Searched for: {_escape(searched)}*")
     parts.append(answer.text)
@@ -117,16 +117,11 @@ def answer_markdown(answer: Answer, notice: str, elements: list[SideText | SideP
     return "\n\n".join(parts)
 
 
-def searched_as(answer: Answer) -> bool:
-    """Whether the question was searched as something else than it was asked."""
-    return bool(answer.standalone_question) and answer.standalone_question != answer.question
-
-
 def retrieval_markdown(answer: Answer) -> str:
     """The collapsible 'how this answer was found' step: the query as searched, the passages and
     their scores, timings."""
     lines = []
-    if searched_as(answer):
+    if answer.searched_as:
         lines.append(f"**Searched for:** {answer.standalone_question}")
     lines += [
         "",
