@@ -65,6 +65,46 @@ def test_a_section_that_says_what_is_done_covers_it() -> None:
     assert "lock automatically" in row.quote
 
 
+def test_one_sentence_citing_the_specification_covers_it_unless_the_topic_is_in_passing() -> None:
+    # the sentence is about lockouts and reporting, with "log-in monitoring" named after "as
+    # part of": another word of the topic says what is done
+    states = _policy(
+        "Access Control",
+        ["5.1 Passwords", "Accounts lock after 10 failed attempts within 15 minutes, and repeated "
+         "failures are reported to the SOC as part of log-in monitoring (45 CFR "
+         "164.308(a)(5)(ii)(C))."],
+    )  # fmt: skip
+    assert check_item(SPECS["login-monitoring"], [states]).status == "covered"
+    # the topic only in passing: the analysis is what a decision is based on, not described
+    passing = _policy(
+        "Encryption",
+        ["4.1 Decision", "Based on its risk analysis under 45 CFR 164.308(a)(1)(ii)(A), the "
+         "hospital has determined that encryption is reasonable and appropriate."],
+    )  # fmt: skip
+    assert check_item(SPECS["risk-analysis"], [passing]).status == "partial"
+
+
+def test_media_re_use_and_a_vendor_s_published_results_are_not_other_topics() -> None:
+    media = _policy(
+        "Retention and Disposal",
+        ["5.2 Sanitization before re-use", "Before a device is reissued, the Service Desk clears "
+         "it.", "A sample of sanitized devices is verified each month."],
+    )  # fmt: skip
+    assert check_item(SPECS["workstation-use"], [media]).status == "gap"
+    vendor = _policy(
+        "Clinical Model Governance",
+        ["4.4 Review", "The committee reviews the vendor's model documentation, training data "
+         "description, published performance and update schedule."],
+    )  # fmt: skip
+    assert check_item(SPECS["documentation-availability"], [vendor]).status == "gap"
+    posted = _policy(
+        "Information Security Program",
+        ["3 Documentation", "Current policies and procedures are made available to the "
+         "workforce on the intranet."],
+    )  # fmt: skip
+    assert check_item(SPECS["documentation-availability"], [posted]).status != "gap"
+
+
 def test_a_single_mention_is_partial_and_nothing_is_a_gap() -> None:
     p = _policy(
         "Access Control",

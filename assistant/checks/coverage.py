@@ -194,8 +194,11 @@ def _states(spec: Specification, s: Sentence) -> bool:
     what the sentence is about, not a passing mention)."""
     if not _cites(s.reading, spec.paragraph):
         return False
-    m = spec.topic[0].search(s.text)
-    return m is not None and not _IN_PASSING.search(s.text[: m.start()])
+    return any(
+        not _IN_PASSING.search(s.text[: m.start()])
+        for pattern in spec.topic
+        for m in pattern.finditer(s.text)
+    )
 
 
 def check_item(spec: Specification, policies: Sequence[Policy]) -> CoverageRow:
