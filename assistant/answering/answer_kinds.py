@@ -1,5 +1,6 @@
 """Questions that ask for a value of a particular kind (an amount of money, a percentage, a phone
-number, an email address, a length of time, another figure), and whether a passage states one.
+number, an email address, a length of time, a number of things, a time of day, a version number,
+another figure), and whether a passage states one.
 
 "How much are we paying Acme Scribe per clinician?" or "What uptime does Clarion guarantee?" is
 answered by a figure. When none of the passages found states a figure of that kind beside what the
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from assistant.answering.text import content_terms, sentences, stem5
+from assistant.answering.text import content_terms, sentences
 from core.words import word_list
 
 
@@ -49,7 +50,9 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
         name="an amount of money",
         asked=re.compile(
             # "How much are we paying ...", "How much does the license cost", "how much money"
-            rf"\bhow much\s+(?:money\b|{_FACTUAL_AUX}\b[^?.!]{{0,80}}?\b{_MONEY_VERB}\b)"
+            # (the money verb within a few words: "how much do we have to explain about using
+            # patient data for billing" asks for no price)
+            rf"\bhow much\s+(?:money\b|{_FACTUAL_AUX}\s+(?:[\w'’-]+\s+){{0,4}}?{_MONEY_VERB}\b)"
             # "What do we charge for a second copy?", "what does Quarry bill per chart?"
             rf"|\bwhat\s+{_FACTUAL_AUX}\s+(?:[\w'’-]+\s+){{1,3}}?{_MONEY_VERB}\b"
             # "What is the price of ...", "What is Medicare's reimbursement rate", "our budget"
@@ -112,6 +115,44 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
         in_passage=True,
     ),
     AnswerKind(
+        name="a number",
+        asked=re.compile(
+            # "how many failed logins ...", "how many times ...": a count (not a length of time)
+            rf"\bhow many\b(?!\s+(?:more\s+)?{_DAYS_OF}?{_UNITS}\b)",
+            re.IGNORECASE,
+        ),
+        stated=re.compile(
+            rf"\d|\b(?:{_NUMBER_WORDS}|once|twice|single|majority|half|all|none|every)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    AnswerKind(
+        name="a time of day",
+        asked=re.compile(r"\b(?:at\s+)?what time\b", re.IGNORECASE),
+        stated=re.compile(
+            r"\b\d{1,2}(?::\d{2})?\s*(?:a\.?m\b\.?|p\.?m\b\.?)|\b\d{1,2}:\d{2}\b"
+            r"|\bnoon\b|\bmidnight\b|\bo['’]clock\b",
+            re.IGNORECASE,
+        ),
+    ),
+    AnswerKind(
+        name="a version number",
+        # asked outright ("Which TLS version ...", "..., and which version of it"), not "Can we
+        # trace which model version produced a result?"
+        asked=re.compile(
+            r"(?:^|[.?!,;:]\s*|\band\s+)(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?versions?\b",
+            re.IGNORECASE,
+        ),
+        stated=re.compile(
+            # "version 4", "v2.1", "TLS 1.2" (a name before the number, not "Section 4.2",
+            # "CFR 164.312" or "initially 0.90")
+            r"(?i:\bversions?\s+(?:[\w-]+\s+)?\d|\bv\d+(?:\.\d+)*\b)"
+            r"|\b(?!(?:Sections?|Parts?|Articles?|Clauses?|CFR|Appendix)\b)[A-Z][\w-]*\s+"
+            r"\d+\.\d+(?:\.\d+)*\b(?!\s*\()"
+        ),
+        in_passage=True,  # "TLS 1.2" answers "which TLS version must vendors use?"
+    ),
+    AnswerKind(
         name="a figure",
         asked=re.compile(
             # "what's the actual cut-off for the test", "what containment rate is it supposed to
@@ -127,7 +168,14 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
     ),
 )
 # a more particular figure asked for makes "a figure" redundant
-_PARTICULAR = ("an amount of money", "a percentage", "a length of time")
+_PARTICULAR = (
+    "an amount of money",
+    "a percentage",
+    "a length of time",
+    "a number",
+    "a time of day",
+    "a version number",
+)
 
 
 def asked_kinds(question: str) -> list[AnswerKind]:
@@ -163,15 +211,15 @@ def unstated_kinds(
     for passage in passages:
         context, text = passage if isinstance(passage, tuple) else ("", passage)
         around = content_terms(context)
-        units += [(s.text, stem5(content_terms(s.text) | around)) for s in sentences(text)]
-        whole.append((text, stem5(content_terms(text) | around)))
+        units += [(s.text, _stems(content_terms(s.text) | around)) for s in sentences(text)]
+        whole.append((text, _stems(content_terms(text) | around)))
     out: list[str] = []
     for kind in kinds:
         asked = {t for m in kind.asked.finditer(question) for t in content_terms(m.group(0))}
         terms = content_terms(question) - asked - generic - word_list("function_words")
-        subject = stem5(terms)
+        subject = _stems(terms)
         known = sorted((df(t), t) for t in terms if df(t) > 0) if df else []
-        rarest = stem5({t for _, t in known[:2]}) or subject
+        rarest = _stems({t for _, t in known[:2]}) or subject
         need = 1 if len(subject) <= 2 else 2
         if kind.in_passage and whole and kind.stated.search(whole[0][0]):
             continue
@@ -181,6 +229,19 @@ def unstated_kinds(
         ):
             out.append(kind.name)
     return tuple(out)
+
+
+_SUFFIX = re.compile(r"(?:ing|ed|es|s)$")
+
+
+def _stems(terms: Iterable[str]) -> set[str]:
+    """Words compared by their first five letters once an ending is taken off: "locked" and
+    "lock", "ends" and "end", "failing" and "failed" are one word."""
+    out = set()
+    for t in terms:
+        bare = _SUFFIX.sub("", t)
+        out.add((bare if len(bare) >= 3 else t)[:5])
+    return out
 
 
 def _beside(words: set[str], subject: set[str], rarest: set[str], need: int) -> bool:
