@@ -1,5 +1,5 @@
 """Questions that ask for a value of a particular kind (an amount of money, a percentage, a phone
-number, an email address, a length of time, a number of things, a time of day, a version number,
+number, an email address, a length of time, a time of day, a version number,
 another figure), and whether a passage states one.
 
 "How much are we paying Acme Scribe per clinician?" or "What uptime does Clarion guarantee?" is
@@ -115,18 +115,6 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
         in_passage=True,
     ),
     AnswerKind(
-        name="a number",
-        asked=re.compile(
-            # "how many failed logins ...", "how many times ...": a count (not a length of time)
-            rf"\bhow many\b(?!\s+(?:more\s+)?{_DAYS_OF}?{_UNITS}\b)",
-            re.IGNORECASE,
-        ),
-        stated=re.compile(
-            rf"\d|\b(?:{_NUMBER_WORDS}|once|twice|single|majority|half|all|none|every)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    AnswerKind(
         name="a time of day",
         asked=re.compile(r"\b(?:at\s+)?what time\b", re.IGNORECASE),
         stated=re.compile(
@@ -172,7 +160,6 @@ _PARTICULAR = (
     "an amount of money",
     "a percentage",
     "a length of time",
-    "a number",
     "a time of day",
     "a version number",
 )
