@@ -206,3 +206,20 @@ def test_the_subject_s_words_match_with_their_endings_off() -> None:
     assert unstated_kinds(q, ["The SOC checks 5% of laptops."], df=lambda t: df.get(t, 50)) == (
         "a percentage",
     )
+
+
+def test_a_value_asked_for_is_about_its_own_clause_not_the_next_question() -> None:
+    q = "What score do I need to pass the quiz, and what happens if I keep failing it?"
+    df = {"happen": 1, "failing": 4, "pass": 4, "quiz": 9, "keep": 90}
+    stated = "The quiz has a pass mark of 80 percent."
+    # "happens" and "failing" are the rarest words, but they belong to the second question
+    assert unstated_kinds(q, [stated], df=lambda t: df.get(t, 50)) == ()
+    assert unstated_kinds(
+        q, ["The quiz covers the approved tools."], df=lambda t: df.get(t, 50)
+    ) == ("a figure",)
+    # a yes-or-no question after it is about the same value: its words still count
+    paid = "How much are we paying Quarry per chart, and is the review billed separately?"
+    fee = "Quarry's insurance covers $5 million per claim."
+    assert unstated_kinds(paid, [fee], df=lambda t: {"billed": 1}.get(t, 50)) == (
+        "an amount of money",
+    )

@@ -203,7 +203,8 @@ def unstated_kinds(
     out: list[str] = []
     for kind in kinds:
         asked = {t for m in kind.asked.finditer(question) for t in content_terms(m.group(0))}
-        terms = content_terms(question) - asked - generic - word_list("function_words")
+        terms = content_terms(_asking(question, kind)) - asked - generic
+        terms -= word_list("function_words")
         subject = _stems(terms)
         known = sorted((df(t), t) for t in terms if df(t) > 0) if df else []
         rarest = _stems({t for _, t in known[:2]}) or subject
@@ -216,6 +217,25 @@ def unstated_kinds(
         ):
             out.append(kind.name)
     return tuple(out)
+
+
+# where the clause asking for a value ends: another question by its own question word (", and
+# what happens ...", "? Who ..."); a yes-or-no question after it ("..., and is the review billed
+# separately?") is about the same value and stays
+_NEXT_ASK = re.compile(
+    r"(?:,?\s+and\s+|[;?.]\s+)(?=(?:what|how|who|whom|when|where|which|why)\b)", re.IGNORECASE
+)
+
+
+def _asking(question: str, kind: AnswerKind) -> str:
+    """The question up to the end of the clause that asks for the value: "What score do I need
+    to pass the quiz, and what happens if I keep failing it?" asks for the score about the quiz,
+    not about failing (what comes before the clause stays: it says what is asked about)."""
+    m = kind.asked.search(question)
+    if m is None:
+        return question
+    end = _NEXT_ASK.search(question, m.end())
+    return question[: end.start()] if end else question
 
 
 _SUFFIX = re.compile(r"(?:ing|ed|es|s)$")
