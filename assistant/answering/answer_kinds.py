@@ -1,6 +1,6 @@
 """Questions that ask for a value of a particular kind (an amount of money, a percentage, a phone
-number, an email address, a length of time, a time of day, a version number,
-another figure), and whether a passage states one.
+number, an email address, a length of time, a time of day, a version number, another figure), and
+whether a passage states one.
 
 "How much are we paying Acme Scribe per clinician?" or "What uptime does Clarion guarantee?" is
 answered by a figure. When none of the passages found states a figure of that kind beside what the
