@@ -114,6 +114,10 @@ def test_a_named_law_the_documents_lack_is_a_refusal_however_close_the_rest() ->
         # a more particular figure asked for is that one, not "a figure" too
         ("What is Medicare's reimbursement rate for telehealth visits?", ["an amount of money"]),
         ("What time does the Phoenix office open?", ["a time of day"]),
+        ("At what time of day are backups run?", ["a time of day"]),
+        ("What time frame do we have to report a breach?", []),
+        ("What time limit applies to an access request?", []),
+        ("What time of year is the privacy refresher due?", []),
         ("What TLS version does Clarion require?", ["a version number"]),
         ("Which model is it, and which version of it is live?", ["a version number"]),
         ("Can we trace which model version produced a result?", []),

@@ -116,7 +116,13 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
     ),
     AnswerKind(
         name="a time of day",
-        asked=re.compile(r"\b(?:at\s+)?what time\b", re.IGNORECASE),
+        # a clock time, not a length of time ("what time frame", "what time limit", "what time
+        # of year")
+        asked=re.compile(
+            r"\bwhat time\b(?!\s*(?:-?frames?|limits?|periods?|windows?|lines?|spans?"
+            r"|of\s+(?:the\s+)?(?:year|month|week|quarter)))",
+            re.IGNORECASE,
+        ),
         stated=re.compile(
             r"\b\d{1,2}(?::\d{2})?\s*(?:a\.?m\b\.?|p\.?m\b\.?)|\b\d{1,2}:\d{2}\b"
             r"|\bnoon\b|\bmidnight\b|\bo['’]clock\b",
