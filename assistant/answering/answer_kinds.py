@@ -140,7 +140,7 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
         stated=re.compile(
             # "version 4", "v2.1", "TLS 1.2" (a name before the number, not "Section 4.2",
             # "CFR 164.312" or "initially 0.90")
-            r"(?i:\bversions?\s+(?:[\w-]+\s+)?\d|\bv\d+(?:\.\d+)*\b)"
+            r"(?i:\bversions?:?\s+(?:[\w-]+\s+)?\d|\bv\d+(?:\.\d+)*\b)"
             r"|\b(?!(?:Sections?|Parts?|Articles?|Clauses?|CFR|Appendix)\b)[A-Z][\w-]*\s+"
             r"\d+\.\d+(?:\.\d+)*\b(?!\s*\()"
         ),
