@@ -51,8 +51,11 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
         asked=re.compile(
             # "How much are we paying ...", "How much does the license cost", "how much money"
             # (the money verb within a few words: "how much do we have to explain about using
-            # patient data for billing" asks for no price)
-            rf"\bhow much\s+(?:money\b|{_FACTUAL_AUX}\s+(?:[\w'’-]+\s+){{0,4}}?{_MONEY_VERB}\b)"
+            # patient data for billing" asks for no price; "how much are we allowed to charge"
+            # asks for a rule)
+            rf"\bhow much\s+(?:money\b|{_FACTUAL_AUX}\s+"
+            rf"(?!(?:[\w'’-]+\s+){{0,2}}?(?:allowed|permitted|able|entitled)\s+to\b)"
+            rf"(?:[\w'’-]+\s+){{0,4}}?{_MONEY_VERB}\b)"
             # "What do we charge for a second copy?", "what does Quarry bill per chart?"
             rf"|\bwhat\s+{_FACTUAL_AUX}\s+(?:[\w'’-]+\s+){{1,3}}?{_MONEY_VERB}\b"
             # "What is the price of ...", "What is Medicare's reimbursement rate", "our budget"
@@ -116,11 +119,12 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
     ),
     AnswerKind(
         name="a time of day",
-        # a clock time, not a length of time ("what time frame", "what time limit", "what time
-        # of year")
+        # a clock time: what time a place or an event opens, closes, starts or ends ("What time
+        # does the Phoenix office open?"); not "what time frame", nor "at what time do
+        # workstations lock?", which asks after how long
         asked=re.compile(
-            r"\bwhat time\b(?!\s*(?:-?frames?|limits?|periods?|windows?|lines?|spans?"
-            r"|of\s+(?:the\s+)?(?:year|month|week|quarter)))",
+            r"\bwhat time of day\b|\bwhat time\s+(?:does|do|is|are|will|should|did)\s+"
+            r"(?:[\w'’-]+\s+){0,5}?(?:opens?|closes?|starts?|begins?|ends?|finish(?:es)?|shuts?)\b",
             re.IGNORECASE,
         ),
         stated=re.compile(
@@ -140,7 +144,7 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
         stated=re.compile(
             # "version 4", "v2.1", "TLS 1.2" (a name before the number, not "Section 4.2",
             # "CFR 164.312" or "initially 0.90")
-            r"(?i:\bversions?:?\s+(?:[\w-]+\s+)?\d|\bv\d+(?:\.\d+)*\b)"
+            r"(?i:\bversions?\s+(?:[\w-]+\s+)?\d|\bv\d+(?:\.\d+)*\b)"
             r"|\b(?!(?:Sections?|Parts?|Articles?|Clauses?|CFR|Appendix)\b)[A-Z][\w-]*\s+"
             r"\d+\.\d+(?:\.\d+)*\b(?!\s*\()"
         ),
