@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from assistant.answering.text import content_terms, sentences
+from assistant.answering.text import content_terms, sentences, stem5
 from core.words import word_list
 
 
@@ -197,9 +197,11 @@ def unstated_kinds(
     (one, of a subject of one or two words), among them one of its two rarest in the documents
     (``df``: how many passages have a word). "What percentage of Copilot conversations does the
     Privacy Office review?" is not answered by "a pass mark of 80 percent ... the Privacy
-    Office". A length of time counts anywhere in a passage with the subject, or anywhere in the
-    first (closest) passage. ``generic``: words that say nothing about the subject ("data", the
-    organisation's name)."""
+    Office". The subject is read from the clause that asks for the value (``_asking``), its
+    words compared with their endings off (``_stems``). A kind marked ``in_passage`` (a length
+    of time, a version number) counts anywhere in a passage with the subject, or anywhere in
+    the first (closest) passage. ``generic``: words that say nothing about the subject ("data",
+    the organisation's name)."""
     kinds = asked_kinds(question)
     if not kinds:
         return ()
@@ -254,11 +256,12 @@ _SUFFIX = re.compile(r"(?:ing|ed|es|s)$")
 def _stems(terms: Iterable[str]) -> set[str]:
     """Words compared by their first five letters once an ending is taken off: "locked" and
     "lock", "ends" and "end", "failing" and "failed" are one word."""
-    out = set()
-    for t in terms:
-        bare = _SUFFIX.sub("", t)
-        out.add((bare if len(bare) >= 3 else t)[:5])
-    return out
+    return stem5(_bare(t) for t in terms)
+
+
+def _bare(term: str) -> str:
+    bare = _SUFFIX.sub("", term)
+    return bare if len(bare) >= 3 else term
 
 
 def _beside(words: set[str], subject: set[str], rarest: set[str], need: int) -> bool:
