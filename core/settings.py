@@ -206,9 +206,11 @@ class RetrievalSettings(_Group):
     query_tuning: bool = Field(
         default=False,
         description="Train a copy of the embedding model's question side on the question index "
-        "(at ingest or with 'hipaa-assistant train'; torch on the CPU, minutes) and rank the "
-        "passages with it as well (the 'tuned_dense' stage). Kept in the data folder under a "
-        "key of its inputs; answering uses its ONNX export.",
+        "(at ingest or with 'hipaa-assistant train'; torch on the CPU, about 2 minutes) and let "
+        "it choose the rule passages that fill the rule's places in the top k (the "
+        "'tuned_dense' stage; it never takes a place from a policy or BAA). Kept in the data "
+        "folder under a key of its inputs; answering uses its ONNX export. Only a local "
+        "sentence-transformers or ONNX model is trained; otherwise retrieval runs without it.",
     )
     tuning_epochs: int = Field(
         default=2, ge=1, le=20, description="Passes over the question index when training."

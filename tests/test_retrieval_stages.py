@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.retrieval.boosts import CitedRule, NamedDocument, SectionDemotion
-from assistant.retrieval.ordering import named_locator_hits, with_quotas
+from assistant.retrieval.ordering import named_locator_hits, reorder_rule_places, with_quotas
 from assistant.retrieval.query import QueryPlan
 from assistant.retrieval.rankers import Dense, Lexical, RuleDense, VocabularyBridge
 from assistant.retrieval.retriever import HybridRetriever
@@ -202,3 +202,32 @@ def test_a_vendor_named_outright_is_not_a_common_word_of_its_name() -> None:
     assert not named_outright("Does our AI scribe vendor need a BAA?", "Acme Scribe")
     assert not named_outright("Can we send imaging data to the FDA?", "Meridian Imaging")
     assert not named_outright("What do Health Systems owe us?", "Kestrel Health Systems")
+
+
+def test_a_reorder_stage_chooses_the_rule_passages_for_the_rules_places_only() -> None:
+    kinds = {
+        "p1": "policy",
+        "b1": "baa",
+        "r1": "rule",
+        "r2": "rule",
+        "r3": "rule",
+        "g1": "guidance",
+    }
+    fused = {"p1": 0.05, "r1": 0.04, "b1": 0.03, "r2": 0.02, "r3": 0.01, "g1": 0.005}
+    ordered = sorted(fused, key=lambda c: -fused[c])  # p1 r1 b1 r2 r3 g1
+    # r3 first among the rule's side, then g1 (from beyond the top k, and from the stage alone)
+    extra = {"r3": 0.1, "g1": 0.05, "r9": 0.2}
+    kinds["r9"] = "rule"
+    out = reorder_rule_places(ordered, 3, fused, extra, kinds.__getitem__, depth=25)
+    assert out[:3] == ["p1", "r9", "b1"]  # the organisation's places and passages stay
+    assert out[3:] == ["r1", "r2", "r3", "g1"]  # the rest keeps its fused order
+    # no rule place in the top k: nothing changes; nothing from the stage: nothing changes
+    assert reorder_rule_places(["p1", "b1", "r1"], 2, fused, extra, kinds.__getitem__, 25) == [
+        "p1",
+        "b1",
+        "r1",
+    ]
+    assert reorder_rule_places(ordered, 3, fused, {}, kinds.__getitem__, 25) == ordered
+    # a top k deeper than the depth searched: each passage still appears once
+    deep = reorder_rule_places(ordered, 6, fused, {"r3": 0.1}, kinds.__getitem__, depth=2)
+    assert sorted(deep) == sorted(ordered) and deep[:3] == ["p1", "r3", "b1"]

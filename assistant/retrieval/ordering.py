@@ -1,14 +1,18 @@
 """The last steps of retrieval, on the fused order: a locator the question names comes first
-(``named_locator``), each kind of source keeps a place in the top k (``source_quotas``), and a
-question plainly about the organisation's own documents gets them first (``source_routing``)."""
+(``named_locator``), each kind of source keeps a place in the top k (``source_quotas``), a
+question plainly about the organisation's own documents gets them first (``source_routing``),
+and ``reorder`` stages choose the rule passages that fill the rule's places
+(``reorder_rule_places``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from assistant.retrieval.stages import Query
 from core.index.reader import Index
 from core.settings import RetrievalSettings
+
+ORGANISATION = ("policy", "baa")  # the organisation's own documents; the rest is the rule's side
 
 
 def named_locator_hits(index: Index, query: Query, settings: RetrievalSettings) -> list[str]:
@@ -61,7 +65,7 @@ def organisation_lead(similarity: dict[str, float], kind: Callable[[str], str]) 
     passages the dense search found (0 when either kind is missing)."""
     best: dict[str, float] = {}
     for cid, sim in similarity.items():
-        side = "organisation" if kind(cid) in ("policy", "baa") else kind(cid)
+        side = "organisation" if kind(cid) in ORGANISATION else kind(cid)
         best[side] = max(best.get(side, -1.0), sim)
     if "organisation" not in best or "rule" not in best:
         return 0.0
@@ -79,8 +83,8 @@ def organisation_first(
     passages in their fused order, then ``rule_places`` rule passages (so the rule a policy
     implements can still be cited); in fused order, or with the organisation's first when
     ``org_leads``. Everything after the top ``k`` keeps its fused order."""
-    org = [c for c in ordered if kind(c) in ("policy", "baa")]
-    rule = [c for c in ordered if kind(c) not in ("policy", "baa")]
+    org = [c for c in ordered if kind(c) in ORGANISATION]
+    rule = [c for c in ordered if kind(c) not in ORGANISATION]
     take_rule = rule[: min(rule_places, len(rule))]
     head = org[: k - len(take_rule)] + take_rule
     if len(head) < k:
@@ -89,3 +93,31 @@ def organisation_first(
     if not org_leads:
         head = [c for c in ordered if c in chosen]
     return head + [c for c in ordered if c not in chosen]
+
+
+def reorder_rule_places(
+    ordered: list[str],
+    k: int,
+    fused: Mapping[str, float],
+    extra: Mapping[str, float],
+    kind: Callable[[str], str],
+    depth: int,
+) -> list[str]:
+    """The top ``k`` with the places the rule's passages hold (everything but policies and BAAs)
+    filled, in the same places, by the rule passages that score best on ``fused`` plus ``extra``
+    (a ``reorder`` stage's values), drawn from the top ``k``, the first ``depth`` of ``ordered``
+    and ``extra``'s own passages. The organisation's passages and how many places each side
+    holds do not change."""
+    head = ordered[:k]
+    places = [i for i, c in enumerate(head) if kind(c) not in ORGANISATION]
+    if not places or not extra:
+        return ordered
+    # every rule passage of the top k is a candidate for its own place, however deep k goes
+    drawn = dict.fromkeys([*head, *ordered[:depth], *extra])
+    pool = [c for c in drawn if kind(c) not in ORGANISATION]
+    pool.sort(key=lambda c: -(fused.get(c, 0.0) + extra.get(c, 0.0)))
+    new_head = list(head)
+    for i, cid in zip(places, pool, strict=False):
+        new_head[i] = cid
+    chosen = set(new_head)
+    return new_head + [c for c in ordered if c not in chosen]

@@ -17,6 +17,7 @@ from assistant.retrieval.ordering import (
     named_locator_hits,
     organisation_first,
     organisation_lead,
+    reorder_rule_places,
     with_quotas,
 )
 from assistant.retrieval.passages import ScoredPassage
@@ -164,6 +165,7 @@ class HybridRetriever:
         embed_ms = (time.perf_counter() - t0) * 1000
         stage_ms: dict[str, float] = {}
         fused: dict[str, float] = {}
+        reorder: dict[str, float] = {}  # the reorder stages' values, kept out of ``fused``
         similarity: dict[str, float] = {}
         dense_similarity: dict[str, float] = {}
         lexical: dict[str, float] = {}
@@ -174,7 +176,10 @@ class HybridRetriever:
                 continue
             t = time.perf_counter()
             out = stage.run(query, read_only(fused))
-            fused = combine(fused, stage.kind, s.weights[stage.name], out)
+            if stage.kind == "reorder":
+                reorder = combine(reorder, "rank", s.weights[stage.name], out)
+            else:
+                fused = combine(fused, stage.kind, s.weights[stage.name], out)
             stage_ms[stage.name] = (time.perf_counter() - t) * 1000
             for cid, value in out.similarity.items():
                 similarity.setdefault(cid, value)
@@ -202,6 +207,8 @@ class HybridRetriever:
         elif len(ordered) > k and s.active("source_quotas"):
             quotas = {("rule",): s.min_rule_passages, ("policy", "baa"): s.min_org_passages}
             ordered = with_quotas(ordered, k, quotas, s.rule_depth, self._doc_type)
+        if reorder and not located:
+            ordered = reorder_rule_places(ordered, k, fused, reorder, self._doc_type, s.rule_depth)
         timings = {
             "dense_ms": embed_ms + stage_ms.get("dense", 0.0),
             "lexical_ms": stage_ms.get("lexical", 0.0),

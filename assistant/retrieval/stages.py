@@ -8,7 +8,11 @@ changes its inputs. ``combine`` is the only place scores are fused, with the sta
 - ``rank`` and ``boost`` stages add ``weight * value``; values are in reciprocal-rank units, so
   a ranking's first place is worth ``1 / (rrf_k + 1)`` (``rrf_units``), and a boost of one first
   place is worth the same;
-- ``factor`` stages multiply: ``score * value ** weight`` (weight 0 leaves scores as they are).
+- ``factor`` stages multiply: ``score * value ** weight`` (weight 0 leaves scores as they are);
+- ``reorder`` stages do not enter the fused table: their ``weight * value`` is added only to
+  reorder the rule's places in the top k once each kind of source has its places
+  (``ordering.reorder_rule_places``), so they never move places between the rule and the
+  organisation's documents.
 
 A stage listed in ``retrieval.disabled`` does not run; its weight set to 0 does the same for
 fusion. Every stage is named, so the eval can switch each off in turn (the ablation table).
@@ -26,7 +30,7 @@ import numpy as np
 from assistant.retrieval.query import QueryPlan
 from core.index.reader import Scope
 
-StageKind = Literal["rank", "boost", "factor"]
+StageKind = Literal["rank", "boost", "factor", "reorder"]
 
 
 @dataclass(frozen=True)

@@ -154,25 +154,26 @@ def build_tuned(
     if topics is None or not r.query_tuning:
         return None
     plan = training_plan(settings)
-    # what it is trained towards: every passage's vector, by row (a document changed, added or
-    # removed changes them; an ingest that changed nothing does not)
-    passages = hashlib.sha256(np.ascontiguousarray(index.passage_vectors()).tobytes())
-    parts = [
-        passages.hexdigest(),
-        index.embedder.model_id,
-        *(f"{t.locator}\0{'|'.join(t.asks)}" for t in topics.topics),
-    ]
+    questions, targets, passages_of, kinds = training_set(index, topics)
+    if not questions:
+        return None
+    # the key is what it is trained on: the questions, their passages and every passage of the
+    # kinds it ranks among, so a policy added beside the rules' question index retrains nothing
+    trained_on = hashlib.sha256(np.ascontiguousarray(passages_of).tobytes())
+    trained_on.update(np.ascontiguousarray(targets).tobytes())
+    parts = [trained_on.hexdigest(), index.embedder.model_id, *kinds, *questions]
     folder = tuned_dir(settings.paths.data_dir / "tuned", tuned_key(parts, plan))
     encoder = tuned_encoder(folder, settings.embedding)
-    if encoder is None and train:
-        load_from, _ = resolve_model_path(settings.embedding.model)
-        trainable = settings.embedding.provider in ("sentence-transformers", "onnx")
-        if not trainable or not Path(load_from).is_dir():
-            log.warning("the question encoder trains from a local sentence-transformers model")
-            return None
-        questions, targets, passages_of, kinds = training_set(index, topics)
-        if not questions:
-            return None
+    if encoder is not None:
+        return encoder
+    load_from, _ = resolve_model_path(settings.embedding.model)
+    if settings.embedding.provider not in ("sentence-transformers", "onnx") or not (
+        Path(load_from).is_dir()
+    ):
+        # on by default: an embedding model it cannot train (a service's) is not a fault
+        log.info("no question encoder: it trains from a local sentence-transformers model")
+        return None
+    if train:
         log.info("training the question encoder on %d questions", len(questions))
         trained = train_query_model(
             load_from, questions, targets, passages_of, folder, plan, progress, kinds
@@ -182,7 +183,7 @@ def build_tuned(
         encoder = tuned_encoder(folder, settings.embedding)
         if encoder is not None:
             encoder.encoder.embed_query("ready")  # exported to ONNX now, not at the first question
-    elif encoder is None:
+    else:
         log.warning(
             "retrieval.query_tuning is on but no question encoder is trained for this index: "
             "run 'hipaa-assistant train'"
