@@ -147,7 +147,7 @@ RETRIEVAL_WEIGHTS: dict[str, float] = {
     "dense": 1.0,
     "lexical": 1.0,
     "adapted_dense": 1.0,
-    "tuned_dense": 3.0,
+    "tuned_dense": 1.0,
     "rule_dense": 0.5,
     "rule_lexical": 0.5,
     "named_contract": 1.0,
@@ -205,12 +205,14 @@ class RetrievalSettings(_Group):
     )
     query_tuning: bool = Field(
         default=False,
-        description="Train a copy of the embedding model's question side on the question index "
-        "(at ingest or with 'hipaa-assistant train'; torch on the CPU, about 2 minutes) and let "
-        "it choose the rule passages that fill the rule's places in the top k (the "
-        "'tuned_dense' stage; it never takes a place from a policy or BAA). Kept in the data "
-        "folder under a key of its inputs; answering uses its ONNX export. Only a local "
-        "sentence-transformers or ONNX model is trained; otherwise retrieval runs without it.",
+        description="Train a copy of the embedding model's question side on the rules' questions "
+        "of the question index (at ingest or with 'hipaa-assistant train'; torch on the CPU, "
+        "about 90 s) and let it choose the rule passages that fill the rule's places in the "
+        "top k (the 'tuned_dense' stage; it never takes a place from a policy or BAA). Kept in "
+        "the data folder under a key of what it trains on (the official texts and the rules' "
+        "questions: an organisation's documents never retrain it); answering uses its ONNX "
+        "export. Only a local sentence-transformers or ONNX model is trained; otherwise "
+        "retrieval runs without it.",
     )
     tuning_epochs: int = Field(
         default=2, ge=1, le=20, description="Passes over the question index when training."

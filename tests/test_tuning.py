@@ -120,15 +120,19 @@ def test_the_trained_ranking_never_moves_the_organisations_passages(tmp_path: Pa
 
 
 def test_a_server_never_trains_and_ranks_without_an_encoder_until_one_exists(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from assistant.runtime import build
     from assistant.runtime.build import build_topics, build_tuned
 
     settings, index = index_org_corpus(tmp_path / "data")
     settings.retrieval.query_tuning = True
-    settings.retrieval.corpus_questions = "questions"  # questions on these passages to train on
     topics = build_topics(settings, index.embedder)
     assert topics is not None
+    # questions on the rule's side to train on (this corpus has no rule passages)
+    vectors = index.passage_vectors()[:2]
+    pairs = (["q1", "q2"], np.asarray([0, 1]), vectors, ["rule"])
+    monkeypatch.setattr(build, "training_set", lambda index, topics: pairs)
     caplog.set_level(logging.INFO, logger="assistant.runtime.build")
     assert build_tuned(settings, index, topics, train=True) is None
     # the test embedder is not a local model it can train: said once, as information
@@ -251,3 +255,82 @@ def test_train_trains_once_for_the_index_and_the_chain_ranks_with_it(
         "can I work from home with just a password?", Scope.unrestricted()
     )
     assert "tuned_dense" in answer.stage_ms
+
+
+class _Chunk:
+    def __init__(self, doc_id: str) -> None:
+        self.doc_id = doc_id
+
+
+class _Doc:
+    def __init__(self, doc_type: str) -> None:
+        self.doc_type = doc_type
+
+
+class _Index:
+    """Four passages: a rule paragraph, a policy section, a BAA clause, a rule paragraph."""
+
+    def __init__(self) -> None:
+        self.chunks = [_Chunk("rule"), _Chunk("policy"), _Chunk("baa"), _Chunk("rule")]
+
+    def document(self, doc_id: str) -> _Doc:
+        return _Doc(doc_id)
+
+    def row_of_locator(self, locator: str) -> int | None:
+        return {"R1": 0, "P1": 1, "B1": 2, "R2": 3}.get(locator)
+
+    def passage_vectors(self) -> np.ndarray:
+        return np.eye(4, dtype=np.float32)
+
+
+class _Topics:
+    def training_questions(self, row_of: object) -> tuple[list[str], np.ndarray]:
+        return ["about R2", "about P1", "about B1", "about R1"], np.asarray([3, 1, 2, 0])
+
+
+def test_the_encoder_trains_on_the_rules_questions_only() -> None:
+    """It orders only the rule's places, so an organisation's questions and passages are not
+    what it learns from: what it is trained on depends on the official texts alone."""
+    from assistant.runtime.build import training_set
+
+    questions, targets, passages, kinds = training_set(_Index(), _Topics())  # type: ignore[arg-type]
+    assert questions == ["about R2", "about R1"] and kinds == ["rule"]
+    assert targets.tolist() == [1, 0] and passages.tolist() == [[1, 0, 0, 0], [0, 0, 0, 1]]
+
+
+def test_a_model_trained_on_the_same_inputs_elsewhere_is_copied_not_trained_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The eval's organisations share the official texts, so the model one trained serves the
+    others: copied from the other data folder, never trained twice."""
+    import json
+
+    from assistant.retrieval.tuning import DONE_FILE
+    from assistant.runtime import build
+
+    settings, index = index_org_corpus(tmp_path / "data")
+    settings.retrieval.query_tuning = True
+    settings = settings.model_copy(update={"embedding": Settings().embedding})  # trainable
+    topics = build.build_topics(settings, index.embedder)
+    pairs = (["q1", "q2"], np.asarray([0, 1]), index.passage_vectors()[:2], ["rule"])
+    monkeypatch.setattr(build, "training_set", lambda index, topics: pairs)
+    asked: list[Path] = []
+
+    def opened(folder: Path, embedding: object) -> Path | None:
+        asked.append(folder)
+        return folder if read_trained(folder) else None
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(build, "tuned_encoder", opened)
+    monkeypatch.setattr(build, "train_query_model", never)
+    assert build.build_tuned(settings, index, topics) is None  # none yet; a server never trains
+    elsewhere = tmp_path / "other" / "tuned"
+    (elsewhere / asked[0].name).mkdir(parents=True)
+    (elsewhere / asked[0].name / DONE_FILE).write_text(
+        json.dumps({"questions": 2, "passages": 2, "steps": 1, "seconds": 1.0, "final_loss": 0.5})
+    )
+    got = build.build_tuned(settings, index, topics, train=True, trained_elsewhere=elsewhere)
+    assert got == settings.paths.data_dir / "tuned" / asked[0].name
+    assert read_trained(got) is not None

@@ -85,8 +85,14 @@ def run_suite(
         settings = profile_settings(base, profile)
         prepare_index(base, settings, profile)
         index = open_index(settings)
-        if settings.retrieval.query_tuning:  # each profile's question index trains its own
-            build_tuned(settings, index, build_topics(settings, index.embedder), train=True)
+        if settings.retrieval.query_tuning:  # trained on the rules: one model serves them all
+            build_tuned(
+                settings,
+                index,
+                build_topics(settings, index.embedder),
+                train=True,
+                trained_elsewhere=base.paths.data_dir / "tuned" if profile.own_index else None,
+            )
         suite.results[profile.name] = run_eval(
             settings,
             index,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from assistant.answering.follow_up import HeuristicCondenser
 from assistant.answering.llm import LLMAnswerer, LLMCondenser, build_chat_model
 from assistant.checks.run import name_words, organisation_of
 from assistant.retrieval.adapter import QueryAdapter, adapter_key, load_or_fit
+from assistant.retrieval.ordering import ORGANISATION
 from assistant.retrieval.rerank import CrossEncoderReranker, Reranker
 from assistant.retrieval.retriever import HybridRetriever
 from assistant.retrieval.topics import Topic, TopicIndex
@@ -25,6 +27,7 @@ from assistant.retrieval.tuning import (
     TrainingPlan,
     TunedEncoder,
     among_kinds,
+    read_trained,
     remove_others,
     train_query_model,
     tuned_dir,
@@ -129,12 +132,17 @@ def training_set(
     index: Index, topics: TopicIndex
 ) -> tuple[list[str], np.ndarray, np.ndarray, list[str]]:
     """(questions, target rows, passages, kinds) the question encoder trains on: each question of
-    the question index towards its passage, against the passages of the kinds its questions name
-    (only those can be wrong answers), rows renumbered among them."""
+    the question index whose passage is on the rule's side (it orders only the rule's places:
+    ``reorder_rule_places``), towards that passage, against the passages of the kinds its
+    questions name (only those can be wrong answers), rows renumbered among them. So what it
+    learns depends on the official texts and the rules' questions alone, never on an
+    organisation's documents or question files."""
     questions, rows = topics.training_questions(index.row_of_locator)
-    if not questions:
-        return [], rows, index.passage_vectors()[:0], []
     kinds_by_row = [index.document(c.doc_id).doc_type for c in index.chunks]
+    keep = [i for i, row in enumerate(rows.tolist()) if kinds_by_row[row] not in ORGANISATION]
+    if not keep:
+        return [], rows[:0], index.passage_vectors()[:0], []
+    questions, rows = [questions[i] for i in keep], rows[keep]
     targets, passages, kinds = among_kinds(kinds_by_row, rows, index.passage_vectors())
     return questions, targets, passages, kinds
 
@@ -146,10 +154,13 @@ def build_tuned(
     *,
     train: bool = False,
     progress: Progress | None = None,
+    trained_elsewhere: Path | None = None,
 ) -> TunedEncoder | None:
     """The question encoder trained on the question index for this index (``retrieval.
     query_tuning``), from the data folder; trained there first when ``train`` (ingest, the
-    ``train`` command) and none is. A server never trains: without one it ranks without it."""
+    ``train`` command) and none is. A server never trains: without one it ranks without it.
+    ``trained_elsewhere``: another data folder's ``tuned/``; a model trained on the same inputs
+    there is copied instead of trained again (the eval's organisations share the rules)."""
     r = settings.retrieval
     if topics is None or not r.query_tuning:
         return None
@@ -170,10 +181,14 @@ def build_tuned(
     if settings.embedding.provider not in ("sentence-transformers", "onnx") or not (
         Path(load_from).is_dir()
     ):
-        # on by default: an embedding model it cannot train (a service's) is not a fault
+        # an embedding model it cannot train (a service's) is not a fault: it ranks without it
         log.info("no question encoder: it trains from a local sentence-transformers model")
         return None
-    if train:
+    if train and trained_elsewhere is not None and read_trained(trained_elsewhere / folder.name):
+        shutil.copytree(trained_elsewhere / folder.name, folder, dirs_exist_ok=True)
+        remove_others(folder.parent, folder)
+        encoder = tuned_encoder(folder, settings.embedding)
+    elif train:
         log.info("training the question encoder on %d questions", len(questions))
         trained = train_query_model(
             load_from, questions, targets, passages_of, folder, plan, progress, kinds
