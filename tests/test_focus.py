@@ -30,6 +30,9 @@ GENERIC = word_list("generic")
         ("What HITRUST certification must the vendor hold?", ["HITRUST certification"]),
         ("What minimum accuracy or AUC must the model reach?", ["minimum accuracy"]),
         ("How many vacation days do nurses get?", ["vacation days"]),
+        # a predicate adjective ends the phrase; a quantity word before it is not looked for
+        ("What are data science teams responsible for under the policy?", ["data science teams"]),
+        ("What extra security training do developers need?", ["security training"]),
     ],
 )
 def test_the_focus_is_read_from_the_questions_shape(question: str, phrases: list[str]) -> None:

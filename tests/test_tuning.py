@@ -204,8 +204,10 @@ def test_training_learns_its_pairs_deterministically_and_answers_through_onnx(
 def test_train_trains_once_for_the_index_and_the_chain_ranks_with_it(
     tiny_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """End to end with the real model on a tiny corpus and question file: `train` trains into
-    the data folder, a second run finds it, and the chain built after it ranks with it."""
+    """End to end with the real model on a tiny corpus with a rule text and a question file:
+    `train` trains into the data folder on the rule's questions (not the policies'), a second
+    run finds it, a changed policy retrains nothing, a changed rule text retrains it, and the
+    chain built after it ranks with it."""
     import argparse
 
     from assistant.commands.train import cmd_train
@@ -215,39 +217,57 @@ def test_train_trains_once_for_the_index_and_the_chain_ranks_with_it(
     from ingest.pipeline import run_ingest
     from tests.conftest import make_settings
 
+    rule = tiny_corpus / "rules" / "TST-RULE.md"
+    rule.parent.mkdir()
+    rule.write_text(
+        "---\nid: TST-RULE\ntitle: Test rule\ntype: rule\naccess_groups: [staff]\n---\n\n"
+        "# TST-RULE Test rule\n\n## 1. Remote access\n\nRemote access to systems that hold "
+        "protected health information requires a second factor in addition to a password.\n\n"
+        "## 2. Printing\n\nPrinted protected health information must be collected from the "
+        "printer at once and is never left unattended in a shared area.\n",
+        encoding="utf-8",
+    )
     (tiny_corpus / "questions").mkdir()
+    # a rule text's sections are located as "45 CFR §1"
     (tiny_corpus / "questions" / "tst.yaml").write_text(
-        "- locator: TST-100 §2.1\n"
+        "- locator: 45 CFR §1\n"
         "  asks: ['do I need a code from my phone to log in from home?',\n"
         "         'is a password enough when I work remotely?']\n"
-        "- locator: TST-200 §2.1\n"
+        "- locator: 45 CFR §2\n"
         "  asks: ['can my printout sit on the printer until I get there?',\n"
-        "         'what happens to print jobs nobody picks up?']\n",
+        "         'what happens to print jobs nobody picks up?']\n"
+        "- locator: TST-200 §2.1\n"
+        "  asks: ['who may collect a printout for me?']\n",
         encoding="utf-8",
     )
     settings = make_settings(
         tmp_path / "data", [tiny_corpus], provider="sentence-transformers", model=BUNDLED
     )
-    settings.retrieval.topics_dir = None  # the organisation's questions only: a quick training
+    settings.retrieval.topics_dir = None  # these questions only: a quick training
     settings.retrieval.query_tuning = True
     embedder = build_embedder(settings.embedding)
     assert run_ingest(settings, embedder, lambda: open_store(settings, embedder), progress=False).ok
     args = argparse.Namespace(no_progress=True)
     assert cmd_train(settings, args) == 0
     first = capsys.readouterr().out
-    assert "question encoder ready" in first and "it ranks: policy" in first
+    assert "question encoder ready" in first and "it ranks: rule" in first
     trained = list((settings.paths.data_dir / "tuned").glob("query-tuned-*"))
     assert len(trained) == 1 and read_trained(trained[0]) is not None
-    assert read_trained(trained[0]).questions == 4  # type: ignore[union-attr]
+    assert read_trained(trained[0]).questions == 4  # type: ignore[union-attr]  # not the policy's
     stamp = (trained[0] / "trained.json").stat().st_mtime
     assert cmd_train(settings, args) == 0  # found, not trained again
     assert (trained[0] / "trained.json").stat().st_mtime == stamp
 
     chain = build_chain(settings, open_index(settings))
     assert chain.retriever.tuned is not None  # type: ignore[attr-defined]
-    # a changed document changes the passages it trains towards: trained again
+    # a changed policy is not what it learns from: nothing to train
     policy = tiny_corpus / "policies" / "TST-200-printing.md"
     policy.write_text(policy.read_text(encoding="utf-8").replace("four hours", "two hours"))
+    assert run_ingest(settings, embedder, lambda: open_store(settings, embedder), progress=False).ok
+    assert cmd_train(settings, args) == 0
+    assert (trained[0] / "trained.json").stat().st_mtime == stamp
+    # a changed rule text changes the passages it trains towards: trained again
+    rule.write_text(rule.read_text(encoding="utf-8").replace("at once", "promptly"))
     assert run_ingest(settings, embedder, lambda: open_store(settings, embedder), progress=False).ok
     assert cmd_train(settings, args) == 0
     assert len(list((settings.paths.data_dir / "tuned").glob("query-tuned-*"))) == 2

@@ -41,6 +41,9 @@ _PATTERNS = (
 )
 _MAX_WORDS = 4
 _PARTICIPLE = re.compile(r"[a-z]{3,}ed$")
+# an adjective that says what the subject is ("What are data teams *responsible* for", "who is
+# *eligible* to"): the phrase ends before it
+_PREDICATE = re.compile(r"[a-z]{3,}(?:ible|able)$")
 _WINDOW_SLACK = 3  # words allowed between the focus's words in a passage
 
 
@@ -79,8 +82,9 @@ def _phrase(text: str) -> list[str]:
     """The leading noun phrase of ``text``: its words up to the first function word or
     auxiliary, without qualifiers, at most ``_MAX_WORDS`` long. A word after the first that is
     followed by an object ("which department *treated* the patient", "which court *enforces* a
-    subpoena") or ends the phrase as a participle ("who are both *authorized*") is a verb: the
-    phrase ends before it."""
+    subpoena") or ends the phrase as a participle ("who are both *authorized*") is a verb, and
+    one in -able or -ible before "for" or "to" a predicate ("what are data teams *responsible*
+    for"): the phrase ends before it."""
     raws = text.split()
     words: list[str] = []
     for i, raw in enumerate(raws):
@@ -92,6 +96,7 @@ def _phrase(text: str) -> list[str]:
         if words and (
             after in word_list("object_start")
             or (_PARTICIPLE.search(key) and (not after or after in word_list("focus_stop")))
+            or (_PREDICATE.search(key) and after in ("for", "to"))
         ):
             break
         if key in word_list("focus_qualifiers") and not words:
