@@ -45,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     from assistant.commands import train
 
     train.add_arguments(
-        sub.add_parser("train", help="train the question encoder on the question index")
+        sub.add_parser(
+            "train", help="train the question encoder on the rules' questions of the question index"
+        )
     )
 
     s = sub.add_parser("sources", help="what is indexed: documents, versions, chunks, access")

@@ -1,5 +1,5 @@
-"""`hipaa-assistant train`: train the question encoder on the question index for the current
-index (``assistant.retrieval.tuning``); kept in the data folder, used when
+"""`hipaa-assistant train`: train the question encoder on the rules' questions of the question
+index for the current index (``assistant.retrieval.tuning``); kept in the data folder, used when
 ``retrieval.query_tuning`` is on (ingest then trains it itself when its inputs change)."""
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     if not args.no_progress:
         print(file=sys.stderr)
     if encoder is None:
-        print("nothing to train on: no question of the question index names an indexed passage")
+        print(
+            "nothing to train on: no question of the question index names an indexed rule passage"
+        )
         return 1
     kinds = ", ".join(sorted(encoder.kinds))
     print(f"question encoder ready in {time.perf_counter() - started:.0f} s; it ranks: {kinds}")

@@ -5,8 +5,9 @@
 - ``adapted_dense``: by meaning, with the question carried by the query adapter towards the
   passages that answer such questions;
 - ``tuned_dense``: by meaning, with the question embedded by the encoder trained here on the
-  question index (``tuning.py``); it reorders the rule passages within the rule's places and
-  never takes a place from the organisation's documents (a ``reorder`` stage);
+  rules' questions of the question index (``tuning.py``); it reorders the rule passages within
+  the rule's places and never takes a place from the organisation's documents (a ``reorder``
+  stage);
 - ``rule_dense`` / ``rule_lexical``: the same over the rule text alone, so the rule's own wording
   gets a fair place beside policies that restate it in staff words;
 - ``named_contract``: the contract of a vendor the question names, its clauses ranked by meaning

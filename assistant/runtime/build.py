@@ -156,11 +156,12 @@ def build_tuned(
     progress: Progress | None = None,
     trained_elsewhere: Path | None = None,
 ) -> TunedEncoder | None:
-    """The question encoder trained on the question index for this index (``retrieval.
-    query_tuning``), from the data folder; trained there first when ``train`` (ingest, the
-    ``train`` command) and none is. A server never trains: without one it ranks without it.
-    ``trained_elsewhere``: another data folder's ``tuned/``; a model trained on the same inputs
-    there is copied instead of trained again (the eval's organisations share the rules)."""
+    """The question encoder trained on the rules' questions of the question index for this index
+    (``retrieval.query_tuning``), from the data folder; trained there first when ``train``
+    (ingest, the ``train`` command) and none is. A server never trains: without one it ranks
+    without it. ``trained_elsewhere``: another data folder's ``tuned/``; a model trained on the
+    same inputs there is copied instead of trained again (the eval's organisations share the
+    rules)."""
     r = settings.retrieval
     if topics is None or not r.query_tuning:
         return None
