@@ -46,9 +46,9 @@ run: fetch ingest sources serve
 serve: venv
 	$(BIN)/hipaa-assistant serve
 
-# Lint and types first (about a minute), then the whole suite.
+# Lint and types first (about a minute), then the whole suite (its 20 slowest tests listed).
 test: venv lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=20
 
 test-fast: venv
 	$(BIN)/python -m pytest -m "not slow"

@@ -58,6 +58,16 @@ def test_dense_and_lexical_rank_by_meaning_and_by_words(org: Index) -> None:
         assert org.document(org.by_id[cid].doc_id).doc_type == "policy"
 
 
+def test_a_policy_named_by_its_title_is_boosted_as_a_named_document(org: Index) -> None:
+    retriever = HybridRetriever(org, RetrievalSettings(), Vocabulary.load())
+    plan = retriever.plan("What does our encryption policy say about USB drives?")
+    assert plan.doc_ids == ["SEC-210"]  # "Encryption and Transmission Security"
+    fused = {cid: 0.0 for cid in org.by_id}
+    boosted = NamedDocument(org, RetrievalSettings()).run(_query(org, plan.question, plan), fused)
+    assert boosted.scores and {org.by_id[c].doc_id for c in boosted.scores} == {"SEC-210"}
+    assert retriever.plan("Can I paste a discharge summary into an AI tool?").doc_ids == []
+
+
 def test_rule_rankings_stay_out_of_a_scope_without_rules(org: Index) -> None:
     q = _query(org, "encryption", scope=Scope(None, frozenset({"baa"})))
     assert RuleDense(org, RetrievalSettings()).run(q, {}).scores == {}

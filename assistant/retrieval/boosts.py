@@ -1,6 +1,7 @@
 """Stages that adjust the candidates the rankings found (they read the fused scores so far):
 
-- ``named_document``: passages of a document or vendor the question names move up;
+- ``named_document``: passages of a document or vendor the question names move up (a policy
+  by its id, "AI-301", or its title, "our encryption policy": ``titles.py``);
 - ``cited_rule``: the rule paragraphs that the leading policy or BAA passages cite join in
   (citation following: "... (45 CFR 164.312(b))");
 - ``section_demotion``: sections that rarely answer a question (Purpose, Scope ...) count less,

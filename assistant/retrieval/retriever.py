@@ -35,6 +35,7 @@ from assistant.retrieval.rankers import (
 )
 from assistant.retrieval.rerank import Reranker
 from assistant.retrieval.stages import Query, Stage, combine, read_only
+from assistant.retrieval.titles import title_words, titled_documents
 from assistant.retrieval.topics import Topic, TopicIndex
 from assistant.retrieval.tuning import TunedEncoder
 from assistant.retrieval.vendors import (
@@ -99,8 +100,11 @@ class HybridRetriever:
         self.stages = build_stages(index, settings, topics)
         self._doc_prefixes: dict[str, str] = {}
         openings: dict[str, str] = {}
+        titles: dict[str, str] = {}
         for doc_id, entry in index.entries.items():
             doc = entry.document
+            if doc.doc_type == "policy" and doc.title:
+                titles[doc_id.upper()] = doc.title
             if doc.doc_type in ("policy", "baa"):
                 prefix = f"{doc.vendor} BAA" if doc.doc_type == "baa" and doc.vendor else doc_id
                 self._doc_prefixes[doc_id.upper()] = prefix
@@ -115,6 +119,7 @@ class HybridRetriever:
         names = (e.document.vendor for e in index.entries.values() if e.document.vendor)
         self._vendors = name_aliases(names)
         self._described = descriptors(openings)
+        self._titles = title_words(titles)
 
     def add_question(self, locator: str, question: str) -> bool:
         """One more question-index entry, in effect for the next retrieval (no re-ingest); False
@@ -144,6 +149,9 @@ class HybridRetriever:
         for vendor in described_vendors(question, self._described):
             if vendor not in plan.vendors:
                 plan.vendors.append(vendor)
+        for doc_id in titled_documents(question, self._titles):
+            if doc_id not in plan.doc_ids:
+                plan.doc_ids.append(doc_id)
         return plan
 
     def retrieve(self, question: str, scope: Scope, k: int | None = None) -> Retrieval:
