@@ -14,6 +14,7 @@ titles come from the organisation's own documents, so nothing here is a list of 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 
 from core.lexical import tokenize
@@ -76,15 +77,12 @@ def titled_documents(question: str, titles: Mapping[str, frozenset[str]]) -> lis
     generic = word_list("generic")
     for phrase in _phrases(question):
         words = set(tokenize(phrase)) - generic
-        shared = {doc_id: words & title for doc_id, title in titles.items() if words & title}
-        if not shared:
-            continue
-        most = max(len(s) for s in shared.values())
+        shared = {doc_id: words & title for doc_id, title in titles.items()}
+        most = max((len(s) for s in shared.values()), default=0)
         best = [doc_id for doc_id, s in shared.items() if len(s) == most]
-        if len(best) != 1:
+        if not most or len(best) != 1 or best[0] in found:
             continue
-        doc_id = best[0]
-        own = [w for w in shared[doc_id] if sum(w in t for t in titles.values()) == 1]
-        if own and doc_id not in found:
-            found.append(doc_id)
+        in_titles = Counter(w for title in titles.values() for w in title & words)
+        if any(in_titles[w] == 1 for w in shared[best[0]]):  # a word no other title has
+            found.append(best[0])
     return found
