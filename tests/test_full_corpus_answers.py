@@ -23,6 +23,22 @@ def ask(data: Path, capsys: pytest.CaptureFixture[str], *args: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
+def test_a_question_with_a_patients_details_is_answered_as_without_them(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Staff type the patient's details in: the guard redacts them and the search looks for the
+    question itself ("A patient asked for her chart on a USB stick"), not for "[NAME] (MRN
+    [MRN], born [DATE])" (which came no closer than 0.30 to any passage and was refused)."""
+    q = (
+        "Mary Quinlan-Fairbanks (MRN 77310452, born 1958-09-22) asked for her chart on a USB "
+        "stick. Can we do that?"
+    )
+    result = ask(data_dir, capsys, q)
+    assert not result["abstained"], result["abstain_reason"]
+    assert any(c["locator"].startswith("SEC-210 §5") for c in result["citations"])
+    assert "77310452" not in json.dumps(result) and "Quinlan" not in json.dumps(result)
+
+
 def test_ai_scribe_question_cites_the_baa_clause_and_the_rule(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

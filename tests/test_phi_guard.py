@@ -304,7 +304,26 @@ def test_detected_means_covered_and_gone() -> None:
             "[NAME], MRN [MRN], DOB [DATE] - can I send her visit notes to the AI scribe?",
             "can I send her visit notes to the AI scribe?",
         ),
-        ("Mrs. [NAME] (MRN: [MRN]) asked for her records.", "asked for her records."),
+        # a name that was the subject, an owner or a receiver leaves "a patient" in its place
+        ("Mrs. [NAME] (MRN: [MRN]) asked for her records.", "A patient asked for her records."),
+        (
+            "[NAME] (MRN [MRN], born [DATE]) asked for her chart on a USB stick. Can we do that?",
+            "A patient asked for her chart on a USB stick. Can we do that?",
+        ),
+        (
+            "I need to send [NAME], MRN [MRN], DOB [DATE] his discharge summary by email",
+            "I need to send a patient his discharge summary by email",
+        ),
+        (
+            "I looked at [NAME]'s chart. Is that a violation?",
+            "I looked at a patient's chart. Is that a violation?",
+        ),
+        (
+            "Dr. [NAME] wants to paste notes into ChatGPT.",
+            "A clinician wants to paste notes into ChatGPT.",
+        ),
+        ("My coworker [NAME] looked up her neighbor.", "My coworker looked up her neighbor."),
+        ("Her D.O.B. [DATE] and record no. [MRN] are in the note.", "Her and are in the note."),
         ("Can I email [EMAIL] the results?", "Can I email the results?"),
         ("What does 164.312(a)(2)(iv) say?", "What does 164.312(a)(2)(iv) say?"),
         ("[NAME]", "[NAME]"),  # nothing else to search for: left as it is

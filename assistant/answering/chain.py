@@ -22,6 +22,7 @@ from assistant.answering.text import sentences
 from assistant.answering.trace import NO_TRACE, Tracer
 from assistant.answering.types import Answer, Passage
 from assistant.retrieval.retriever import Retriever
+from assistant.safety.placeholders import without_placeholders
 from core.documents import Chunk
 from core.index.reader import Scope
 from core.lexical import tokenize
@@ -134,6 +135,9 @@ class AnswerChain:
             if history and standalone == question and not self._defined(question, readable):
                 condensed = self.condenser.condense(question, history)
                 standalone = self.abbreviations().spelled_out(condensed, readable)
+            # the PHI guard's placeholders are not searched for nor quoted by: "[NAME] (MRN
+            # [MRN]) asked for her chart ..." is searched as "A patient asked for her chart ..."
+            standalone = without_placeholders(standalone)
             out["standalone_question"] = standalone
         t1 = time.perf_counter()
         with tracer.step("retrieve", {"question": standalone, "k": k}) as out:

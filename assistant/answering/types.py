@@ -122,7 +122,7 @@ class Answer:
     @property
     def searched_as(self) -> bool:
         """Whether the question was searched as something else than it was asked (a follow-up
-        completed, an abbreviation spelled out)."""
+        completed, an abbreviation spelled out, a redacted name read as "a patient")."""
         return bool(self.standalone_question) and self.standalone_question != self.question
 
     def to_json(self) -> dict[str, Any]:
