@@ -3,6 +3,7 @@ read, answered one row per vendor (a vendor whose BAA does not say is shown, nev
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -101,3 +102,21 @@ def test_the_comparison_is_confined_to_what_the_caller_may_read_and_chose(org: O
     one = Scope(frozenset({"privacy-office"}), None, frozenset({"Clarion AI"}))
     answer = org.chain.ask("Which of our AI vendors may use our data to train models?", one)
     assert answer.comparison == []  # a single contract is answered as usual
+
+
+def test_a_deadline_asked_across_the_contracts_is_each_ones_time_limit(org: Org) -> None:
+    """ "breach-notice deadlines": the clause that sets the time ("Clarion shall notify Lakemont
+    ... no later than 10 business days after discovery") answers, not the next clause's "The
+    notice shall identify ...", which shares more of the question's words but sets no time."""
+    staff_and_privacy = Scope.for_groups(["staff", "privacy-office"])  # policies beside BAAs
+    answer = org.chain.ask("Compare breach-notice deadlines across our vendors", staff_and_privacy)
+    rows = {r.vendor: r for r in answer.comparison}
+    assert list(rows) == VENDORS
+    for vendor, row in rows.items():
+        assert row.locator == f"{vendor} BAA §4.3", row
+        assert "after discovery" in row.quote, row
+    # every citation numbered in order of appearance, the other documents' quotes after the rows
+    first_seen = list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d+)\]", answer.text)))
+    assert first_seen == list(range(1, len(first_seen) + 1)), answer.text
+    assert [c.n for c in answer.citations] == first_seen
+    assert len(first_seen) > len(VENDORS)  # a policy quoted beside the table

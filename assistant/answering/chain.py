@@ -253,11 +253,17 @@ class AnswerChain:
                 locator, quote = quote_of(c, every_chunk)
                 lines.append(f"- {locator}: \u201c{quote}\u201d [{c.passage.n}]")
             text += "\n\n" + "\n".join(lines)
+        # cited [1], [2], ... in order of appearance: the rows keep theirs, the other documents'
+        # quotes follow them ([5], [6], not [5], [9] by retrieval rank)
+        text, numbered = renumber(text, numbered)
         if on_token is not None:
             on_token(text)
         answer.passages = numbered
         answer.text, answer.citations, answer.notes = verify(text, numbered, every_chunk)
-        answer.comparison = list(comparison.rows)
+        n_of = {p.chunk_id: p.n for p in numbered}
+        answer.comparison = [
+            replace(r, n=n_of[r.chunk_id]) if r.stated else r for r in comparison.rows
+        ]
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         answer.timings = timings
         return answer

@@ -187,10 +187,14 @@ class Comparer:
         # within one contract the passages' order says little; what the sentence shares with
         # the question says more, and for "how long" a sentence that sets a time limit
         timed = bool(ASKS_TIME.search(question))
+        # and such a sentence says the question's "deadline" in its own words ("Clarion shall
+        # notify Lakemont ... within 10 business days" for "breach-notice deadlines", where "The
+        # notice shall identify ..." only shares "notice")
+        said = self.quoter.share(word_list("time_limit_words"), question) if timed else 0.0
 
         def fit(c: Candidate) -> float:
             sets_time = timed and bool(time_limits(c.sentence.text))
-            return c.hit + (0.25 if sets_time else 0.0) + 0.1 * c.score
+            return c.hit + (0.25 + said if sets_time else 0.0) + 0.1 * c.score
 
         best = max(ranked, key=fit)
         return best, chunks[best.passage.chunk_id]

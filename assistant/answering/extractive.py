@@ -5,7 +5,7 @@ statement is a verbatim sentence of the passage it cites, under a heading naming
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from assistant.answering.answer_kinds import asked_kinds
@@ -17,6 +17,7 @@ from assistant.retrieval.query import find_cfr_locators
 from core.documents import DOC_TYPE_NAMES, Chunk
 from core.locators import inside
 from core.settings import AnswerSettings
+from core.words import word_list
 
 _GROUP_ORDER = ("baa", "policy", "rule", "guidance")
 # How much a sentence's share of the vocabulary bridge's words counts beside its share of the
@@ -93,6 +94,14 @@ class ExtractiveAnswerer:
         length = 0.0 if 8 <= len(sent.split()) <= 80 else -0.15
         return hit + BRIDGE_WEIGHT * bridge + 0.3 * prior + normative + length, hit
 
+    def share(self, words: Iterable[str], question: str) -> float:
+        """The rarity-weighted share of ``question``'s words that are among ``words`` (as the
+        question's words are read: "deadlines" as "deadlin")."""
+        q_terms = content_terms(question)
+        total = sum(self._idf(t) for t in q_terms)
+        wanted = content_terms(" ".join(words))
+        return sum(self._idf(t) for t in q_terms & wanted) / total if total else 0.0
+
     def distinctive(self, question: str, filler: frozenset[str] = frozenset()) -> set[str]:
         """The question's words that the documents contain, leaving out ``filler`` ("anyone",
         "get", "much", "over")."""
@@ -111,6 +120,7 @@ class ExtractiveAnswerer:
         x_terms = content_terms(" ".join(expansion)) - q_terms
         asked = list(asked_locators)
         when = bool(ASKS_TIME.search(question))
+        said = self.share(word_list("time_limit_words"), question) if when else 0.0
         terms = defined_terms(question)  # "What is a business associate?": its definition
         retrieved = [p for p in passages if not p.follows]
         used = retrieved[: self.settings.max_passages_used] + [p for p in passages if p.follows]
@@ -127,7 +137,9 @@ class ExtractiveAnswerer:
                 score, hit = self._score(sent.text, q_terms, x_terms, rank)
                 shared = _shared(q_terms, x_terms, content_terms(sent.text))
                 if when and _DURATION.search(sent.text):
-                    score += 0.15  # "How fast ...?" is answered by a sentence with a time limit
+                    # "How fast ...?" is answered by a time limit, which also says the question's
+                    # "deadline" in its own words ("no later than 10 business days")
+                    score += 0.15 + said
                 if any(defines(term, sent.text) for term in terms):
                     score += DEFINITION_BONUS
                 if _LIST_ITEM.match(sent.text) and _after_lead_in(passage.text, sent.start):
