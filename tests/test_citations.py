@@ -89,3 +89,15 @@ def test_a_quotation_across_line_breaks_is_the_quote_not_the_locators_term() -> 
     said = " ".join(text.split())  # the answer quotes the sentence on one line
     _, citations, _ = verify(f"- {locator}: \u201c{said}\u201d [1]", [passage], {})
     assert citations[0].quote == text  # the passage's own text, verbatim
+
+
+def test_a_passage_cited_twice_keeps_each_quote() -> None:
+    """Opening [1] after the second sentence quoted from it shows that sentence too, not the
+    first one twice (found in a browser trial)."""
+    first = "A business associate shall notify the covered entity following discovery of a breach."
+    second = "Notification shall be made without unreasonable delay"
+    text = f"- \u201c{first}\u201d [1]\n- \u201c{second}\u201d [1]"
+    _, cites, _ = verify(text, [_passage(1, RULE)], {})
+    assert [c.n for c in cites] == [1]
+    assert cites[0].quote == first and cites[0].quotes == (first, second)
+    assert cites[0].to_json()["quotes"] == [first, second]

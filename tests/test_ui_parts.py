@@ -107,6 +107,17 @@ def test_a_citation_opens_its_passage_with_locator_title_version_and_page(tmp_pa
     assert [type(p) for p in render.citation_elements(answer, {"BAA-X": doc})] == [render.SideText]
 
 
+def test_a_citation_quoted_twice_opens_with_both_quotes() -> None:
+    answer = _answer()
+    first = answer.citations[0].quote
+    second = "Heading."
+    cite = replace(answer.citations[0], quotes=(first, second))
+    (side,) = render.citation_elements(replace(answer, citations=[cite]), {})
+    assert isinstance(side, render.SideText)
+    quoted = side.content.split("**Quoted:**", 1)[1]
+    assert render._escape(first) in quoted and "> Heading." in quoted
+
+
 def test_the_llm_mode_is_named() -> None:
     assert "openai/gpt-4o-mini" in render.mode_label("llm:openai/gpt-4o-mini")
 
@@ -314,6 +325,13 @@ def test_a_cited_pdf_page_is_rendered_with_the_quote_marked(tmp_path: Path) -> N
     marked = sum(1 for r, g, b in image.getdata() if r > 240 and g > 220 and b < 200)
     assert marked > 5_000  # the two lines of the clause, tinted
     assert pdf_page.render_page(pdf, 3, quote, tmp_path, "sha-x") == shown  # cached
+
+    # two sentences quoted from the page: both marked
+    other = "Acme Scribe shall reimburse reasonable notification costs for Breaches caused by it"
+    both = pdf_page.render_page(pdf, 3, (quote, other), tmp_path, "sha-x")
+    assert both is not None and both.marked and both.path != shown.path
+    image = Image.open(both.path).convert("RGB")
+    assert sum(1 for r, g, b in image.getdata() if r > 240 and g > 220 and b < 200) > marked
 
     elsewhere = pdf_page.render_page(pdf, 1, quote, tmp_path, "sha-x")
     assert elsewhere is not None and not elsewhere.marked  # the page, unmarked

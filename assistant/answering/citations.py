@@ -118,7 +118,11 @@ def verify(
     citations = []
     for n in sorted(claims):
         passage = by_n[n]
-        quote, locator = best_quote(" ".join(claims[n]), passage, chunks.get(passage.chunk_id))
+        chunk = chunks.get(passage.chunk_id)
+        quote, locator = best_quote(" ".join(claims[n]), passage, chunk)
+        # each claim's own quote: a passage cited twice ("... 5 business days [1]", "... within
+        # 4 hours [1]") shows both when its citation is opened, not the first twice
+        quotes = dict.fromkeys([quote, *(best_quote(c, passage, chunk)[0] for c in claims[n])])
         citations.append(
             Citation(
                 n=n,
@@ -130,6 +134,7 @@ def verify(
                 version=passage.version,
                 page=passage.page,
                 quote=quote,
+                quotes=tuple(quotes),
             )
         )
     return text, citations, notes

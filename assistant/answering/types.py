@@ -23,9 +23,10 @@ class Citation:
     title: str
     doc_type: str
     page: int | None
-    quote: str
+    quote: str  # the first sentence the answer quotes from the passage
     doc_id: str = ""
     version: str = ""
+    quotes: tuple[str, ...] = ()  # every sentence it quotes from the passage, in answer order
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -38,6 +39,7 @@ class Citation:
             "version": self.version,
             "page": self.page,
             "quote": self.quote,
+            "quotes": list(self.quotes or (self.quote,)),
         }
 
 

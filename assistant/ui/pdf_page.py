@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,10 +39,13 @@ def _find(chars: list[str], quote: str) -> tuple[int, int] | None:
     return None
 
 
-def render_page(pdf: Path, page_no: int, quote: str, cache: Path, sha256: str) -> PageImage | None:
-    """PNG of page ``page_no`` (1-based) with ``quote`` marked, cached by file, page and quote.
-    ``None`` when the page cannot be rendered."""
-    key = hashlib.sha256(f"{sha256}|{page_no}|{quote}".encode()).hexdigest()[:24]
+def render_page(
+    pdf: Path, page_no: int, quote: str | Sequence[str], cache: Path, sha256: str
+) -> PageImage | None:
+    """PNG of page ``page_no`` (1-based) with ``quote`` marked (each of them, for several), cached
+    by file, page and quotes. ``None`` when the page cannot be rendered."""
+    quotes = (quote,) if isinstance(quote, str) else tuple(quote)
+    key = hashlib.sha256(f"{sha256}|{page_no}|{chr(31).join(quotes)}".encode()).hexdigest()[:24]
     out = cache / f"{key}.png"
     marked_flag = cache / f"{key}.marked"
     if out.exists():
@@ -58,13 +62,12 @@ def render_page(pdf: Path, page_no: int, quote: str, cache: Path, sha256: str) -
             page = doc[page_no - 1]
             text = page.get_textpage()
             chars = [chr(raw.FPDFText_GetUnicode(text.raw, i)) for i in range(text.count_chars())]
-            found = _find(chars, quote)
+            spans = [f for f in (_find(chars, q) for q in quotes) if f is not None]
             image = page.render(scale=SCALE).to_pil().convert("RGBA")
-            if found is not None:
-                first, last = found
-                overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
-                draw = ImageDraw.Draw(overlay)
-                height = page.get_height()
+            overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
+            draw = ImageDraw.Draw(overlay)
+            height = page.get_height()
+            for first, last in spans:
                 for i in range(text.count_rects(first, last - first + 1)):
                     left, bottom, right, top = text.get_rect(i)
                     box = [
@@ -74,6 +77,7 @@ def render_page(pdf: Path, page_no: int, quote: str, cache: Path, sha256: str) -
                         (height - bottom) * SCALE + 2,
                     ]
                     draw.rectangle(box, fill=MARK, outline=EDGE)
+            if spans:
                 image = Image.alpha_composite(image, overlay)
         finally:
             doc.close()
@@ -81,9 +85,9 @@ def render_page(pdf: Path, page_no: int, quote: str, cache: Path, sha256: str) -
         tmp = out.with_suffix(".part")
         image.convert("RGB").save(tmp, format="PNG", optimize=True)
         tmp.replace(out)
-        if found is not None:
+        if spans:
             marked_flag.touch()
-        return PageImage(out, found is not None)
+        return PageImage(out, bool(spans))
     except Exception:
         log.warning("could not render page %d of a PDF", page_no, exc_info=True)
         return None

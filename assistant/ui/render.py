@@ -28,7 +28,7 @@ class SidePdf:
     name: str  # e.g. "[2] PDF p. 14"
     path: Path
     page: int | None
-    quote: str = ""  # marked on the rendered page (pdf_page.py)
+    quote: str | tuple[str, ...] = ""  # marked on the rendered page (pdf_page.py), each of them
     sha256: str = ""  # of the file as indexed
 
 
@@ -60,8 +60,11 @@ def citation_markdown(c: Citation, passage: Passage | None) -> str:
         facts.append(f"as of {c.version}" if dated else f"version {c.version}")
     if c.page:
         facts.append(f"page {c.page}")
-    lines += ["", " · ".join(facts), "", "**Quoted:**", "", "> " + _escape(c.quote)]
-    if passage is not None and passage.text.strip() != c.quote.strip():
+    lines += ["", " · ".join(facts), "", "**Quoted:**"]
+    quotes = c.quotes or (c.quote,)
+    for quote in quotes:  # each sentence the answer quotes from it, in the answer's order
+        lines += ["", "> " + _escape(quote)]
+    if passage is not None and passage.text.strip() != " ".join(quotes).strip():
         lines += ["", f"**The passage ({passage.locator}):**", "", "> " + _escape(passage.text)]
     lines += ["", f"`chunk {c.chunk_id}`"]
     return "\n".join(lines)
@@ -80,7 +83,8 @@ def citation_elements(
         if doc is not None and doc.path.lower().endswith(".pdf") and c.page:
             path = Path(doc.path)
             if _unchanged(path, doc.sha256):
-                out.append(SidePdf(f"[{c.n}] PDF p. {c.page}", path, c.page, c.quote, doc.sha256))
+                quotes = c.quotes or (c.quote,)
+                out.append(SidePdf(f"[{c.n}] PDF p. {c.page}", path, c.page, quotes, doc.sha256))
     return out
 
 
