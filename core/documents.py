@@ -22,11 +22,11 @@ class DocTypeNames:
 DOC_TYPE_NAMES: dict[str, DocTypeNames] = {
     "rule": DocTypeNames("HIPAA rule", "HIPAA rule", "HIPAA rules (45 CFR 160/164)"),
     "guidance": DocTypeNames("HHS/NIST guidance", "HHS / NIST guidance", "HHS / NIST guidance"),
-    "policy": DocTypeNames("Your policies", "Your policies", "Your policies"),
+    "policy": DocTypeNames("Your policies", "Your policies", "your policies"),
     "baa": DocTypeNames(
         "Business associate agreement",
         "Your business associate agreements",
-        "Business associate agreements",
+        "business associate agreements",
     ),
 }
 

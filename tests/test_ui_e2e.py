@@ -189,7 +189,7 @@ def test_sign_in_ask_and_read_the_cited_passage(browser: object, server: Server)
     # the chain's steps, shown by Chainlit's LangChain handler under "How this answer was found"
     page.get_by_text("How this answer was found").last.click()  # type: ignore[attr-defined]
     for name in ("condense", "retrieve", "decide", "answer", "verify"):
-        shown = f"Used {step_labels()[name]}"
+        shown = f"\u2713 {step_labels()[name]}"  # a tick, not "Used" (assistant/ui/copy.yaml)
         page.get_by_text(shown, exact=True).last.wait_for(timeout=10_000)  # type: ignore[attr-defined]
 
 
@@ -394,7 +394,7 @@ def test_a_bad_question_is_one_friendly_line(browser: object, server: Server) ->
     reply = page.locator(ANSWER).nth(before)  # type: ignore[attr-defined]
     reply.wait_for(timeout=30_000)
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
-    assert reply.inner_text().strip() == "the question is too long (at most 4000 characters)"
+    assert reply.inner_text().strip() == "The question is too long (at most 4000 characters)."
     assert "Traceback" not in server.log.read_text()
 
 
@@ -506,12 +506,15 @@ def test_staff_see_no_contracts_switch_and_are_told_whom_to_ask(
     browser: object, server: Server
 ) -> None:
     staff = _sign_in(browser, server, "sam")
-    assert "Search Your policies" in (shown := _switches(staff))
-    assert "Business associate agreements" not in shown
+    assert "Search your policies" in (shown := _switches(staff))
+    assert "business associate agreements" not in shown.lower()
     text = _ask(staff, "Can Clarion AI use our prompts to train its models?")
     assert text.count("Vendor contracts (business associate agreements) are restricted") == 1
+    # a document command typed by staff is refused, not searched as a follow-up question
+    said = _ask(staff, "add a document", until="privacy office")
+    assert said.strip() == "Only the privacy office can add or retire documents."
     officer = _sign_in(browser, server, "pat")
-    assert "Search Business associate agreements" in _switches(officer)
+    assert "Search business associate agreements" in _switches(officer)
 
 
 def test_a_reopened_conversation_keeps_its_citations_and_settings(

@@ -250,9 +250,7 @@ async def _on_message(message: cl.Message) -> None:
         caller = _caller()
         resources = state.get()
         document = doc_flow.request(message)
-        if document is not None and (
-            message.command or resources.service.may_manage_documents(caller)
-        ):
+        if document is not None:  # typed or chosen; for others than the privacy office, a no
             await doc_flow.run(*document, caller)
             return
         asked = clean_question(message.content, resources.settings.server.max_question_chars)
@@ -361,7 +359,13 @@ async def _confirm(action: cl.Action) -> None:
 
 
 async def _say(msg: cl.Message, text: str) -> None:
-    """One line in place of the answer (which may have started streaming)."""
+    """One line in place of the answer (which may have started streaming), as a sentence: the
+    service's reasons read as clauses ("turn on at least one source type ...") for the API."""
+    text = text.strip()
+    if text and text[0].islower():
+        text = text[0].upper() + text[1:]
+    if text and text[-1] not in ".!?":
+        text += "."
     msg.content = text
     msg.elements = []
     if msg.streaming:
