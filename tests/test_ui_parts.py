@@ -275,6 +275,42 @@ def test_user_text_is_stored_redacted_and_feedback_exports(
     assert "no feedback yet" in captured.err
 
 
+def test_a_conversation_opened_by_a_command_is_named_by_its_first_question(
+    tmp_path: Path,
+) -> None:
+    """ "Add a document" (a command: Chainlit names the conversation by its empty text), then a
+    question: the history lists the conversation under the question, redacted; a conversation
+    already named keeps its name (found in a browser trial: it was missing from the history)."""
+    layer = ChatDataLayer(tmp_path / "ui.sqlite", _redact)
+
+    async def conversation() -> list[str]:
+        user = await layer.create_user(User(identifier="pat", metadata={"groups": ["staff"]}))
+        assert user is not None
+        await layer.update_thread("t1", name="", user_id=user.id)
+        await layer.update_thread("t2", name="Can Jane Roe see her chart?", user_id=user.id)
+        for n, (thread, text) in enumerate(
+            [("t1", ""), ("t1", "Does the new policy cover Jane Roe?"), ("t2", "And her MRN?")]
+        ):
+            await layer.create_step(
+                {
+                    "id": f"s{n}",
+                    "threadId": thread,
+                    "type": "user_message",
+                    "name": "pat",
+                    "output": text,
+                    "createdAt": f"2026-12-07T10:00:0{n}.000Z",
+                }
+            )
+        listed = await layer.list_threads(Pagination(first=10), ThreadFilter(userId=user.id))
+        await layer.close()
+        return sorted(str(t["name"]) for t in listed.data)
+
+    assert asyncio.run(conversation()) == [
+        "Can [NAME] see her chart?",
+        "Does the new policy cover [NAME]?",
+    ]
+
+
 def test_a_privacy_officer_can_confirm_each_cited_policy_or_baa_passage() -> None:
     answer = _answer()
     (action,) = render.confirm_actions(answer, may_confirm=True)

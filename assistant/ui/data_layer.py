@@ -157,6 +157,13 @@ class ChatDataLayer(BaseDataLayer):
                 f"ON CONFLICT(id) DO UPDATE SET {updates}",
                 tuple(row.values()),
             )
+            if row["type"] in USER_TYPES and row["output"]:
+                # a conversation opened by a command ("Add a document": no text of its own) is
+                # named by the first message that has some; the history lists named ones only
+                db.execute(
+                    "UPDATE threads SET name=? WHERE id=? AND (name IS NULL OR name='')",
+                    (row["output"][:200], row["thread_id"]),
+                )
 
         await self._run(upsert)
 
