@@ -17,7 +17,6 @@ from assistant.retrieval.query import find_cfr_locators
 from core.documents import DOC_TYPE_NAMES, Chunk
 from core.locators import inside
 from core.settings import AnswerSettings
-from core.words import word_list
 
 _GROUP_ORDER = ("baa", "policy", "rule", "guidance")
 # How much a sentence's share of the vocabulary bridge's words counts beside its share of the
@@ -120,7 +119,6 @@ class ExtractiveAnswerer:
         x_terms = content_terms(" ".join(expansion)) - q_terms
         asked = list(asked_locators)
         when = bool(ASKS_TIME.search(question))
-        said = self.share(word_list("time_limit_words"), question) if when else 0.0
         terms = defined_terms(question)  # "What is a business associate?": its definition
         retrieved = [p for p in passages if not p.follows]
         used = retrieved[: self.settings.max_passages_used] + [p for p in passages if p.follows]
@@ -137,9 +135,7 @@ class ExtractiveAnswerer:
                 score, hit = self._score(sent.text, q_terms, x_terms, rank)
                 shared = _shared(q_terms, x_terms, content_terms(sent.text))
                 if when and _DURATION.search(sent.text):
-                    # "How fast ...?" is answered by a time limit, which also says the question's
-                    # "deadline" in its own words ("no later than 10 business days")
-                    score += 0.15 + said
+                    score += 0.15  # "How fast ...?" is answered by a sentence with a time limit
                 if any(defines(term, sent.text) for term in terms):
                     score += DEFINITION_BONUS
                 if _LIST_ITEM.match(sent.text) and _after_lead_in(passage.text, sent.start):
