@@ -175,3 +175,38 @@ def test_a_weak_quote_that_says_an_asked_part_does_not_open_the_answer() -> None
     assert answer.startswith(
         "Your policies:\n- REC-1 §3: \u201cThe clinic may send"
     )  # ... not first
+
+
+def test_a_verdict_written_for_another_question_is_not_quoted() -> None:
+    """ "Yes, you may use Lakemont Assist with PHI, on these conditions: ..." answers whether the
+    approved tool may be used, not whether a discharge summary may be emailed to another
+    hospital; quoted first, it read as a yes (found in a browser trial). A verdict on the asked
+    thing stays ("No. A discharge summary ... is PHI.")."""
+    tool = _passage(
+        1,
+        "AI-301 §4.2",
+        "Yes, you may use Lakemont Assist with PHI, on these conditions:\n"
+        "- Use it only for your job, about patients you have a reason to access.\n"
+        "- Do not copy outputs containing PHI to personal email or unapproved tools.",
+        doc_type="policy",
+    )
+    email = _passage(
+        2,
+        "SEC-210 §6.2",
+        "ePHI may not be sent by unencrypted email to anyone outside Lakemont. To send PHI "
+        "externally, use secure email.",
+        doc_type="policy",
+    )
+    question = "Can I email a patient's discharge summary to another hospital?"
+    answer = _answers(question, [tool, email], sentences=3)
+    assert "Yes, you may use Lakemont Assist" not in answer
+    assert "Do not copy outputs containing PHI" in answer  # its items, each on its own
+    summary = _passage(
+        3,
+        "AI-301 §5.1",
+        "No. A discharge summary, or any part of a medical record, is PHI.",
+        "policy",
+    )
+    assert "No. A discharge summary" in _answers(
+        "Can I paste a discharge summary into ChatGPT?", [summary], sentences=1
+    )

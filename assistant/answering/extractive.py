@@ -17,6 +17,7 @@ from assistant.retrieval.query import find_cfr_locators
 from core.documents import DOC_TYPE_NAMES, Chunk
 from core.locators import inside
 from core.settings import AnswerSettings
+from core.words import word_list
 
 _GROUP_ORDER = ("baa", "policy", "rule", "guidance")
 # How much a sentence's share of the vocabulary bridge's words counts beside its share of the
@@ -164,6 +165,11 @@ class ExtractiveAnswerer:
         # a rule paragraph given only because a policy or BAA cites it is quoted only beside a
         # sentence that cites it (below)
         candidates = [c for c in ranked if not c.passage.follows]
+        # a "Yes, ..." or "No. ..." answers the question its passage was written for: quoted for
+        # another one ("Can I email a discharge summary to another hospital?" answered "Yes, you
+        # may use Lakemont Assist with PHI ..."), it reads as this question's verdict
+        keys = stem5(self.distinctive(question, word_list("generic") | word_list("function_words")))
+        candidates = [c for c in candidates if not _verdict_elsewhere(c.sentence.text, keys)]
         if not candidates:
             return ""
         best = candidates[0].score
@@ -412,3 +418,16 @@ def _with_verdicts(line: str, start: int) -> list[Sentence]:
             )
         out.append(Sentence(s.text, start + s.start, start + s.end))
     return out
+
+
+_VERDICT_WORD = re.compile(r"^(?:Yes|No)\s*[.,;:!]")
+
+
+def _verdict_elsewhere(text: str, keys: set[str]) -> bool:
+    """Whether ``text`` is a verdict ("Yes, ...", "No. ...") whose own words, before any list
+    it introduces, share none of the question's distinctive words (``keys``, by their first five
+    letters): a verdict on something else."""
+    if not _VERDICT_WORD.match(text):
+        return False
+    lead_in = text.split(":", 1)[0]
+    return not (stem5(content_terms(lead_in)) & keys)
