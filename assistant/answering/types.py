@@ -28,6 +28,11 @@ class Citation:
     version: str = ""
     quotes: tuple[str, ...] = ()  # every sentence it quotes from the passage, in answer order
 
+    @property
+    def all_quotes(self) -> tuple[str, ...]:
+        """Every sentence quoted from the passage (``quote`` alone when only it is known)."""
+        return self.quotes or (self.quote,)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "n": self.n,
@@ -39,7 +44,7 @@ class Citation:
             "version": self.version,
             "page": self.page,
             "quote": self.quote,
-            "quotes": list(self.quotes or (self.quote,)),
+            "quotes": list(self.all_quotes),
         }
 
 

@@ -61,7 +61,7 @@ def citation_markdown(c: Citation, passage: Passage | None) -> str:
     if c.page:
         facts.append(f"page {c.page}")
     lines += ["", " · ".join(facts), "", "**Quoted:**"]
-    quotes = c.quotes or (c.quote,)
+    quotes = c.all_quotes
     for quote in quotes:  # each sentence the answer quotes from it, in the answer's order
         lines += ["", "> " + _escape(quote)]
     if passage is not None and passage.text.strip() != " ".join(quotes).strip():
@@ -83,8 +83,8 @@ def citation_elements(
         if doc is not None and doc.path.lower().endswith(".pdf") and c.page:
             path = Path(doc.path)
             if _unchanged(path, doc.sha256):
-                quotes = c.quotes or (c.quote,)
-                out.append(SidePdf(f"[{c.n}] PDF p. {c.page}", path, c.page, quotes, doc.sha256))
+                name = f"[{c.n}] PDF p. {c.page}"
+                out.append(SidePdf(name, path, c.page, c.all_quotes, doc.sha256))
     return out
 
 
