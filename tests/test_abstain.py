@@ -117,6 +117,20 @@ def test_a_named_law_the_documents_lack_is_a_refusal_however_close_the_rest() ->
         ("At what time of day are backups run?", ["a time of day"]),
         ("What time does the cafeteria close on weekends?", ["a time of day"]),
         ("At what time do shared workstations lock?", []),
+        # a count of things, not of time
+        ("How many failed logins before my account locks?", ["a count"]),
+        ("How many times can I retake the quiz?", []),
+        # a person's name for a role holder; "who is the contact for ..." asks for a role
+        ("Who is our account manager at the coding vendor?", ["a person's name"]),
+        ("What's the name of our Chief Privacy Officer?", ["a person's name"]),
+        ("Who is the contact for reporting a breach?", []),
+        ("Who approves new AI tools?", []),
+        ("Which US state is the vendor's data center in?", ["a US state"]),
+        ("Which state's law governs the BAA?", ["a US state"]),
+        ("What day of the month does the committee meet?", ["a day or date"]),
+        ("When does our contract come up for renewal?", ["a day or date"]),
+        ("What date goes on the Notice of Privacy Practices?", []),
+        ("How much does the Plan budget each year for vendor audits?", ["an amount of money"]),
         ("How much are we allowed to charge for copies of records?", []),
         ("What time frame do we have to report a breach?", []),
         ("What time limit applies to an access request?", []),
@@ -164,6 +178,25 @@ def test_a_length_of_time_counts_anywhere_in_a_passage_on_the_subject() -> None:
     plan = "The contingency plan restores the claims system from backups after an outage."
     assert unstated_kinds(rto, [plan]) == ("a length of time",)
     assert unstated_kinds(rto, [plan + " Service returns within seventy-two hours."]) == ()
+
+
+def test_a_name_asked_for_is_stated_by_a_person_or_a_state_not_a_role() -> None:
+    q = "Who is our account manager at Quarry Analytics?"
+    role = "Quarry Analytics assigns an account manager to Saguaro for the term of the agreement."
+    named = "Quarry Analytics' account manager for Saguaro is Dana Whitfield."
+    assert unstated_kinds(q, [role]) == ("a person's name",)
+    assert unstated_kinds(q, [role, named]) == ()
+    state = "Which US state is Clarion's data center in?"
+    us = "Clarion keeps our tenant's data center in the United States."
+    assert unstated_kinds(state, [us]) == ("a US state",)
+    assert unstated_kinds(state, ["Clarion's data center is in Ashburn, Virginia."]) == ()
+
+
+def test_a_count_is_stated_by_a_number_beside_the_subject() -> None:
+    q = "How many failed logins does it take before my account gets locked?"
+    vague = "Accounts are locked after repeated failed logins."
+    assert unstated_kinds(q, [vague]) == ("a count",)
+    assert unstated_kinds(q, ["Accounts are locked after five failed logins."]) == ()
 
 
 def test_a_figure_asked_for_and_stated_nowhere_is_a_refusal() -> None:

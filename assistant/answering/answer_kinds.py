@@ -1,13 +1,16 @@
 """Questions that ask for a value of a particular kind (an amount of money, a percentage, a phone
-number, an email address, a length of time, a time of day, a version number, another figure), and
-whether a passage states one.
+number, an email address, a length of time, a time of day, a version number, a count, another
+figure, a person's name, a US state, a day or date), and whether a passage states one.
 
 "How much are we paying Acme Scribe per clinician?" or "What uptime does Clarion guarantee?" is
 answered by a figure. When none of the passages found states a figure of that kind beside what the
 question asks about, whatever they say about the vendor or the contract does not answer the
 question, however close it comes. A question about what is allowed ("How much can we charge a
 patient for copies?") asks for a rule, not a figure, and is not one of these; nor is a phone
-number or email address the question only mentions ("I used my work email address").
+number or email address the question only mentions ("I used my work email address"). "Who is our
+account manager at Quarry?" asks for a person's name, which a passage naming only the role ("the
+account manager") does not give; "Who approves AI tools?" or "Who is the contact for breaches?"
+asks for a role, and is not one of these.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import re
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from functools import cache
 
 from assistant.answering.text import content_terms, sentences, stem5
+from assistant.safety.phi_vocabulary import PhiVocabulary
 from core.words import word_list
 
 
@@ -34,7 +39,7 @@ class AnswerKind:
 
 _FACTUAL_AUX = r"(?:do|does|did|are|is|was|were|will|would|has|have|had)"
 _MONEY_VERB = r"(?:costs?|costing|pay|pays|paying|paid|charges?|charging|charged|spends?|spending"
-_MONEY_VERB += r"|spent|bills?|billing|billed|owes?|owed)"
+_MONEY_VERB += r"|spent|bills?|billing|billed|owes?|owed|budgets?|budgeted)"
 # a value asked for: "what is/are ...", "what's ...", "which ...", "give me ..."
 _WHICH = r"(?:what(?:'s|’s|\s+is|\s+are|\s+was|\s+were)?|which|give\s+me|send\s+me|tell\s+me)\s+"
 _MONEY_NOUN = r"(?:prices?|pricing|costs?|salary|salaries|wages?|budget|reimbursement rates?)"
@@ -151,6 +156,42 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
         in_passage=True,  # "TLS 1.2" answers "which TLS version must vendors use?"
     ),
     AnswerKind(
+        name="a count",
+        # "How many wrong passcode tries ...", "how many member calls a month is it licensed
+        # to handle": a number of things, not a length of time (above) nor "how many times"
+        asked=re.compile(
+            rf"\bhow many\s+(?!(?:more\s+)?{_DAYS_OF}?{_UNITS}\b|times\b)[a-z]",
+            re.IGNORECASE,
+        ),
+        stated=re.compile(
+            rf"\d|\b(?:{_NUMBER_WORDS}|a single|no more than one|at most one|half)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    AnswerKind(
+        name="a day or date",
+        # "What day of the month does the committee meet?", "When does our Clarion contract
+        # come up for renewal?": a day, a date or a term; not "What date goes on the notice?"
+        # (the effective date: a rule) nor "when must we ..." (a deadline, often an event)
+        asked=re.compile(
+            r"\b(?:what|which)\s+days?\s+(?:of\s+the\s+(?:week|month)|(?:do|does|is|are)\b)"
+            r"|\bwhen\s+(?:does|do|will|is|are)\s+(?:[\w'’-]+\s+){1,5}?"
+            r"(?:come\s+up\s+for\s+renewal|up\s+for\s+renewal|renew|expire|meet)\b",
+            re.IGNORECASE,
+        ),
+        stated=re.compile(
+            r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekly|monthly"
+            r"|quarterly|annually|daily)\b"
+            r"|\b(?:january|february|march|april|may|june|july|august|september|october"
+            r"|november|december)\s+\d|\b\d{1,2}(?:st|nd|rd|th)\b|\b\d{4}-\d{2}-\d{2}\b"
+            r"|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(?:first|second|third|fourth|last)\s+"
+            r"(?:day|week|monday|tuesday|wednesday|thursday|friday)\b"
+            rf"|\b(?:\d[\d,.]*|{_NUMBER_WORDS})(?:\s*\(\d+\))?[\s-]+(?:months?|years?)\b"
+            r"|\b(?:every|each)\s+(?:week|month|quarter|year)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    AnswerKind(
         name="a figure",
         asked=re.compile(
             # "what's the actual cut-off for the test", "what containment rate is it supposed to
@@ -172,12 +213,63 @@ _PARTICULAR = (
     "a length of time",
     "a time of day",
     "a version number",
+    "a count",
 )
+
+# a role whose holder the question asks for by name: "Who is our account manager at Quarry?",
+# "What's the name of our Chief Privacy Officer?", "Who's the AI Oversight Council secretary?"
+_ROLE = (
+    r"(?:officer|manager|owner|contact|lead|director|secretary|chair|chairperson|rep"
+    r"|representative|head|coordinator|administrator|liaison|sponsor|steward|champion)"
+)
+_PERSON_ASKED = re.compile(
+    r"\bwho(?:'s|’s|\s+is|\s+are|\s+was)\s+(?:our|the|their|its|your|[A-Z][\w-]*['’]s)\s+"
+    rf"(?:[\w-]+\s+){{0,4}}?{_ROLE}s?\b(?!\s+(?:for|of|to|when|if|that|who)\b)"
+    rf"|\bname\s+of\s+(?:our|the|their|its|your)\s+(?:[\w-]+\s+){{0,4}}?{_ROLE}s?\b",
+    re.IGNORECASE,
+)
+_STATE_ASKED = re.compile(
+    r"\b(?:which|what)\s+(?:US\s+|U\.S\.\s+)?state(?:['’]s\b|\s+(?:is|are|does|do|law)\b)"
+    r"|\bin\s+(?:which|what)\s+(?:US\s+|U\.S\.\s+)?state\b",
+    re.IGNORECASE,
+)
+
+
+@cache
+def _named_kinds() -> tuple[AnswerKind, ...]:
+    """The kinds whose value is a name: a person's and a US state's. A person's name is a first
+    name or an honorific from the PHI vocabulary before a capitalised word ("Maria Lopez", "Dr.
+    Okafor"), or any two capitalised words beside a role: after it ("Account manager: Dana
+    Whitfield", "... account manager for Saguaro is Dana Whitfield") or before it ("Dana
+    Whitfield, Account Manager")."""
+    vocab = PhiVocabulary.load()
+    first = "|".join(sorted((n.capitalize() for n in vocab.first_names), key=len, reverse=True))
+    honorific = "|".join(h.capitalize() for h in vocab.honorifics)
+    states = "|".join(sorted(vocab.states, key=len, reverse=True))
+    name = r"[A-Z][a-z]+\s+(?:[A-Z]\.\s+)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+    role = f"(?i:{_ROLE})"
+    return (
+        AnswerKind(
+            name="a person's name",
+            asked=_PERSON_ASKED,
+            stated=re.compile(
+                rf"\b(?:{first})\s+(?:[A-Z]\.\s+)?[A-Z][a-z]+|\b(?:{honorific})\.?\s+[A-Z][a-z]+"
+                rf"|\b{role}s?(?:(?:\s+[\w'’-]+){{0,4}}?\s+(?:is|are)|:|,)\s+{name}\b"
+                rf"|\b{name},\s+(?:(?:the|our|its)\s+)?(?:[\w-]+\s+){{0,3}}?{role}\b"
+            ),
+        ),
+        AnswerKind(
+            name="a US state",
+            asked=_STATE_ASKED,
+            stated=re.compile(rf"\b(?:{states})\b", re.IGNORECASE),
+        ),
+    )
 
 
 def asked_kinds(question: str) -> list[AnswerKind]:
     """The kinds of value ``question`` asks for (usually none)."""
-    kinds = [kind for kind in ANSWER_KINDS if kind.asked.search(question)]
+    every = (*ANSWER_KINDS, *_named_kinds())
+    kinds = [kind for kind in every if kind.asked.search(question)]
     if any(k.name in _PARTICULAR for k in kinds):
         kinds = [k for k in kinds if k.name != "a figure"]
     return kinds
