@@ -23,6 +23,13 @@ VENDORS = ["Acme Scribe", "Clarion Health AI", "Meridian Imaging", "Tessellate"]
         "Do they need to sign one?",
         "What if it is de-identified first?",
         "Can we keep it longer?",
+        # a change to the question before, without a pronoun
+        "what if we blank out the name and MRN first?",
+        "ok but what if I already sent it?",
+        # hardly a word of its own once chat fillers are set aside
+        "how much trouble am I in?",
+        "can I just use it for the tumor board too?",
+        "and a student here for two weeks?",
     ],
 )
 def test_questions_that_lean_on_the_last_one_are_follow_ups(question: str) -> None:
@@ -41,6 +48,10 @@ def test_questions_that_lean_on_the_last_one_are_follow_ups(question: str) -> No
         "Can Clarion process our data in Canada?",
         "How long must we keep audit logs for the EHR?",
         "Does the Tessellate BAA allow subcontractors without our approval?",
+        # "And" before a question of its own, and a "what if" that says enough to stand alone
+        "And how often do staff have to repeat the privacy training?",
+        "And is a limited data set still PHI?",
+        "What if Tessellate loads our data into another customer's environment by mistake?",
     ],
 )
 def test_complete_questions_stand_alone(question: str) -> None:
@@ -64,11 +75,30 @@ def test_what_about_another_vendor_asks_the_same_of_it() -> None:
     )
 
 
+def test_what_about_other_people_asks_the_same_of_them() -> None:
+    c = HeuristicCondenser(VENDORS)
+    previous = ["A nurse left yesterday. How fast must her EHR access be removed?"]
+    assert c.condense("what about for contractors?", previous) == (
+        "A contractor left yesterday. How fast must her EHR access be removed?"
+    )
+    assert c.condense("And for the residents?", ["Can nurses use the scribe app?"]) == (
+        "Can residents use the scribe app?"
+    )
+    # without a conversation, a fragment is searched as it is
+    assert c.condense("what about for contractors?", []) == "what about for contractors?"
+
+
+def test_x_instead_of_y_puts_x_in_the_place_of_y() -> None:
+    c = HeuristicCondenser(VENDORS)
+    searched = c.condense(
+        "what if it's a text instead of an email?", ["Can I email a patient their lab results?"]
+    )
+    assert searched == "Can I text a patient their lab results?"
+
+
 def test_other_follow_ups_are_searched_with_the_question_before() -> None:
     c = HeuristicCondenser(VENDORS)
     previous = ["A nurse left yesterday. How fast must her EHR access be removed?"]
-    searched = c.condense("what about for contractors?", previous)
+    searched = c.condense("what about if she was fired?", previous)
     assert searched.startswith("A nurse left yesterday. How fast must her EHR access be removed?")
-    assert searched.endswith("what about for contractors?")
-    # without a conversation, a fragment is searched as it is
-    assert c.condense("what about for contractors?", []) == "what about for contractors?"
+    assert searched.endswith("what about if she was fired?")

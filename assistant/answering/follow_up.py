@@ -12,8 +12,11 @@ short question asking what a term means that the documents spell out or define (
 
 "What about X?" after a question about one of the organisation's vendors, X naming another,
 asks the same of X: "How fast must Acme report a breach?" then "How about Clarion?" is searched as
-"How fast must Clarion report a breach?". Any other follow-up is searched together with the
-question before it, so the retrieval sees both.
+"How fast must Clarion report a breach?". So it does when X names people and the question before
+was about other people (``actor_nouns``): "A nurse left yesterday. How fast must her EHR access be
+removed?" then "what about for contractors?" is searched as "A contractor left yesterday. How fast
+must her EHR access be removed?". "X instead of Y" puts X in Y's place in the question before.
+Any other follow-up is searched together with the question before it, so the retrieval sees both.
 """
 
 from __future__ import annotations
@@ -25,9 +28,16 @@ from assistant.answering.text import content_terms
 from core.words import word_list
 
 # "what about (for) X", "how about X", "and for X", "and X?", "same for X", "also for X"
+# not "and" before a question of its own ("And how often does everyone redo the training?" is a new
+# question)
+_ASKING = (
+    r"(?:how|what|when|where|who|which|why|is|are|was|were|do|does|did|can|could|should|would"
+    r"|will|may|must|has|have)"
+)
 _POINTING = re.compile(
     r"^\s*(?:(?:and\s+)?(?:what|how)\s+about(?:\s+(?:for|with|if|when))?|and\s+(?:for|with|if|"
-    r"when|also|the)?|same\s+(?:for|with|goes\s+for)|also\s+for|or\s+(?:for)?|then\s+what\s+about)"
+    rf"when|also|the)\b|and\b(?!\s+{_ASKING}\b)|same\s+(?:for|with|goes\s+for)|also\s+for"
+    r"|or\s+(?:for)?|then\s+what\s+about)"
     r"\b\s*(?P<rest>.*)$",
     re.I,
 )
@@ -46,6 +56,7 @@ _DEMONSTRATIVE_BACK = re.compile(
     r"\b(?:that|this|those|these)\s*[?.!]*\s*$",
     re.I,
 )
+_WHAT_IF = re.compile(r"^\s*(?:(?:ok|okay|so|but)[,\s]+){0,2}what\s+if\b", re.I)
 _OWN_WORDS_MAX = 3  # a pronoun question with more content words of its own stands alone
 
 
@@ -60,7 +71,15 @@ def is_follow_up(question: str) -> bool:
     refers = bool(re.search(r"\b(?:it|they|them|he|she|him|her)\b", unclear, re.I)) or bool(
         _DEMONSTRATIVE_BACK.search(unclear)
     )
-    own = content_terms(_PRONOUN.sub(" ", unclear))
+    own = content_terms(_PRONOUN.sub(" ", unclear)) - word_list("conversation_fillers")
+    # "how much trouble am I in?", "how would anyone even find out?": a word of its own or none
+    if len(own) <= 1:
+        return True
+    # "what if I take the name and MRN out first?": a change to the question before, unless it
+    # says enough to stand alone ("What if Tessellate loads our data into another customer's
+    # environment by mistake?")
+    if _WHAT_IF.match(q) and len(own) <= _OWN_WORDS_MAX + 1:
+        return True
     return refers and len(own) <= _OWN_WORDS_MAX
 
 
@@ -77,9 +96,13 @@ class HeuristicCondenser:
         previous = history[-1].strip()
         m = _POINTING.match(question.strip())
         if m:
-            replaced = self._other_vendor(previous, m.group("rest").strip(" ?.!"))
+            rest = m.group("rest").strip(" ?.!")
+            replaced = self._other_vendor(previous, rest) or _other_actor(previous, rest)
             if replaced:
                 return replaced
+        instead = _instead(previous, question)
+        if instead:
+            return instead
         return f"{previous.rstrip('?.! ')}? {question.strip()}"
 
     def _other_vendor(self, previous: str, subject: str) -> str | None:
@@ -107,3 +130,61 @@ def _distinctive(vendor: str) -> list[str]:
 
 def _names(text: str, vendor: str) -> bool:
     return any(re.search(rf"\b{re.escape(w)}\b", text, re.I) for w in _distinctive(vendor))
+
+
+_LEADING = re.compile(r"^(?:(?:for|with|to|if|when|the|a|an|our|any|all|those|these)\s+)+", re.I)
+
+
+def _actor(word: str) -> str | None:
+    """The singular of ``word`` when it names people ("contractors" -> "contractor")."""
+    low = word.lower().strip("'’")
+    nouns = word_list("actor_nouns")
+    for singular in (low, low[:-1] if low.endswith("s") else "", low[:-3] + "y"):
+        if singular and singular in nouns:
+            return singular
+    return None
+
+
+def _other_actor(previous: str, subject: str) -> str | None:
+    """``previous`` with the first word naming people replaced by ``subject``, when ``subject``
+    is a short phrase ending in a word naming other people: "what about (for) contractors?"."""
+    phrase = _LEADING.sub("", subject).strip()
+    words = phrase.split()
+    if not words or len(words) > 3:
+        return None
+    wanted = _actor(words[-1])
+    if wanted is None:
+        return None
+    for hit in re.finditer(r"[A-Za-z][\w'’-]*", previous):
+        had = _actor(hit.group(0))
+        if had is None or had == wanted:
+            continue
+        plural = hit.group(0).lower().endswith("s") and had != hit.group(0).lower()
+        head = words[-1] if plural else wanted
+        new = " ".join([*words[:-1], head])
+        return previous[: hit.start()] + new + previous[hit.end() :]
+    return None
+
+
+_INSTEAD = re.compile(
+    r"\b(?P<new>[\w'’-]+(?:\s+[\w'’-]+)?)\s+instead\s+of\s+(?:an?\s+|the\s+)?"
+    r"(?P<old>[\w'’-]+(?:\s+[\w'’-]+)?)",
+    re.I,
+)
+
+
+def _instead(previous: str, question: str) -> str | None:
+    """ "What if it's a text instead of an email?": the question before with "email" replaced by
+    "text" (the last one or two words before "instead of", as many as the replaced phrase)."""
+    m = _INSTEAD.search(question)
+    if m is None:
+        return None
+    old_words = m.group("old").strip(" ?.!").split()
+    new_words = m.group("new").split()
+    for n in (len(old_words), 1):
+        old = " ".join(old_words[:n])
+        hit = re.search(rf"\b{re.escape(old)}\b", previous, re.I)
+        if hit:
+            new = " ".join(new_words[-n:])
+            return previous[: hit.start()] + new + previous[hit.end() :]
+    return None
