@@ -22,8 +22,9 @@ Signals, calibrated on evals/calibration.yaml (see ``scripts/calibrate_abstentio
   it in other words: "annual cap" for "not more than $1.5 million in a calendar year"; refusing
   them too was measured and turned down: see CHANGELOG.md, 2026-12-06);
 - ``unstated``: the kinds of value the question asks for (an amount of money, a percentage, a
-  phone number, a length of time, a time of day, a version number, another figure such as a
-  cut-off or a rate) that no retrieved passage states beside what the question asks about
+  phone number, a length of time, a time of day, a version number, a count, another figure such
+  as a cut-off or a rate, a person's name, a US state, a day or date) that no retrieved passage
+  states beside what the question asks about
   (``answer_kinds``): "How much are we paying Acme Scribe?" is not answered by a passage about
   Acme Scribe that names no price, nor by its insurance clause's dollar figure;
 - ``unknown_named`` also covers a law named by its number ("California AB 3030") or by its

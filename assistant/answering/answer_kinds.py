@@ -238,10 +238,10 @@ _STATE_ASKED = re.compile(
 @cache
 def _named_kinds() -> tuple[AnswerKind, ...]:
     """The kinds whose value is a name: a person's and a US state's. A person's name is a first
-    name or an honorific from the PHI vocabulary before a capitalised word ("Maria Lopez", "Dr.
-    Okafor"), or any two capitalised words beside a role: after it ("Account manager: Dana
-    Whitfield", "... account manager for Saguaro is Dana Whitfield") or before it ("Dana
-    Whitfield, Account Manager")."""
+    name or an honorific from the bundled PHI vocabulary before a capitalised word ("Maria
+    Lopez", "Dr. Okafor"), or any two capitalised words beside a role: after it ("Account
+    manager: Dana Whitfield", "... account manager for Saguaro is Dana Whitfield") or before it
+    ("Dana Whitfield, Account Manager")."""
     vocab = PhiVocabulary.load()
     first = "|".join(sorted((n.capitalize() for n in vocab.first_names), key=len, reverse=True))
     honorific = "|".join(h.capitalize() for h in vocab.honorifics)

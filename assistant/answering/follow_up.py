@@ -139,7 +139,11 @@ def _actor(word: str) -> str | None:
     """The singular of ``word`` when it names people ("contractors" -> "contractor")."""
     low = word.lower().strip("'’")
     nouns = word_list("actor_nouns")
-    for singular in (low, low[:-1] if low.endswith("s") else "", low[:-3] + "y"):
+    for singular in (
+        low,
+        low[:-1] if low.endswith("s") else "",
+        low[:-3] + "y" if low.endswith("ies") else "",
+    ):
         if singular and singular in nouns:
             return singular
     return None
