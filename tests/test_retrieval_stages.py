@@ -203,6 +203,42 @@ def test_source_routing_gives_an_organisation_question_its_documents() -> None:
     assert organisation_first(["r1", "r2", "p1"], 5, 1, kind) == ["r1", "r2", "p1"]
 
 
+def test_a_contract_and_a_policy_named_together_share_the_places() -> None:
+    from assistant.retrieval.ordering import shared_places
+
+    source = {"b1": "BAA", "b2": "BAA", "b3": "BAA", "b4": "BAA", "p1": "AI-310", "p2": "AI-310"}
+    fused = ["b1", "b2", "b3", "b4", "r1", "p1", "p2", "r2"]
+    # the contract's clauses held every organisation place; now the two documents take turns
+    shared = shared_places(fused, 5, source.get, ["BAA", "AI-310"])
+    assert shared[:5] == ["b1", "p1", "b2", "p2", "r1"]
+    assert sorted(shared) == sorted(fused)  # nothing lost, the rest in fused order
+    # one named source with passages, or none in the top k: as it was
+    assert shared_places(fused, 5, source.get, ["BAA"]) == fused
+    assert shared_places(fused, 5, {"p1": "AI-310"}.get, ["BAA", "AI-310"]) == fused
+
+
+def test_a_question_naming_a_contract_and_a_policy_is_answered_from_both(org: Index) -> None:
+    retriever = HybridRetriever(org, RetrievalSettings(), Vocabulary.load())
+    question = "Does Clarion's breach notice deadline meet AI-310?"
+    top = [p.chunk.locator for p in retriever.retrieve(question, ALL, 5).passages[:5]]
+    assert any(loc.startswith("Clarion AI BAA") for loc in top), top
+    assert any(loc.startswith("AI-310") for loc in top), top
+
+
+def test_a_policy_is_named_by_its_id_without_the_organisations_prefix() -> None:
+    from assistant.retrieval.query import short_ids, short_ids_named
+
+    ids = ["SHP-VM-02", "SHP-AI-01", "SHP-IS-07", "AI-301", "AI-310", "LRH-IS-07", "LRH-HR-01"]
+    shorts = short_ids(ids)
+    assert shorts["VM-02"] == "SHP-VM-02" and shorts["AI-01"] == "SHP-AI-01"
+    assert "301" not in shorts  # a bare number names nothing
+    assert "IS-07" not in shorts  # two documents end in IS-07
+    assert short_ids_named("Does Parley's BAA meet vm-02 and AI-01?", shorts) == [
+        "SHP-VM-02",
+        "SHP-AI-01",
+    ]
+
+
 def test_a_vendor_named_outright_is_not_a_common_word_of_its_name() -> None:
     from assistant.retrieval.vendors import named_outright
 

@@ -1,8 +1,8 @@
 """The last steps of retrieval, on the fused order: a locator the question names comes first
 (``named_locator``), each kind of source keeps a place in the top k (``source_quotas``), a
-question plainly about the organisation's own documents gets them first (``source_routing``),
-and ``reorder`` stages choose the rule passages that fill the rule's places
-(``reorder_rule_places``)."""
+question plainly about the organisation's own documents gets them first (``source_routing``; the
+documents it names outright share the places: ``shared_places``), and ``reorder`` stages choose
+the rule passages that fill the rule's places (``reorder_rule_places``)."""
 
 from __future__ import annotations
 
@@ -92,6 +92,30 @@ def organisation_first(
     chosen = set(head)
     if not org_leads:
         head = [c for c in ordered if c in chosen]
+    return head + [c for c in ordered if c not in chosen]
+
+
+def shared_places(
+    ordered: list[str], k: int, source_of: Callable[[str], str | None], sources: list[str]
+) -> list[str]:
+    """The top ``k`` with the places that passages of the named ``sources`` hold there dealt
+    among those sources in turn, each source's passages in fused order: "Does Meridian's breach
+    deadline meet AI-310?" names a contract and a policy, and the contract's clauses, boosted
+    twice as the vendor's and as a named document, no longer take every place from the policy.
+    The places of other passages (the rule's) do not change."""
+    head = ordered[:k]
+    places = [i for i, c in enumerate(head) if source_of(c) in sources]
+    queues = {src: [c for c in ordered if source_of(c) == src] for src in sources}
+    if len(sources) < 2 or not places or sum(bool(q) for q in queues.values()) < 2:
+        return ordered
+    picks: list[str] = []
+    while len(picks) < len(places) and any(queues.values()):
+        for src in sources:
+            if queues[src] and len(picks) < len(places):
+                picks.append(queues[src].pop(0))
+    for i, cid in zip(places, picks, strict=False):
+        head[i] = cid
+    chosen = set(head)
     return head + [c for c in ordered if c not in chosen]
 
 

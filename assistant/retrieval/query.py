@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 _CFR = re.compile(
@@ -80,3 +82,31 @@ def analyze(
                 if clause:
                     plan.locators.append(f"{vendor} BAA §{clause.group(1)}")
     return plan
+
+
+def short_ids(doc_ids: Iterable[str]) -> dict[str, str]:
+    """Document ids as staff shorten them, without the organisation's prefix: "VM-02" for
+    "SHP-VM-02" when two or more ids start with "SHP-" (upper-case short id -> id). A short id
+    that would be a bare number ("301" of "AI-301") or that two ids share is not one."""
+    ids = [d.upper() for d in doc_ids]
+    heads = Counter(d.split("-", 1)[0] for d in ids if d.count("-") >= 2)
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for doc_id in ids:
+        head, _, rest = doc_id.partition("-")
+        if heads.get(head, 0) < 2 or "-" not in rest or rest in ids:
+            continue
+        if rest in out:
+            taken.add(rest)
+        out[rest] = doc_id
+    return {short: doc_id for short, doc_id in out.items() if short not in taken}
+
+
+def short_ids_named(question: str, shorts: dict[str, str]) -> list[str]:
+    """The documents ``question`` names by a short id, in its order."""
+    out: list[str] = []
+    for m in _RUN.finditer(question):
+        doc_id = shorts.get(m.group(0).upper())
+        if doc_id and doc_id not in out:
+            out.append(doc_id)
+    return out

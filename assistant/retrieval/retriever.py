@@ -18,10 +18,11 @@ from assistant.retrieval.ordering import (
     organisation_first,
     organisation_lead,
     reorder_rule_places,
+    shared_places,
     with_quotas,
 )
 from assistant.retrieval.passages import ScoredPassage
-from assistant.retrieval.query import QueryPlan, analyze
+from assistant.retrieval.query import QueryPlan, analyze, short_ids, short_ids_named
 from assistant.retrieval.rankers import (
     AdaptedDense,
     Dense,
@@ -120,6 +121,8 @@ class HybridRetriever:
         self._vendors = name_aliases(names)
         self._described = descriptors(openings)
         self._titles = title_words(titles)
+        policies = (d for d, e in index.entries.items() if e.document.doc_type == "policy")
+        self._short_ids = short_ids(policies)  # "VM-02" for "SHP-VM-02"
 
     def add_question(self, locator: str, question: str) -> bool:
         """One more question-index entry, in effect for the next retrieval (no re-ingest); False
@@ -149,7 +152,10 @@ class HybridRetriever:
         for vendor in described_vendors(question, self._described):
             if vendor not in plan.vendors:
                 plan.vendors.append(vendor)
-        for doc_id in titled_documents(question, self._titles):
+        for doc_id in [
+            *short_ids_named(question, self._short_ids),
+            *titled_documents(question, self._titles),
+        ]:
             if doc_id not in plan.doc_ids:
                 plan.doc_ids.append(doc_id)
         return plan
@@ -212,6 +218,8 @@ class HybridRetriever:
             if named:  # the contract's clauses first, with the rule's minimum beside them
                 rule_places = min(rule_places, s.min_rule_passages)
             ordered = organisation_first(ordered, k, rule_places, self._doc_type, org_leads=leads)
+            if named and plan.doc_ids:  # a contract and a policy named: both are read
+                ordered = self._shared_among_named(ordered, k, plan)
         elif len(ordered) > k and s.active("source_quotas"):
             quotas = {("rule",): s.min_rule_passages, ("policy", "baa"): s.min_org_passages}
             ordered = with_quotas(ordered, k, quotas, s.rule_depth, self._doc_type)
@@ -252,6 +260,22 @@ class HybridRetriever:
             return None
         vector = self.tuned.encoder.embed_query(question)
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+    def _shared_among_named(self, ordered: list[str], k: int, plan: QueryPlan) -> list[str]:
+        """The top ``k`` with its organisation places shared among the contracts of the vendors
+        the question names and the documents it names by id or title."""
+        sources = [
+            doc_id
+            for doc_id, entry in self.index.entries.items()
+            if entry.document.doc_type == "baa" and entry.document.vendor in plan.vendors
+        ]
+        sources += [d for d in plan.doc_ids if d.upper() not in {x.upper() for x in sources}]
+
+        def source_of(cid: str) -> str | None:
+            doc_id = self.index.by_id[cid].doc_id
+            return next((src for src in sources if src.upper() == doc_id.upper()), None)
+
+        return shared_places(ordered, k, source_of, sources)
 
     def _doc_type(self, cid: str) -> str:
         return self.index.document(self.index.by_id[cid].doc_id).doc_type
