@@ -39,6 +39,13 @@ def test_the_focus_is_read_from_the_questions_shape(question: str, phrases: list
     assert [f.phrase for f in focus_of(question, GENERIC)] == phrases
 
 
+def test_a_word_naming_the_kind_of_answer_is_not_looked_for() -> None:
+    # "coverage" says what kind of answer is wanted (the insurance's amount), as "limit" does:
+    # "cyber liability insurance of at least $5,000,000" answers it
+    (focus,) = focus_of("How much cyber liability coverage must Ledgerline carry?", GENERIC)
+    assert focus.terms == ("cyber", "liability")
+
+
 @pytest.mark.parametrize(
     "question",
     [
