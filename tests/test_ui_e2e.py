@@ -456,11 +456,11 @@ def test_no_panel_opens_by_itself_and_a_click_opens_that_citation_only(
     assert "Quoted:" in page.locator("#side-view-content").inner_text()  # type: ignore[attr-defined]
 
     # the PDF page of a contract clause: titled by the clause's locator and the page
-    pdf = answer.locator("a.element-link", has_text=re.compile("PDF p", re.I)).first
+    pdf = answer.locator("a.element-link", has_text=re.compile("PDF page", re.I)).first
     pdf.click()
     page.wait_for_timeout(800)  # type: ignore[attr-defined]
     title = page.locator(PANEL).inner_text().strip()  # type: ignore[attr-defined]
-    assert re.fullmatch(r"\S.* BAA §[\d.]+ \u00b7 PDF p\. \d+", title), title
+    assert re.fullmatch(r"\S.* BAA §[\d.]+ \u00b7 PDF page \d+", title), title
     assert page.locator("#side-view-content > *").count() == 1  # type: ignore[attr-defined]
     # the page as an image the panel's width, the quoted clause marked (tests/test_ui_parts.py)
     image = page.locator("#side-view-content img").first  # type: ignore[attr-defined]
@@ -538,7 +538,7 @@ def test_a_reopened_conversation_keeps_its_citations_and_settings(
     again.locator("#side-view-content h3").wait_for(timeout=10_000)  # type: ignore[attr-defined]
     assert "Quoted:" in again.locator("#side-view-content").inner_text()  # type: ignore[attr-defined]
     # and the PDF page, rendered with its quote marked, as it was
-    answer.locator("a.element-link", has_text=re.compile("PDF p", re.I)).first.click()
+    answer.locator("a.element-link", has_text=re.compile("PDF page", re.I)).first.click()
     again.locator("#side-view-content img").first.wait_for(timeout=10_000)  # type: ignore[attr-defined]
     again.keyboard.press("Escape")  # type: ignore[attr-defined]
     again.click("#chat-settings-open-modal")  # type: ignore[attr-defined]

@@ -88,8 +88,10 @@ def test_a_citation_opens_its_passage_with_locator_title_version_and_page(tmp_pa
         assert expected in side.content
     # passage text is shown literally, not as Markdown links or emphasis
     assert "\\[a\\] \\*now\\*" in side.content
+    # what a privacy officer checks, not the index's internal passage id
+    assert "c1" not in side.content and "chunk" not in side.content
     assert isinstance(pdf_part, render.SidePdf)
-    assert (pdf_part.name, pdf_part.page) == ("[1] PDF p. 3", 3)
+    assert (pdf_part.name, pdf_part.page) == ("[1] PDF page 3", 3)
 
     body = render.answer_markdown(answer, "I removed a name.", parts)
     assert body.startswith("> I removed a name.")
@@ -97,7 +99,7 @@ def test_a_citation_opens_its_passage_with_locator_title_version_and_page(tmp_pa
     assert "*Searched for: How fast must Acme report?*" in body
     same = replace(answer, standalone_question=answer.question)
     assert "Searched for" not in render.answer_markdown(same, "", parts)
-    assert "- [1] Acme Scribe BAA §4.3" in body and "[1] PDF p. 3" in body
+    assert "- [1] Acme Scribe BAA §4.3" in body and "[1] PDF page 3" in body
     assert "Extractive mode" in body
     step = render.retrieval_markdown(answer)
     assert "How fast must Acme report?" in step and "| 1 | Acme Scribe BAA §4.3 (baa)" in step
@@ -219,7 +221,7 @@ def test_user_text_is_stored_redacted_and_feedback_exports(
         png = tmp_path / "page.png"
         png.write_bytes(b"\x89PNG\r\n\x1a\n a rendered page")
         await layer.create_element(
-            Image(name="[1] PDF p. 3", path=str(png), display="side", for_id="s2", thread_id="t1")
+            Image(name="[1] PDF page 3", path=str(png), display="side", for_id="s2", thread_id="t1")
         )
         assert await layer.get_thread_author("t1") == "sam"
         thread = await layer.get_thread("t1")

@@ -25,7 +25,7 @@ class SideText:
 
 @dataclass(frozen=True)
 class SidePdf:
-    name: str  # e.g. "[2] PDF p. 14"
+    name: str  # e.g. "[2] PDF page 14"
     path: Path
     page: int | None
     quote: str | tuple[str, ...] = ""  # marked on the rendered page (pdf_page.py), each of them
@@ -66,7 +66,6 @@ def citation_markdown(c: Citation, passage: Passage | None) -> str:
         lines += ["", "> " + _escape(quote)]
     if passage is not None and passage.text.strip() != " ".join(quotes).strip():
         lines += ["", f"**The passage ({passage.locator}):**", "", "> " + _escape(passage.text)]
-    lines += ["", f"`chunk {c.chunk_id}`"]
     return "\n".join(lines)
 
 
@@ -83,7 +82,7 @@ def citation_elements(
         if doc is not None and doc.path.lower().endswith(".pdf") and c.page:
             path = Path(doc.path)
             if _unchanged(path, doc.sha256):
-                name = f"[{c.n}] PDF p. {c.page}"
+                name = f"[{c.n}] PDF page {c.page}"
                 out.append(SidePdf(name, path, c.page, c.all_quotes, doc.sha256))
     return out
 

@@ -14,10 +14,10 @@
   }
 
   // A text passage is titled by its first heading (its locator) once shown; a PDF page by the
-  // locator its row in the sources list starts with ("Acme Scribe BAA §4.3 · PDF p. 2").
+  // locator its row in the sources list starts with ("Acme Scribe BAA §4.3 · PDF page 2").
   function pdfTitle(link, name) {
     var row = link.closest("li");
-    if (!row || !/ PDF p\. \d+$/.test(name)) return null;
+    if (!row || !/ PDF (?:page|p\.) \d+$/.test(name)) return null; // "p." in older threads
     var line = text(row);
     var cut = line.indexOf(": ");
     var marker = name.split(" ")[0];
