@@ -88,6 +88,18 @@ def test_what_about_other_people_asks_the_same_of_them() -> None:
     assert c.condense("what about for contractors?", []) == "what about for contractors?"
 
 
+def test_which_of_them_after_a_comparison_asks_across_the_vendors() -> None:
+    c = HeuristicCondenser(VENDORS)
+    previous = ["Which of our AI vendors may use our data to train models?"]
+    # not glued to the comparison before, which would be asked again
+    assert c.condense("which of them lets us audit?", previous) == (
+        "which of our vendors lets us audit?"
+    )
+    # after a question about one contract, "them" is searched with it as before
+    glued = c.condense("which of them lets us audit?", ["Can Clarion keep our data?"])
+    assert glued.startswith("Can Clarion keep our data?")
+
+
 def test_x_instead_of_y_puts_x_in_the_place_of_y() -> None:
     c = HeuristicCondenser(VENDORS)
     searched = c.condense(

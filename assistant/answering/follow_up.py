@@ -16,6 +16,8 @@ asks the same of X: "How fast must Acme report a breach?" then "How about Clario
 was about other people (``actor_nouns``): "A nurse left yesterday. How fast must her EHR access be
 removed?" then "what about for contractors?" is searched as "A contractor left yesterday. How fast
 must her EHR access be removed?". "X instead of Y" puts X in Y's place in the question before.
+After a question across the vendors ("Which of our vendors may train on our data?"), "which of
+them ..." asks across them.
 Any other follow-up is searched together with the question before it, so the retrieval sees both.
 """
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.answering.compare import is_comparison
 from assistant.answering.text import content_terms
 from core.words import word_list
 
@@ -56,6 +59,7 @@ _DEMONSTRATIVE_BACK = re.compile(
     r"\b(?:that|this|those|these)\s*[?.!]*\s*$",
     re.I,
 )
+_THEM = re.compile(r"\b(?:them|they|those|these)\b", re.I)
 _WHAT_IF = re.compile(r"^\s*(?:(?:ok|okay|so|but)[,\s]+){0,2}what\s+if\b", re.I)
 _OWN_WORDS_MAX = 3  # a pronoun question with more content words of its own stands alone
 
@@ -94,6 +98,12 @@ class HeuristicCondenser:
         if not history or not is_follow_up(question):
             return question
         previous = history[-1].strip()
+        # "which of them lets us audit?" after a question across the vendors asks it across them
+        # (glued to that question, the comparison would be asked again)
+        if is_comparison(previous):
+            across = _THEM.sub("our vendors", question, count=1)
+            if across != question and is_comparison(across):
+                return across
         m = _POINTING.match(question.strip())
         if m:
             rest = m.group("rest").strip(" ?.!")
