@@ -270,10 +270,10 @@ class HybridRetriever:
             if entry.document.doc_type == "baa" and entry.document.vendor in plan.vendors
         ]
         sources += [d for d in plan.doc_ids if d.upper() not in {x.upper() for x in sources}]
+        by_id = {src.upper(): src for src in sources}
 
         def source_of(cid: str) -> str | None:
-            doc_id = self.index.by_id[cid].doc_id
-            return next((src for src in sources if src.upper() == doc_id.upper()), None)
+            return by_id.get(self.index.by_id[cid].doc_id.upper())
 
         return shared_places(ordered, k, source_of, sources)
 
