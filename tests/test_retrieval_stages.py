@@ -233,9 +233,9 @@ def test_a_policy_is_named_by_its_id_without_the_organisations_prefix() -> None:
     assert shorts["VM-02"] == "SHP-VM-02" and shorts["AI-01"] == "SHP-AI-01"
     assert "301" not in shorts  # a bare number names nothing
     assert "IS-07" not in shorts  # two documents end in IS-07
-    assert short_ids_named("Does Parley's BAA meet vm-02 and AI-01?", shorts) == [
-        "SHP-VM-02",
-        "SHP-AI-01",
+    assert short_ids_named("Does Parley's BAA meet vm-02 §5.1 and AI-01?", shorts) == [
+        ("SHP-VM-02", "5.1"),
+        ("SHP-AI-01", None),
     ]
 
 

@@ -102,11 +102,13 @@ def short_ids(doc_ids: Iterable[str]) -> dict[str, str]:
     return {short: doc_id for short, doc_id in out.items() if short not in taken}
 
 
-def short_ids_named(question: str, shorts: dict[str, str]) -> list[str]:
-    """The documents ``question`` names by a short id, in its order."""
-    out: list[str] = []
+def short_ids_named(question: str, shorts: dict[str, str]) -> list[tuple[str, str | None]]:
+    """The documents ``question`` names by a short id, in its order, each with the clause named
+    after it ("VM-02 §5.1" -> ("SHP-VM-02", "5.1"))."""
+    out: list[tuple[str, str | None]] = []
     for m in _RUN.finditer(question):
         doc_id = shorts.get(m.group(0).upper())
-        if doc_id and doc_id not in out:
-            out.append(doc_id)
+        if doc_id:
+            clause = _CLAUSE.match(question[m.end() :])
+            out.append((doc_id, clause.group(1) if clause else None))
     return out

@@ -152,12 +152,14 @@ class HybridRetriever:
         for vendor in described_vendors(question, self._described):
             if vendor not in plan.vendors:
                 plan.vendors.append(vendor)
-        for doc_id in [
-            *short_ids_named(question, self._short_ids),
-            *titled_documents(question, self._titles),
-        ]:
+        shortened = short_ids_named(question, self._short_ids)
+        for doc_id in [*(d for d, _ in shortened), *titled_documents(question, self._titles)]:
             if doc_id not in plan.doc_ids:
                 plan.doc_ids.append(doc_id)
+        for doc_id, clause in shortened:  # "VM-02 §5.1" is SHP-VM-02 §5.1
+            locator = f"{self._doc_prefixes.get(doc_id, doc_id)} §{clause}"
+            if clause and locator not in plan.locators:
+                plan.locators.append(locator)
         return plan
 
     def retrieve(self, question: str, scope: Scope, k: int | None = None) -> Retrieval:
