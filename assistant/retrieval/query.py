@@ -57,18 +57,11 @@ def analyze(
         bridged_words=bridged_words or set(),
     )
     plan.locators.extend(find_cfr_locators(question))
-    # A document is named when a whole word-or-hyphen run is its id: one dictionary lookup per
-    # run, however many documents there are.
-    for m in _RUN.finditer(question):
-        doc_id = m.group(0).upper()
-        prefix = doc_prefixes.get(doc_id)
-        if prefix is None:
-            continue
+    for doc_id, section in _ids_named(question, {d: d for d in doc_prefixes}):
         if doc_id not in plan.doc_ids:
             plan.doc_ids.append(doc_id)
-        clause = _CLAUSE.match(question[m.end() :])
-        if clause:
-            plan.locators.append(f"{prefix} §{clause.group(1)}")
+        if section:
+            plan.locators.append(f"{doc_prefixes[doc_id]} §{section}")
     lower = question.lower()
     for alias, vendor in vendors.items():
         if (
@@ -105,9 +98,16 @@ def short_ids(doc_ids: Iterable[str]) -> dict[str, str]:
 def short_ids_named(question: str, shorts: dict[str, str]) -> list[tuple[str, str | None]]:
     """The documents ``question`` names by a short id, in its order, each with the clause named
     after it ("VM-02 §5.1" -> ("SHP-VM-02", "5.1"))."""
+    return _ids_named(question, shorts)
+
+
+def _ids_named(question: str, ids: dict[str, str]) -> list[tuple[str, str | None]]:
+    """The documents named in ``question`` (``ids``: upper-case name -> document id), each with
+    the clause named after it. A document is named when a whole word-or-hyphen run is its name:
+    one dictionary lookup per run, however many documents there are."""
     out: list[tuple[str, str | None]] = []
     for m in _RUN.finditer(question):
-        doc_id = shorts.get(m.group(0).upper())
+        doc_id = ids.get(m.group(0).upper())
         if doc_id:
             clause = _CLAUSE.match(question[m.end() :])
             out.append((doc_id, clause.group(1) if clause else None))
