@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -51,9 +52,10 @@ def _profiles(tmp_path: Path, other_corpus: Path, thresholds: Path) -> Path:
 
 
 def test_the_suite_runs_each_profile_on_its_own_index_with_an_ablation_table(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _fake_thresholds(settings)
+    _answers_cite_in_another_order(monkeypatch)
     emb = build_embedder(settings.embedding)
     assert run_ingest(settings, emb, lambda: open_store(settings, emb), progress=False).ok
     other = tmp_path / "other-org" / "documents"
@@ -80,10 +82,38 @@ def test_the_suite_runs_each_profile_on_its_own_index_with_an_ablation_table(
         assert all("recall@5 policy" in r and "/" in r["refused"] for r in rows)
         full = suite.results[name].summary
         assert "plain hybrid (dense + BM25)" in full["baselines"]
+        # every stage on is the profile's own ranking, as its own table reports it (not the
+        # answer's passages, renumbered in the order its quotes cite them)
+        own_table = full["retrieval"][full["project_system"]]
+        for key, value in rows[0].items():
+            if key.startswith(("recall@5 ", "mrr ")):
+                metric, group = key.split(" ")
+                assert value == round(own_table[group][metric], 4), key
     report = (out / "report.md").read_text()
     assert "[other](other/report.md)" in report and "### other" in report
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["profiles"]) == {"tiny", "other"}
+
+
+def _answers_cite_in_another_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Answers whose passages come in another order than retrieved, as an answer's do when its
+    quotes cite a later passage first."""
+    from assistant.evaluation import suite
+
+    def build_chain(*args: Any, **kwargs: Any) -> Any:
+        chain = real(*args, **kwargs)
+        ask = chain.ask
+
+        def reordered(*a: Any, **kw: Any) -> Any:
+            answer = ask(*a, **kw)
+            answer.passages = list(reversed(answer.passages))
+            return answer
+
+        chain.ask = reordered
+        return chain
+
+    real = suite.build_chain
+    monkeypatch.setattr(suite, "build_chain", build_chain)
 
 
 def test_a_profile_below_its_thresholds_fails_the_suite(settings: Settings, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from assistant.evaluation.dataset import load_dataset
 from assistant.evaluation.profiles import Profile, prepare_index, profile_settings
 from assistant.evaluation.runner import EvalResult, run_eval
 from assistant.evaluation.suite_report import ABLATION_GROUPS, write_suite_report
-from assistant.evaluation.systems import Retrieved, source_kind
+from assistant.evaluation.systems import ProjectSystem
 from assistant.runtime.build import build_chain, build_topics, build_tuned
 from assistant.runtime.stores import open_index
 from core.index.reader import Index, Scope
@@ -150,17 +150,10 @@ def ablate(settings: Settings, index: Index, profile: Profile, k: int = 5) -> li
                 continue
             answerable += 1
             refused += answer.abstained
-            retrieved = [
-                Retrieved(
-                    p.chunk_id,
-                    p.text,
-                    (p.locator, *(s.locator for s in index.by_id[p.chunk_id].spans)),
-                    source_kind(p.doc_type),
-                )
-                for p in answer.passages
-                if not p.follows  # a rule paragraph quoted because a passage cites it
-            ]
             if item.group in scores:
+                # ranked as retrieved, as in each profile's own table (the answer's passages are
+                # renumbered in the order its quotes cite them)
+                retrieved = ProjectSystem(chain.retriever).retrieve(item.question, scope, k)
                 scores[item.group].append(m.retrieval_scores(item, retrieved, k))
         row: dict[str, Any] = {"config": label, "disabled": disabled}
         for group, rows_ in scores.items():
