@@ -80,7 +80,18 @@ def test_the_parts_a_question_asks_for_are_read_in_order() -> None:
     ]
     assert names("Is there a ceiling on what the vendor has to pay us?") == ["money"]
     assert names("Who makes the final call, and how long does it take?") == ["who", "time"]
-    assert names("Can I paste a discharge summary into a chatbot?") == []
+    assert names("Can I paste a discharge summary into a chatbot?") == ["permission"]
+    assert names("New hire here. Do I have to finish the course, and by when?") == [
+        "permission",
+        "time",
+    ]
+    # "do I need to" inside a question asking for something else asks no permission
+    assert names("What score do I need to pass the quiz?") == ["number"]
+    assert names("Will it still exist, and what do I need to do with it?") == []
+    allowed = asked_parts("Is it OK to text a patient?")[0]
+    assert allowed.says("Standard text messages (SMS) may not be used for PHI.")
+    assert allowed.says("No. A discharge summary is PHI.")
+    assert not allowed.says("Appointment reminders by text contain no clinical details.")
     parts = {part.name: part for part in asked_parts("How long, who pays, what happens if not?")}
     assert parts["time"].says("It is reviewed within 10 Business Days.")
     assert not parts["time"].says("It is reviewed by the Privacy Office.")

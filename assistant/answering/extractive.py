@@ -425,9 +425,14 @@ _VERDICT_WORD = re.compile(r"^(?:Yes|No)\s*[.,;:!]")
 
 def _verdict_elsewhere(text: str, keys: set[str]) -> bool:
     """Whether ``text`` is a verdict ("Yes, ...", "No. ...") whose own words, before any list
-    it introduces, share none of the question's distinctive words (``keys``, by their first five
-    letters): a verdict on something else."""
+    it introduces and outside its examples in brackets, share none of the question's distinctive
+    words (``keys``, by their first five letters): a verdict on something else. "No. A discharge
+    summary, or any part of a medical record (a note, a dated lab result, ...), is PHI" is not a
+    verdict on texting a patient their lab results."""
     if not _VERDICT_WORD.match(text):
         return False
-    lead_in = text.split(":", 1)[0]
+    lead_in = _BRACKETED.sub(" ", text.split(":", 1)[0])
     return not (stem5(content_terms(lead_in)) & keys)
+
+
+_BRACKETED = re.compile(r"\([^()]*\)")
