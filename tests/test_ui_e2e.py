@@ -478,6 +478,14 @@ def test_no_panel_opens_by_itself_and_a_click_opens_that_citation_only(
     page.wait_for_timeout(1500)  # type: ignore[attr-defined]
     assert page.locator(PANEL).count() == 0  # type: ignore[attr-defined]
 
+    # a passage left open closes when the next question is asked (Chainlit's own behaviour, kept
+    # on purpose): it belongs to the answer before, and beside the new one would read as its source
+    page.locator(ANSWER).last.locator("a.element-link").first.click()  # type: ignore[attr-defined]
+    page.locator(PANEL).wait_for(timeout=10_000)  # type: ignore[attr-defined]
+    _ask(page, "What is a business associate?")
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+    assert page.locator(PANEL).count() == 0  # type: ignore[attr-defined]
+
 
 def test_on_a_phone_the_panel_opens_only_on_a_tap(browser: object, server: Server) -> None:
     page = _sign_in(browser, server, "sam", viewport=(390, 844))
