@@ -1,5 +1,6 @@
-"""What a question asks for, part by part (a time, an amount, who, what happens, what proof, a
-number), and whether a sentence says that part (patterns in ``asked_parts.yaml``).
+"""What a question asks for, part by part (whether it is allowed, a time, an amount, who, what
+happens, what proof, a number), and whether a sentence says that part (patterns in
+``asked_parts.yaml``).
 
 "How long do I have to sign off, and what happens if I miss it?" asks for a time and then a
 consequence: the extractive answer quotes the best sentence for each, not only the sentence

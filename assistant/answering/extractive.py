@@ -421,6 +421,7 @@ def _with_verdicts(line: str, start: int) -> list[Sentence]:
 
 
 _VERDICT_WORD = re.compile(r"^(?:Yes|No)\s*[.,;:!]")
+_BRACKETED = re.compile(r"\([^()]*\)")  # "(a note, a dated lab result, ...)": examples
 
 
 def _verdict_elsewhere(text: str, keys: set[str]) -> bool:
@@ -433,6 +434,3 @@ def _verdict_elsewhere(text: str, keys: set[str]) -> bool:
         return False
     lead_in = _BRACKETED.sub(" ", text.split(":", 1)[0])
     return not (stem5(content_terms(lead_in)) & keys)
-
-
-_BRACKETED = re.compile(r"\([^()]*\)")

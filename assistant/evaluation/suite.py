@@ -139,6 +139,9 @@ def ablate(settings: Settings, index: Index, profile: Profile, k: int = 5) -> li
             update={"disabled": [*settings.retrieval.disabled, *disabled]}
         )
         chain = build_chain(settings.model_copy(update={"retrieval": retrieval}), index)
+        # ranked as retrieved, as in each profile's own table (the answer's passages are
+        # renumbered in the order its quotes cite them)
+        ranking = ProjectSystem(chain.retriever)
         scores: dict[str, list[dict[str, float]]] = {g: [] for g in ABLATION_GROUPS}
         refused = abstained = answerable = unanswerable = 0
         for item in items:
@@ -151,9 +154,7 @@ def ablate(settings: Settings, index: Index, profile: Profile, k: int = 5) -> li
             answerable += 1
             refused += answer.abstained
             if item.group in scores:
-                # ranked as retrieved, as in each profile's own table (the answer's passages are
-                # renumbered in the order its quotes cite them)
-                retrieved = ProjectSystem(chain.retriever).retrieve(item.question, scope, k)
+                retrieved = ranking.retrieve(item.question, scope, k)
                 scores[item.group].append(m.retrieval_scores(item, retrieved, k))
         row: dict[str, Any] = {"config": label, "disabled": disabled}
         for group, rows_ in scores.items():
